@@ -1,0 +1,44 @@
+# mlx: `make demo` (set up, train the demo config, print the compare table) and
+# `make test` (set up, run every test). Both are idempotent; `make setup` is what they share.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+MLX    := NODE_ENV=production node bin/run.js
+# The files tsc compiles; dist is rebuilt when any of them changes.
+SOURCES := $(shell find src -name '*.ts' -o -name '*.tsx') tsconfig.json
+
+.PHONY: setup demo test test-python test-node clean
+
+setup: node_modules/.package-lock.json $(VENV)/.installed dist/.built
+
+# npm writes node_modules/.package-lock.json on every install: it stands for "installed".
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(VENV)/.installed: python/requirements.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
+	touch $@
+
+dist/.built: node_modules/.package-lock.json $(SOURCES)
+	rm -rf dist
+	npx tsc -p tsconfig.json
+	touch $@
+
+demo: setup
+	$(MLX) run configs/image-classification.yaml
+	$(MLX) compare --last 5
+
+test: setup test-python test-node
+
+test-python: $(VENV)/.installed
+	cd python && ../$(PYTHON) -m pytest -q
+
+test-node: setup
+	npx vitest run
+
+clean:
+	rm -rf dist node_modules $(VENV) .mlx

@@ -1,0 +1,21 @@
+"""Small helpers that mlx-generated training scripts import.
+
+Everything here is plain Python and PyTorch; a script that uses it stays readable
+top to bottom. The pieces:
+
+- ``MetricsWriter``: appends metric and event lines to ``metrics.jsonl`` (the mlx
+  metrics protocol, docs/metrics.md), one flushed line per call, so a crash or a kill
+  of the trainer or of mlx loses nothing already logged.
+- ``load_config``: the resolved experiment config, as data (JSON), never as code.
+- ``seed_everything``: seeds Python, NumPy and PyTorch (CPU and CUDA).
+- ``select_device``: turns ``launch.device`` (auto, cpu, cuda, cuda:N) into a torch.device.
+- ``environment``: what this interpreter has (Python, torch, CUDA, GPUs), for env.json.
+"""
+
+from .config import load_config
+from .device import select_device
+from .envinfo import environment
+from .metrics import MetricsWriter
+from .seeding import seed_everything
+
+__all__ = ["MetricsWriter", "environment", "load_config", "seed_everything", "select_device"]

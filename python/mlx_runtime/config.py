@@ -1,0 +1,19 @@
+"""The resolved experiment config that mlx writes into the run directory."""
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+
+def load_config(path: Optional[str] = None) -> Dict[str, Any]:
+    """Read the resolved config: ``path``, else ``$MLX_CONFIG_FILE``.
+
+    mlx has already validated it and filled every default, so a script can index
+    it directly (``cfg["optim"]["lr"]``). It is JSON: values arrive as data.
+    """
+    chosen = path or os.environ.get("MLX_CONFIG_FILE")
+    if not chosen:
+        raise SystemExit("no config: pass --config PATH or set MLX_CONFIG_FILE")
+    with open(Path(chosen), encoding="utf-8") as f:
+        return json.load(f)

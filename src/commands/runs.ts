@@ -1,0 +1,80 @@
+import {Flags} from '@oclif/core'
+import {openProject} from '../core/project.js'
+import type {RunStatus} from '../core/store/store.js'
+import {MlxCommand} from './base.js'
+
+const STATUSES: RunStatus[] = ['running', 'completed', 'failed', 'interrupted']
+
+export interface RunListEntry {
+  id: string
+  name: string
+  task: string
+  status: RunStatus
+  startedAt: string
+  durationSeconds: number | null
+  primary: {key: string; goal: 'min' | 'max' | null; best: number | null; last: number | null}
+}
+
+export default class Runs extends MlxCommand {
+  static override summary = 'List runs, newest first: id, name, status, started, duration, primary metric.'
+  static override examples = ['<%= config.bin %> runs', '<%= config.bin %> runs --status failed --name "digits-*"']
+  static override flags = {
+    status: Flags.string({description: 'only runs with this status; repeatable', options: STATUSES, multiple: true}),
+    name: Flags.string({description: 'only runs whose name matches this glob (digits-*)'}),
+    limit: Flags.integer({description: 'at most N runs', min: 1, default: 50}),
+  }
+
+  async run(): Promise<RunListEntry[]> {
+    const {flags} = await this.parse(Runs)
+    const project = openProject(process.cwd())
+    const [{openStore}, {reconcileRuns}, {durationOf}] = await Promise.all([
+      import('../core/store/store.js'),
+      import('../core/run/reconcile.js'),
+      import('../core/compare.js'),
+    ])
+    const store = await openStore(project.storeDir)
+    let entries: RunListEntry[]
+    try {
+      reconcileRuns(store)
+      const runs = store.listRuns({status: flags.status as RunStatus[] | undefined, name: flags.name, limit: flags.limit})
+      const summaries = store.summaries(runs.map((run) => run.id))
+      entries = runs.map((run) => {
+        const summary = summaries.get(run.id)?.find((s) => s.key === run.primaryMetric)
+        const best = !summary ? null : run.primaryGoal === 'min' ? summary.min : run.primaryGoal === 'max' ? summary.max : null
+        return {
+          id: run.id,
+          name: run.name,
+          task: run.task,
+          status: run.status,
+          startedAt: new Date(run.createdAt * 1000).toISOString(),
+          durationSeconds: durationOf(run),
+          primary: {key: run.primaryMetric, goal: run.primaryGoal, best, last: summary?.last ?? null},
+        }
+      })
+    } finally {
+      store.close()
+    }
+    if (this.jsonEnabled()) return entries
+    if (entries.length === 0) {
+      this.say('no runs yet: `mlx run CONFIG` starts one')
+      return entries
+    }
+    const [{formatDuration, formatNumber}, {renderTable}] = await Promise.all([import('../core/format.js'), import('../ui/render.js')])
+    const started = (iso: string) => iso.slice(0, 19).replace('T', ' ')
+    await renderTable(
+      {
+        headers: ['run', 'name', 'status', 'started (UTC)', 'duration', 'primary metric (best)'],
+        rows: entries.map((e) => [
+          {text: e.id},
+          {text: e.name},
+          {text: e.status, status: e.status},
+          {text: started(e.startedAt)},
+          {text: formatDuration(e.durationSeconds), align: 'right'},
+          {text: `${e.primary.key} ${formatNumber(e.primary.best ?? e.primary.last)}`},
+        ]),
+      },
+      `${entries.length} run${entries.length === 1 ? '' : 's'}; mlx show RUN for one, mlx compare to compare`,
+    )
+    return entries
+  }
+}

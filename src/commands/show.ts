@@ -1,0 +1,76 @@
+import {Args, Flags} from '@oclif/core'
+import {join, relative} from 'node:path'
+import type {RunReport} from '../core/compare.js'
+import {formatNumber} from '../core/format.js'
+import {listArtifacts, readJsonFile, tailLines, type Artifact} from '../core/inspect.js'
+import {openProject} from '../core/project.js'
+import {MlxCommand} from './base.js'
+
+interface ShowResult extends RunReport {
+  config: Record<string, unknown>
+  environment: Record<string, unknown> | null
+  artifacts: Artifact[]
+  log: {stdout: string[]; stderr: string[]}
+}
+
+export default class Show extends MlxCommand {
+  static override summary = 'Show one run: status, summary metrics, config, environment, artifacts, the end of its logs.'
+  static override examples = ['<%= config.bin %> show 3fa9', '<%= config.bin %> show digits-cnn --json']
+  static override args = {
+    run: Args.string({description: 'run id, unique id prefix, or name (the latest run of that name)', required: true}),
+  }
+  static override flags = {
+    lines: Flags.integer({description: 'log lines to show', default: 10, min: 0}),
+  }
+
+  async run(): Promise<ShowResult> {
+    const {args, flags} = await this.parse(Show)
+    const project = openProject(process.cwd())
+    const [{openStore}, {reconcileRuns}, {runReport}] = await Promise.all([
+      import('../core/store/store.js'),
+      import('../core/run/reconcile.js'),
+      import('../core/compare.js'),
+    ])
+    const store = await openStore(project.storeDir)
+    let result: ShowResult
+    try {
+      reconcileRuns(store)
+      const run = store.resolveRun(args.run)
+      result = {
+        ...runReport(run, store.summaries([run.id]).get(run.id) ?? []),
+        config: run.config,
+        environment: readJsonFile(join(run.runDir, 'env.json')),
+        artifacts: listArtifacts(run.runDir),
+        log: {stdout: tailLines(join(run.runDir, 'stdout.log'), flags.lines), stderr: tailLines(join(run.runDir, 'stderr.log'), flags.lines)},
+      }
+    } finally {
+      store.close()
+    }
+    if (!this.jsonEnabled()) this.log(this.describe(result, project.root))
+    return result
+  }
+
+  private describe(r: ShowResult, root: string): string {
+    const env = r.environment ?? {}
+    const git = (env.git ?? {}) as {commit?: string | null; dirty?: boolean | null}
+    const gpus = Array.isArray(env.gpus) && env.gpus.length > 0 ? (env.gpus as Array<{name: string}>).map((g) => g.name).join(', ') : 'none'
+    const out = [
+      `${r.name} (${r.id}) · ${r.task} · ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`,
+      `started ${r.startedAt}${r.endedAt ? ` · ended ${r.endedAt}` : ''} · ${relative(root, r.runDir) || r.runDir}`,
+      '',
+      'metrics (last / best @ step / count)',
+    ]
+    for (const [key, cell] of Object.entries(r.metrics)) {
+      out.push(`  ${key.padEnd(24)} ${formatNumber(cell.last).padStart(10)}  ${cell.best === null ? '' : `${formatNumber(cell.best)} @ ${cell.bestStep}`}  (${cell.count})`)
+    }
+    out.push('', 'params')
+    for (const [key, value] of Object.entries(r.params)) out.push(`  ${key} = ${JSON.stringify(value)}`)
+    out.push('', `environment: Python ${String(env.python ?? '?')}, torch ${String(env.torch ?? '?')}, CUDA ${String(env.cuda_version ?? 'none')}, GPUs ${gpus}, git ${git.commit ? `${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}` : 'none'}`)
+    out.push('', 'artifacts')
+    for (const artifact of r.artifacts) out.push(`  ${artifact.path} (${artifact.bytes} bytes)`)
+    if (r.error) out.push('', 'error', ...r.error.split('\n').map((line) => `  ${line}`))
+    else if (r.log.stderr.length > 0) out.push('', 'stderr (end)', ...r.log.stderr.map((line) => `  ${line}`))
+    if (r.log.stdout.length > 0) out.push('', 'stdout (end)', ...r.log.stdout.map((line) => `  ${line}`))
+    return out.join('\n')
+  }
+}

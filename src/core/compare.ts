@@ -1,0 +1,158 @@
+/**
+ * The comparison of runs behind `mlx compare` and `mlx runs`: flat params, the params
+ * that differ, metric aggregates (last, best, min, max) and which run is best in each
+ * metric column (direction-aware).
+ */
+import {RECIPES} from './recipes/registry.js'
+import {metricGoal, type Goal} from './metrics/goal.js'
+import type {MetricSummary, RunRecord, RunStatus} from './store/store.js'
+import type {Task} from './config/schema.js'
+
+export type Aggregate = 'last' | 'best' | 'min' | 'max'
+
+export interface MetricCell {
+  last: number | null
+  best: number | null
+  min: number | null
+  max: number | null
+  /** Step of the best value. */
+  bestStep: number | null
+  count: number
+}
+
+export interface ComparedRun {
+  id: string
+  name: string
+  task: string
+  status: RunStatus
+  startedAt: string
+  durationSeconds: number | null
+  params: Record<string, unknown>
+  metrics: Record<string, MetricCell>
+}
+
+export interface MetricColumn {
+  key: string
+  goal: Goal | null
+  /** Ids of the runs holding the best value of this metric (ties included). */
+  bestRunIds: string[]
+}
+
+export interface Comparison {
+  runs: ComparedRun[]
+  /** Params whose values differ among the runs (all of them when there is one run). */
+  differingParams: string[]
+  metrics: MetricColumn[]
+}
+
+/** `{optim: {lr: 0.001}}` -> `{"optim.lr": 0.001}`; lists stay values. The run name is not a param. */
+export function flattenParams(config: Record<string, unknown>, prefix = ''): Record<string, unknown> {
+  const flat: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(config)) {
+    const path = prefix ? `${prefix}.${key}` : key
+    if (!prefix && key === 'name') continue
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) Object.assign(flat, flattenParams(value as Record<string, unknown>, path))
+    else flat[path] = value
+  }
+  return flat
+}
+
+export function durationOf(run: RunRecord, now = Date.now() / 1000): number | null {
+  return run.status === 'running' ? now - run.createdAt : run.endedAt === null ? null : run.endedAt - run.createdAt
+}
+
+function cellOf(summary: MetricSummary, goal: Goal | undefined): MetricCell {
+  const best = goal === 'min' ? summary.min : goal === 'max' ? summary.max : null
+  const bestStep = goal === 'min' ? summary.minStep : goal === 'max' ? summary.maxStep : null
+  return {last: summary.last, best, min: summary.min, max: summary.max, bestStep, count: summary.count}
+}
+
+/** The default metric columns: the key metrics of the runs' recipes that any run has, then the primary metrics. */
+export function defaultMetricKeys(runs: readonly RunRecord[], summaries: Map<string, MetricSummary[]>): string[] {
+  const present = new Set([...summaries.values()].flat().map((s) => s.key))
+  const wanted = new Set<string>()
+  for (const run of runs) wanted.add(run.primaryMetric)
+  for (const run of runs) for (const key of RECIPES[run.task as Task]?.keyMetrics ?? []) wanted.add(key)
+  return [...wanted].filter((key) => present.has(key))
+}
+
+export function compareRuns(runs: readonly RunRecord[], summaries: Map<string, MetricSummary[]>, metricKeys?: readonly string[]): Comparison {
+  const keys = metricKeys && metricKeys.length > 0 ? [...metricKeys] : defaultMetricKeys(runs, summaries)
+  const configuredGoals = Object.fromEntries(runs.map((run) => [run.primaryMetric, run.primaryGoal]))
+  const goals = new Map(keys.map((key) => [key, metricGoal(key, configuredGoals)]))
+
+  const compared: ComparedRun[] = runs.map((run) => {
+    const byKey = new Map((summaries.get(run.id) ?? []).map((s) => [s.key, s]))
+    const metrics: Record<string, MetricCell> = {}
+    for (const key of keys) {
+      const summary = byKey.get(key)
+      if (summary) metrics[key] = cellOf(summary, goals.get(key))
+    }
+    return {
+      id: run.id,
+      name: run.name,
+      task: run.task,
+      status: run.status,
+      startedAt: new Date(run.createdAt * 1000).toISOString(),
+      durationSeconds: durationOf(run),
+      params: flattenParams(run.config),
+      metrics,
+    }
+  })
+
+  const allParams = [...new Set(compared.flatMap((run) => Object.keys(run.params)))].sort()
+  const differingParams =
+    compared.length <= 1 ? allParams : allParams.filter((key) => new Set(compared.map((run) => JSON.stringify(run.params[key] ?? null))).size > 1)
+
+  const metrics: MetricColumn[] = keys.map((key) => {
+    const goal = goals.get(key) ?? null
+    const values = compared.map((run) => ({id: run.id, value: run.metrics[key]?.best ?? null}))
+    const finite = values.filter((v): v is {id: string; value: number} => v.value !== null && Number.isFinite(v.value))
+    if (!goal || finite.length === 0) return {key, goal, bestRunIds: []}
+    const target = goal === 'min' ? Math.min(...finite.map((v) => v.value)) : Math.max(...finite.map((v) => v.value))
+    return {key, goal, bestRunIds: finite.filter((v) => v.value === target).map((v) => v.id)}
+  })
+
+  return {runs: compared, differingParams, metrics}
+}
+
+/** The record of one run that `mlx run --json` and `mlx show --json` print. */
+export interface RunReport {
+  id: string
+  name: string
+  task: string
+  status: RunStatus
+  exitCode: number | null
+  signal: string | null
+  startedAt: string
+  endedAt: string | null
+  durationSeconds: number | null
+  runDir: string
+  primary: {key: string; goal: Goal | null} & Partial<MetricCell>
+  params: Record<string, unknown>
+  metrics: Record<string, MetricCell>
+  error: string | null
+  ingest: RunRecord['ingest']
+}
+
+export function runReport(run: RunRecord, summaries: readonly MetricSummary[]): RunReport {
+  const goals = {[run.primaryMetric]: run.primaryGoal}
+  const metrics = Object.fromEntries(summaries.map((s) => [s.key, cellOf(s, metricGoal(s.key, goals))]))
+  return {
+    id: run.id,
+    name: run.name,
+    task: run.task,
+    status: run.status,
+    exitCode: run.exitCode,
+    signal: run.signal,
+    startedAt: new Date(run.createdAt * 1000).toISOString(),
+    endedAt: run.endedAt === null ? null : new Date(run.endedAt * 1000).toISOString(),
+    durationSeconds: durationOf(run),
+    runDir: run.runDir,
+    primary: {key: run.primaryMetric, goal: run.primaryGoal, ...metrics[run.primaryMetric]},
+    params: flattenParams(run.config),
+    metrics,
+    error: run.error,
+    ingest: run.ingest,
+  }
+}

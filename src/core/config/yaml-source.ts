@@ -1,0 +1,110 @@
+/**
+ * Reading a YAML file so that every later problem can be pinned to a line and column:
+ * size and encoding checks, YAML syntax errors, and the mapping from a key path (a zod
+ * issue's path) back to the node that holds it.
+ */
+import {readFileSync, statSync} from 'node:fs'
+import {isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node} from 'yaml'
+import type {Diagnostic} from '../errors.js'
+
+export const MAX_CONFIG_BYTES = 1024 * 1024
+const MAX_ALIAS_COUNT = 100
+
+export interface YamlSource {
+  file: string
+  doc: Document.Parsed
+  lineCounter: LineCounter
+}
+
+export type PathKey = string | number
+
+/** Reads and parses `file`. Returns the parsed value, or the problems found. */
+export function readYaml(file: string): {source: YamlSource; value: unknown} | {diagnostics: Diagnostic[]} {
+  const at = (message: string, hint?: string, line = 1, column = 1): {diagnostics: Diagnostic[]} => ({
+    diagnostics: [{source: file, line, column, path: '', message, hint}],
+  })
+
+  let size: number
+  try {
+    const stats = statSync(file)
+    if (stats.isDirectory()) return at('is a directory, not a config file', 'give the path of a .yaml file')
+    size = stats.size
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return at('file not found', 'check the path; it is relative to the current directory')
+    return at(`cannot read the file (${code ?? String(error)})`)
+  }
+  if (size > MAX_CONFIG_BYTES) return at(`file is ${size} bytes; a config may be at most 1 MiB`, 'keep data out of the config and point at it by path')
+
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(file)
+  } catch (error) {
+    return at(`cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+  }
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+  } catch {
+    // Lenient decoding marks the first bad byte with U+FFFD: the text before it gives the position.
+    const lenient = bytes.toString('utf8')
+    const before = lenient.slice(0, Math.max(0, lenient.indexOf('\uFFFD'))).split('\n')
+    return at('file is not valid UTF-8 text', 'save it as UTF-8', before.length, before.at(-1)!.length + 1)
+  }
+
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, {lineCounter, uniqueKeys: true, prettyErrors: true})
+  if (doc.errors.length > 0) {
+    return {
+      diagnostics: doc.errors.map((error) => {
+        const pos = error.linePos?.[0] ?? {line: 1, col: 1}
+        return {source: file, line: pos.line, column: pos.col, path: '', message: firstLine(error.message)}
+      }),
+    }
+  }
+  if (doc.contents === null) return at('file is empty', 'a config is a mapping: name, task, data, model, optim, train...')
+
+  let value: unknown
+  try {
+    value = doc.toJS({maxAliasCount: MAX_ALIAS_COUNT})
+  } catch (error) {
+    return at(firstLine((error as Error).message), 'YAML aliases that expand exponentially are refused')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const pos = positionOf({file, doc, lineCounter}, [])
+    const seen = Array.isArray(value) ? 'a list' : `the scalar ${JSON.stringify(value)}`
+    return at(`expected a mapping of sections at the top level, found ${seen}`, undefined, pos.line, pos.column)
+  }
+  return {source: {file, doc, lineCounter}, value}
+}
+
+/**
+ * The line and column of the node at `path`. When the path does not exist in the file
+ * (a missing required field), the nearest existing ancestor is used. With `key`, the
+ * position of that key inside the mapping at `path` (for an unknown key).
+ */
+export function positionOf(source: YamlSource, path: readonly PathKey[], key?: string): {line: number; column: number} {
+  const {doc, lineCounter} = source
+  if (key !== undefined) {
+    const map = path.length === 0 ? doc.contents : doc.getIn(path, true)
+    if (isMap(map)) {
+      const pair = map.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === key)
+      const keyNode = pair?.key as Node | undefined
+      if (keyNode?.range) return linePos(lineCounter, keyNode.range[0])
+    }
+  }
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = (depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true)) as Node | null | undefined
+    if (node?.range) return linePos(lineCounter, node.range[0])
+  }
+  return {line: 1, column: 1}
+}
+
+function linePos(lineCounter: LineCounter, offset: number): {line: number; column: number} {
+  const {line, col} = lineCounter.linePos(offset)
+  return {line, column: col}
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
+}

@@ -1,0 +1,16 @@
+/** Whether lower or higher is better for a metric, from its name (`val/loss`: min, `val/acc`: max). */
+
+export type Goal = 'min' | 'max'
+
+const LOWER_IS_BETTER = /(loss|error|err|wer|cer|mse|mae|rmse|perplexity|ppl|nll|regret|time|latency|distance)$/i
+const HIGHER_IS_BETTER = /(acc|accuracy|f1|auc|precision|recall|r2|return|reward|score|iou|map|bleu|rouge|ndcg|samples_per_sec|throughput)$/i
+
+/** The goal configured for a metric, else inferred from its last name part; undefined when unknown (lr, epsilon...). */
+export function metricGoal(key: string, configured?: Record<string, Goal | null | undefined>): Goal | undefined {
+  const explicit = configured?.[key]
+  if (explicit) return explicit
+  const name = key.split('/').at(-1) ?? key
+  if (LOWER_IS_BETTER.test(name)) return 'min'
+  if (HIGHER_IS_BETTER.test(name)) return 'max'
+  return undefined
+}

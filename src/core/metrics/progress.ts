@@ -1,0 +1,60 @@
+/** Live progress of a run, folded from its metric records: what the progress views show. */
+import type {EventRecord, MetricsRecord} from './parse.js'
+
+export interface Progress {
+  epoch: number
+  epochs: number | null
+  step: number
+  totalSteps: number | null
+  /** Seconds since the run was created. */
+  elapsed: number
+  /** When the script's `start` event came (seconds since the epoch): the ETA counts from here, not from start-up. */
+  trainingStartedAt: number | null
+  /** Seconds left at the pace so far, once it can be estimated. */
+  eta: number | null
+  samplesPerSec: number | null
+  /** The latest value of every metric. */
+  latest: Record<string, number>
+  /** Events seen so far, by name (for example `epoch_end`: 3). */
+  events: Record<string, number>
+}
+
+export function initialProgress(): Progress {
+  return {epoch: 0, epochs: null, step: 0, totalSteps: null, elapsed: 0, trainingStartedAt: null, eta: null, samplesPerSec: null, latest: {}, events: {}}
+}
+
+/** Folds records into the progress, given when the run started (seconds since the epoch). */
+export function advance(progress: Progress, records: ReadonlyArray<MetricsRecord | EventRecord>, startedAt: number): Progress {
+  let next = progress
+  for (const record of records) {
+    next = {...next, elapsed: Math.max(next.elapsed, record.t - startedAt)}
+    if (record.kind === 'event') {
+      next.events = {...next.events, [record.event]: (next.events[record.event] ?? 0) + 1}
+      if (record.event === 'start') {
+        next.trainingStartedAt = record.t
+        const {epochs, total_steps: totalSteps} = record.data
+        if (typeof epochs === 'number') next.epochs = epochs
+        if (typeof totalSteps === 'number') next.totalSteps = totalSteps
+      }
+      if (record.event === 'epoch_end' && typeof record.data.epoch === 'number') next.epoch = record.data.epoch
+      continue
+    }
+    next.step = Math.max(next.step, record.step)
+    if (record.epoch !== null) next.epoch = Math.max(next.epoch, Math.ceil(record.epoch) - 1)
+    const latest = {...next.latest}
+    for (const {key, value} of record.values) latest[key] = value
+    next.latest = latest
+    next.samplesPerSec = latest['perf/samples_per_sec'] ?? next.samplesPerSec
+  }
+  const training = next.trainingStartedAt === null ? null : startedAt + next.elapsed - next.trainingStartedAt
+  next.eta = training !== null && next.totalSteps && next.step > 0 ? (training / next.step) * Math.max(0, next.totalSteps - next.step) : null
+  return next
+}
+
+/** The metrics a progress view shows: train, then val, then the rest; not perf/ (shown apart). */
+export function headlineMetrics(latest: Record<string, number>): Array<[string, number]> {
+  const rank = (key: string) => (key.startsWith('train/') ? 0 : key.startsWith('val/') ? 1 : 2)
+  return Object.entries(latest)
+    .filter(([key]) => !key.startsWith('perf/'))
+    .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
+}

@@ -1,0 +1,45 @@
+/**
+ * Runs whose follower went away: when mlx itself was killed while a run trained, the
+ * run stays `running` in the index while the trainer goes on writing metrics.jsonl.
+ * Every command that reads runs first catches such runs up: it ingests the lines
+ * written since (nothing written is lost) and, once the trainer's process is gone,
+ * records an outcome: `completed` when the script logged its `end` event, else `failed`
+ * (its exit status cannot be known without the process that waited for it).
+ */
+import {hostname} from 'node:os'
+import {join} from 'node:path'
+import type {Store} from '../store/store.js'
+import {ingestAvailable} from './run.js'
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Returns how many runs it finished. Runs started on other hosts are left as they are. */
+export function reconcileRuns(store: Store): number {
+  let finished = 0
+  const here = hostname()
+  for (const run of store.listRuns({status: ['running']})) {
+    if (run.host !== here) continue
+    const processGone = run.pid === null || !alive(run.pid)
+    ingestAvailable(store, run.id, join(run.runDir, 'metrics.jsonl'), processGone)
+    if (!processGone) continue
+    // Another mlx may have finished it meanwhile.
+    if (store.getRun(run.id)?.status !== 'running') continue
+    const ended = store.events(run.id).some((event) => event.event === 'end')
+    store.finishRun(run.id, {
+      status: ended ? 'completed' : 'failed',
+      endedAt: Date.now() / 1000,
+      exitCode: null,
+      signal: null,
+      error: ended ? null : 'the training process ended while no mlx was following it; its exit status is unknown (see stderr.log)',
+    })
+    finished++
+  }
+  return finished
+}

@@ -1,0 +1,63 @@
+/** Schema migrations, applied in order; `PRAGMA user_version` holds how many ran. Never edit one that has shipped: add another. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    task           TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'interrupted')),
+    created_at     REAL NOT NULL,
+    ended_at       REAL,
+    exit_code      INTEGER,
+    signal         TEXT,
+    pid            INTEGER,
+    host           TEXT NOT NULL,
+    run_dir        TEXT NOT NULL,
+    config_json    TEXT NOT NULL,
+    primary_metric TEXT NOT NULL,
+    primary_goal   TEXT CHECK (primary_goal IN ('min', 'max')),
+    error          TEXT,
+    ingest_offset  INTEGER NOT NULL DEFAULT 0,
+    lines_read     INTEGER NOT NULL DEFAULT 0,
+    bad_lines      INTEGER NOT NULL DEFAULT 0,
+    torn_lines     INTEGER NOT NULL DEFAULT 0,
+    skipped_values INTEGER NOT NULL DEFAULT 0,
+    last_problem   TEXT
+  );
+  CREATE INDEX runs_created ON runs (created_at);
+  CREATE INDEX runs_name ON runs (name);
+
+  CREATE TABLE metrics (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    line   INTEGER NOT NULL,
+    key    TEXT NOT NULL,
+    step   INTEGER NOT NULL,
+    epoch  REAL,
+    t      REAL NOT NULL,
+    value  REAL
+  );
+  CREATE INDEX metrics_run_key_step ON metrics (run_id, key, step);
+
+  CREATE TABLE metric_summary (
+    run_id    TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    key       TEXT NOT NULL,
+    count     INTEGER NOT NULL,
+    last      REAL,
+    last_step INTEGER NOT NULL,
+    min       REAL,
+    min_step  INTEGER,
+    max       REAL,
+    max_step  INTEGER,
+    PRIMARY KEY (run_id, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE events (
+    run_id    TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    line      INTEGER NOT NULL,
+    t         REAL NOT NULL,
+    event     TEXT NOT NULL,
+    data_json TEXT NOT NULL
+  );
+  CREATE INDEX events_run ON events (run_id, line);
+  `,
+]

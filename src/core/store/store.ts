@@ -1,0 +1,352 @@
+/**
+ * The SQLite index of runs (`<store>/mlx.db`). The run directories are the source of
+ * truth; this is the index that makes listing and comparing fast. Per-run metric
+ * summaries (count, last, min, max and their steps) are kept up to date at ingestion,
+ * so listing and comparing never scan metric history.
+ *
+ * Ingestion is crash-safe: the metric rows of a batch of lines and the byte offset
+ * after them commit in one transaction, so a restart resumes exactly where the last
+ * commit ended and no line is stored twice or lost.
+ *
+ * better-sqlite3 is imported lazily (in `openStore`): commands that do not touch the
+ * store do not pay for it.
+ */
+import {mkdirSync} from 'node:fs'
+import {join} from 'node:path'
+import type BetterSqlite3 from 'better-sqlite3'
+import {UserError} from '../errors.js'
+import {parseMetricsLine, type EventRecord, type MetricsRecord} from '../metrics/parse.js'
+import {MIGRATIONS} from './migrations.js'
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted'
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'interrupted']
+
+export interface IngestCounters {
+  /** Lines read from metrics.jsonl so far (good and bad). */
+  lines: number
+  /** Lines that were not valid records (corrupt JSON, unknown kind...), skipped. */
+  badLines: number
+  /** A last line cut off mid-write when the trainer ended, skipped. */
+  tornLines: number
+  /** Values inside good lines that were not numbers, skipped. */
+  skippedValues: number
+  /** The latest problem, as `line N: problem`. */
+  lastProblem: string | null
+}
+
+export interface RunRecord {
+  id: string
+  name: string
+  task: string
+  status: RunStatus
+  createdAt: number
+  endedAt: number | null
+  exitCode: number | null
+  signal: string | null
+  pid: number | null
+  host: string
+  runDir: string
+  config: Record<string, unknown>
+  primaryMetric: string
+  primaryGoal: 'min' | 'max' | null
+  /** The tail of the trainer's stderr when it failed, or why mlx stopped it. */
+  error: string | null
+  ingest: IngestCounters
+}
+
+export interface NewRun {
+  id: string
+  name: string
+  task: string
+  host: string
+  runDir: string
+  config: Record<string, unknown>
+  primaryMetric: string
+  primaryGoal: 'min' | 'max' | null
+}
+
+export interface MetricSummary {
+  key: string
+  count: number
+  last: number | null
+  lastStep: number
+  min: number | null
+  minStep: number | null
+  max: number | null
+  maxStep: number | null
+}
+
+export interface StoredMetric {
+  line: number
+  key: string
+  step: number
+  epoch: number | null
+  t: number
+  value: number | null
+}
+
+export interface IngestBatch {
+  records: Array<MetricsRecord | EventRecord>
+  counters: IngestCounters
+}
+
+/** A complete line of metrics.jsonl and the byte offset just after it. */
+export interface TailLine {
+  text: string
+  endOffset: number
+}
+
+interface RunRow {
+  id: string
+  name: string
+  task: string
+  status: RunStatus
+  created_at: number
+  ended_at: number | null
+  exit_code: number | null
+  signal: string | null
+  pid: number | null
+  host: string
+  run_dir: string
+  config_json: string
+  primary_metric: string
+  primary_goal: 'min' | 'max' | null
+  error: string | null
+  ingest_offset: number
+  lines_read: number
+  bad_lines: number
+  torn_lines: number
+  skipped_values: number
+  last_problem: string | null
+}
+
+export async function openStore(storeDir: string): Promise<Store> {
+  const {default: Database} = await import('better-sqlite3')
+  mkdirSync(join(storeDir, 'runs'), {recursive: true})
+  const db = new Database(join(storeDir, 'mlx.db'))
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.pragma('busy_timeout = 5000')
+  db.pragma('foreign_keys = ON')
+  migrate(db)
+  return new Store(db, storeDir)
+}
+
+function migrate(db: BetterSqlite3.Database): void {
+  const current = db.pragma('user_version', {simple: true}) as number
+  if (current > MIGRATIONS.length) {
+    throw new UserError(`the store was written by a newer mlx (schema ${current}; this mlx knows ${MIGRATIONS.length})`, 'upgrade mlx')
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!)
+      db.pragma(`user_version = ${version + 1}`)
+    })()
+  }
+}
+
+export class Store {
+  private readonly insertMetric: BetterSqlite3.Statement
+  private readonly upsertSummary: BetterSqlite3.Statement
+  private readonly insertEvent: BetterSqlite3.Statement
+
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    readonly dir: string,
+  ) {
+    this.insertMetric = db.prepare('INSERT INTO metrics (run_id, line, key, step, epoch, t, value) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    // Right-hand sides read the row as it was before the update (SQL semantics), and
+    // NaN arrives as NULL, which never wins min or max.
+    this.upsertSummary = db.prepare(`
+      INSERT INTO metric_summary (run_id, key, count, last, last_step, min, min_step, max, max_step)
+      VALUES (@run, @key, 1, @value, @step, @value, CASE WHEN @value IS NULL THEN NULL ELSE @step END,
+              @value, CASE WHEN @value IS NULL THEN NULL ELSE @step END)
+      ON CONFLICT (run_id, key) DO UPDATE SET
+        count = count + 1,
+        last = excluded.last,
+        last_step = excluded.last_step,
+        min_step = CASE WHEN excluded.min IS NOT NULL AND (min IS NULL OR excluded.min < min) THEN excluded.min_step ELSE min_step END,
+        min = CASE WHEN excluded.min IS NOT NULL AND (min IS NULL OR excluded.min < min) THEN excluded.min ELSE min END,
+        max_step = CASE WHEN excluded.max IS NOT NULL AND (max IS NULL OR excluded.max > max) THEN excluded.max_step ELSE max_step END,
+        max = CASE WHEN excluded.max IS NOT NULL AND (max IS NULL OR excluded.max > max) THEN excluded.max ELSE max END`)
+    this.insertEvent = db.prepare('INSERT INTO events (run_id, line, t, event, data_json) VALUES (?, ?, ?, ?, ?)')
+  }
+
+  close(): void {
+    this.db.close()
+  }
+
+  runDir(id: string): string {
+    return join(this.dir, 'runs', id)
+  }
+
+  createRun(run: NewRun, createdAt: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric, primary_goal)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(run.id, run.name, run.task, createdAt, run.host, run.runDir, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal)
+  }
+
+  setPid(id: string, pid: number): void {
+    this.db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(pid, id)
+  }
+
+  finishRun(id: string, outcome: {status: RunStatus; endedAt: number; exitCode: number | null; signal: string | null; error: string | null}): void {
+    this.db
+      .prepare('UPDATE runs SET status = ?, ended_at = ?, exit_code = ?, signal = ?, error = ? WHERE id = ?')
+      .run(outcome.status, outcome.endedAt, outcome.exitCode, outcome.signal, outcome.error, id)
+  }
+
+  /** Where ingestion of this run's metrics.jsonl stopped: resume reading here. */
+  ingestOffset(id: string): number {
+    const row = this.db.prepare('SELECT ingest_offset FROM runs WHERE id = ?').get(id) as {ingest_offset: number} | undefined
+    return row?.ingest_offset ?? 0
+  }
+
+  /**
+   * Stores complete lines of metrics.jsonl, read from byte `fromOffset` on, in one
+   * transaction with the offset after the last of them. `tornTail` is a final partial
+   * line (the trainer ended mid-write): counted and skipped, and the offset moves past
+   * it. When another process has ingested from `fromOffset` meanwhile, nothing is
+   * stored and the result is null: two followers of one run never store a line twice.
+   */
+  ingest(id: string, fromOffset: number, lines: readonly TailLine[], tornTail?: {endOffset: number}): IngestBatch | null {
+    const records: Array<MetricsRecord | EventRecord> = []
+    return this.db.transaction((): IngestBatch | null => {
+      const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined
+      if (!row) throw new Error(`no run ${id} in the store`)
+      if (row.ingest_offset !== fromOffset) return null
+      const counters = countersOf(row)
+      let offset = row.ingest_offset
+      for (const line of lines) {
+        counters.lines++
+        offset = line.endOffset
+        if (line.text.trim() === '') continue
+        const parsed = parseMetricsLine(line.text)
+        if (!parsed.ok) {
+          counters.badLines++
+          counters.lastProblem = `line ${counters.lines}: ${parsed.problem}`
+          continue
+        }
+        const record = parsed.record
+        records.push(record)
+        if (record.kind === 'metrics') {
+          counters.skippedValues += record.skipped
+          for (const {key, value} of record.values) {
+            const stored = Number.isNaN(value) ? null : value
+            this.insertMetric.run(id, counters.lines, key, record.step, record.epoch, record.t, stored)
+            this.upsertSummary.run({run: id, key, value: stored, step: record.step})
+          }
+        } else {
+          this.insertEvent.run(id, counters.lines, record.t, record.event, JSON.stringify(record.data))
+        }
+      }
+      if (tornTail) {
+        counters.lines++
+        counters.tornLines++
+        counters.lastProblem = `line ${counters.lines}: torn (cut off mid-write), skipped`
+        offset = tornTail.endOffset
+      }
+      this.db
+        .prepare('UPDATE runs SET ingest_offset = ?, lines_read = ?, bad_lines = ?, torn_lines = ?, skipped_values = ?, last_problem = ? WHERE id = ?')
+        .run(offset, counters.lines, counters.badLines, counters.tornLines, counters.skippedValues, counters.lastProblem, id)
+      return {records, counters}
+    }).immediate()
+  }
+
+  getRun(id: string): RunRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined
+    return row && toRecord(row)
+  }
+
+  /** A run by id, unique id prefix, or name (the latest run of that name). */
+  resolveRun(ref: string): RunRecord {
+    const exact = this.getRun(ref)
+    if (exact) return exact
+    const byPrefix = this.db.prepare("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC").all(`${escapeLike(ref)}%`) as RunRow[]
+    if (byPrefix.length === 1) return toRecord(byPrefix[0]!)
+    if (byPrefix.length > 1) {
+      throw new UserError(`run prefix ${JSON.stringify(ref)} is ambiguous: ${byPrefix.map((r) => r.id).join(', ')}`, 'type more characters of the id')
+    }
+    const byName = this.db.prepare('SELECT * FROM runs WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(ref) as RunRow | undefined
+    if (byName) return toRecord(byName)
+    throw new UserError(`no run matches ${JSON.stringify(ref)}`, '`mlx runs` lists the runs; a run is named by its id, a unique prefix of it, or its name')
+  }
+
+  /** Runs, newest first. */
+  listRuns(filter: {status?: RunStatus[]; name?: string; limit?: number} = {}): RunRecord[] {
+    const where: string[] = []
+    const params: unknown[] = []
+    if (filter.status && filter.status.length > 0) {
+      where.push(`status IN (${filter.status.map(() => '?').join(', ')})`)
+      params.push(...filter.status)
+    }
+    if (filter.name) {
+      where.push('name GLOB ?')
+      params.push(filter.name)
+    }
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC ${filter.limit ? 'LIMIT ?' : ''}`
+    if (filter.limit) params.push(filter.limit)
+    return (this.db.prepare(sql).all(...params) as RunRow[]).map(toRecord)
+  }
+
+  summaries(runIds: readonly string[]): Map<string, MetricSummary[]> {
+    const result = new Map<string, MetricSummary[]>(runIds.map((id) => [id, []]))
+    if (runIds.length === 0) return result
+    const statement = this.db.prepare(`SELECT * FROM metric_summary WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY key`)
+    for (const row of statement.all(JSON.stringify(runIds)) as Array<Record<string, number | string | null>>) {
+      result.get(row.run_id as string)!.push({
+        key: row.key as string,
+        count: row.count as number,
+        last: row.last as number | null,
+        lastStep: row.last_step as number,
+        min: row.min as number | null,
+        minStep: row.min_step as number | null,
+        max: row.max as number | null,
+        maxStep: row.max_step as number | null,
+      })
+    }
+    return result
+  }
+
+  /** Every stored metric value of a run, in the order of metrics.jsonl. */
+  metrics(runId: string): StoredMetric[] {
+    return this.db.prepare('SELECT line, key, step, epoch, t, value FROM metrics WHERE run_id = ? ORDER BY line, rowid').all(runId) as StoredMetric[]
+  }
+
+  events(runId: string): Array<{line: number; t: number; event: string; data: Record<string, unknown>}> {
+    const rows = this.db.prepare('SELECT line, t, event, data_json FROM events WHERE run_id = ? ORDER BY line').all(runId) as Array<{line: number; t: number; event: string; data_json: string}>
+    return rows.map((row) => ({line: row.line, t: row.t, event: row.event, data: JSON.parse(row.data_json) as Record<string, unknown>}))
+  }
+}
+
+function countersOf(row: RunRow): IngestCounters {
+  return {lines: row.lines_read, badLines: row.bad_lines, tornLines: row.torn_lines, skippedValues: row.skipped_values, lastProblem: row.last_problem}
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    task: row.task,
+    status: row.status,
+    createdAt: row.created_at,
+    endedAt: row.ended_at,
+    exitCode: row.exit_code,
+    signal: row.signal,
+    pid: row.pid,
+    host: row.host,
+    runDir: row.run_dir,
+    config: JSON.parse(row.config_json) as Record<string, unknown>,
+    primaryMetric: row.primary_metric,
+    primaryGoal: row.primary_goal,
+    error: row.error,
+    ingest: countersOf(row),
+  }
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}

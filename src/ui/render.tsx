@@ -1,0 +1,48 @@
+/**
+ * The render facade: the only module the commands call for terminal UI. Commands import
+ * it lazily, so ink and React load only when a view is drawn.
+ */
+import {render} from 'ink'
+import type {Table} from '../core/format.js'
+import type {Progress} from '../core/metrics/progress.js'
+import {CompareTable, tableWidth} from './components/CompareTable.js'
+import {RunProgress, type RunHeader} from './components/RunProgress.js'
+
+/**
+ * A file or pipe has no width: ink would lay the table out in 80 columns and cut it.
+ * Give such a stream the table's own width instead.
+ */
+function sizedForPipe(stream: NodeJS.WriteStream, columns: number): NodeJS.WriteStream {
+  if (stream.isTTY) return stream
+  return new Proxy(stream, {
+    get: (target, property) => (property === 'columns' ? columns : Reflect.get(target, property, target)),
+  })
+}
+
+/** Draws a table once on `stream` and returns when it is written. */
+export async function renderTable(table: Table, legend: string, stream: NodeJS.WriteStream = process.stdout): Promise<void> {
+  const columns = Math.max(legend.length, tableWidth(table)) + 1
+  const instance = render(<CompareTable table={table} legend={legend} />, {stdout: sizedForPipe(stream, columns), patchConsole: false, exitOnCtrlC: false})
+  instance.unmount()
+  await instance.waitUntilExit()
+}
+
+export interface RunView {
+  update(progress: Progress): void
+  /** Draws the last frame and leaves it on screen. */
+  finish(): Promise<void>
+}
+
+/** The live view of a training run, drawn on stderr (stdout stays free for --json). */
+export function startRunView(header: RunHeader, initial: Progress, stream: NodeJS.WriteStream = process.stderr): RunView {
+  const instance = render(<RunProgress header={header} progress={initial} />, {stdout: stream, patchConsole: false, exitOnCtrlC: false})
+  return {
+    update(progress) {
+      instance.rerender(<RunProgress header={header} progress={progress} />)
+    },
+    async finish() {
+      instance.unmount()
+      await instance.waitUntilExit()
+    },
+  }
+}

@@ -35,7 +35,7 @@ demo: setup
 test: setup test-python test-node
 
 test-python: $(VENV)/.installed
-	cd python && ../$(PYTHON) -m pytest -q
+	cd python && ../$(PYTHON) -m pytest -q -rs
 
 test-node: setup
 	npx vitest run

@@ -57,8 +57,9 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
     const options = {configFile: args.config, sets: flags.set, name: flags.name, python: flags.python}
     const {prepareRun, startRun} = await import('../core/run/run.js')
 
+    const prepared = await prepareRun(project, options)
     if (flags['dry-run']) {
-      const {config, python, check} = await prepareRun(project, options)
+      const {config, python, check} = prepared
       this.say(`${args.config}: valid; would train ${config.name} (${config.task}) with ${python.command} (${python.reason}), torch ${check.torch}`)
       return {dryRun: true, config, python, torch: check.torch}
     }
@@ -67,7 +68,7 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
     const store = await openStore(project.storeDir)
     try {
       const observer: Observer = process.stderr.isTTY ? await this.liveObserver() : plainObserver((line) => this.say(line))
-      const handle = await startRun(project, store, options, observer)
+      const handle = startRun(project, store, prepared, observer)
       const onSignal = () => handle.interrupt()
       process.on('SIGINT', onSignal)
       process.on('SIGTERM', onSignal)
@@ -130,7 +131,7 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
     }
     const {badLines, tornLines, skippedValues, lastProblem} = report.ingest
     if (badLines + tornLines + skippedValues > 0) {
-      lines.push(`  metrics.jsonl: ${badLines} bad and ${tornLines} torn lines, ${skippedValues} non-numeric values skipped (${lastProblem})`)
+      this.say(`warning: metrics.jsonl: ${badLines} bad and ${tornLines} torn lines, ${skippedValues} non-numeric values skipped (last: ${lastProblem})`)
     }
     lines.push(`  ${relative(root, report.runDir) || report.runDir} · mlx show ${report.id} · mlx compare`)
     this.log(lines.join('\n'))

@@ -45,12 +45,12 @@ export interface Comparison {
   metrics: MetricColumn[]
 }
 
-/** `{optim: {lr: 0.001}}` -> `{"optim.lr": 0.001}`; lists stay values. The run name is not a param. */
+/** `{optim: {lr: 0.001}}` -> `{"optim.lr": 0.001}`; lists stay values. The name and task identify a run; they are not params. */
 export function flattenParams(config: Record<string, unknown>, prefix = ''): Record<string, unknown> {
   const flat: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(config)) {
     const path = prefix ? `${prefix}.${key}` : key
-    if (!prefix && key === 'name') continue
+    if (!prefix && (key === 'name' || key === 'task')) continue
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) Object.assign(flat, flattenParams(value as Record<string, unknown>, path))
     else flat[path] = value
   }

@@ -8,7 +8,7 @@ import type {RunStatus} from './store/store.js'
 
 export interface TableCell {
   text: string
-  /** The best value in its metric column. */
+  /** In a column where a best value is marked: whether this is it. */
   best?: boolean
   /** A status cell, coloured by the UI. */
   status?: RunStatus

@@ -62,7 +62,14 @@ export function checkConfig(file: string, sets: readonly string[] = []): LoadedC
 
   const parsed = ExperimentConfigSchema.safeParse(value)
   if (parsed.success) return {file, config: parsed.data}
-  return {diagnostics: parsed.error.issues.flatMap((issue) => describeIssue(issue, read.source, value, overrides))}
+  const diagnostics = parsed.error.issues.flatMap((issue) => describeIssue(issue, read.source, value, overrides))
+  return {diagnostics: diagnostics.sort(byPosition)}
+}
+
+/** File positions in reading order, then the --set flags. */
+function byPosition(a: Diagnostic, b: Diagnostic): number {
+  const inFile = (d: Diagnostic) => (d.line === undefined ? 1 : 0)
+  return inFile(a) - inFile(b) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
 }
 
 function setIn(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -6,17 +6,25 @@
  * records an outcome: `completed` when the script logged its `end` event, else `failed`
  * (its exit status cannot be known without the process that waited for it).
  */
+import {existsSync, readFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {join} from 'node:path'
 import type {Store} from '../store/store.js'
 import {ingestAvailable} from './run.js'
 
-function alive(pid: number): boolean {
+/** Whether a process runs. A zombie (ended, never reaped: its parent mlx was killed) does not. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch (error) {
+    // Without /proc (not Linux) the signal check is all there is; a vanished entry means it just ended.
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self')
   }
 }
 
@@ -26,7 +34,7 @@ export function reconcileRuns(store: Store): number {
   const here = hostname()
   for (const run of store.listRuns({status: ['running']})) {
     if (run.host !== here) continue
-    const processGone = run.pid === null || !alive(run.pid)
+    const processGone = run.pid === null || !processAlive(run.pid)
     ingestAvailable(store, run.id, join(run.runDir, 'metrics.jsonl'), processGone)
     if (!processGone) continue
     // Another mlx may have finished it meanwhile.

@@ -53,16 +53,22 @@ export function newRunId(): string {
   return randomBytes(5).toString('hex')
 }
 
-/** Validates the config and resolves the interpreter, without creating anything. */
-export async function prepareRun(project: Project, options: RunOptions): Promise<{config: ExperimentConfig; python: PythonChoice; check: QuickCheck}> {
+export interface PreparedRun {
+  config: ExperimentConfig
+  python: PythonChoice
+  check: QuickCheck
+}
+
+/** Validates the config and checks the interpreter, creating nothing: bad input stops here. */
+export async function prepareRun(project: Project, options: RunOptions): Promise<PreparedRun> {
   const {config} = loadConfig(options.configFile, options.sets)
   if (options.name !== undefined) config.name = options.name
   const python = choosePython(project, options.python)
   return {config, python, check: await checkPython(python)}
 }
 
-export async function startRun(project: Project, store: Store, options: RunOptions, observer: RunObserver = {}): Promise<RunHandle> {
-  const {config, python, check} = await prepareRun(project, options)
+export function startRun(project: Project, store: Store, prepared: PreparedRun, observer: RunObserver = {}): RunHandle {
+  const {config, python, check} = prepared
   const id = newRunId()
   const runDir = store.runDir(id)
   mkdirSync(join(runDir, 'checkpoints'), {recursive: true})

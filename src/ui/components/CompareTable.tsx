@@ -14,8 +14,10 @@ function pad(text: string, size: number, align: 'left' | 'right' = 'left'): stri
   return align === 'right' ? fill + text : text + fill
 }
 
+/** A cell that can be best carries a mark or a space in its place, so the numbers of a column stay aligned. */
 function cellText(cell: TableCell): string {
-  return cell.best ? cell.text + BEST_MARK : cell.text
+  if (cell.best === undefined) return cell.text
+  return cell.text + (cell.best ? BEST_MARK : ' ')
 }
 
 function columnWidths(table: Table): number[] {

@@ -1,0 +1,112 @@
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mlx_runtime import MetricsWriter, environment, load_config, seed_everything, select_device
+
+RUNTIME_DIR = Path(__file__).resolve().parents[1]
+
+
+def read_lines(path):
+    return [json.loads(line) for line in Path(path).read_text().splitlines()]
+
+
+def test_writer_appends_protocol_lines(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    with MetricsWriter(str(path)) as metrics:
+        metrics.log({"train/loss": torch.tensor(0.5), "lr": np.float32(0.25), "count": 3, "ok": True}, step=10, epoch=1)
+        metrics.event("checkpoint", path="checkpoints/epoch1.pt")
+    first, second = read_lines(path)
+    assert first["v"] == 1 and first["kind"] == "metrics" and first["step"] == 10 and first["epoch"] == 1
+    assert first["values"] == {"train/loss": 0.5, "lr": 0.25, "count": 3, "ok": 1}
+    assert isinstance(first["t"], float)
+    assert second == {"v": 1, "t": second["t"], "kind": "event", "event": "checkpoint", "path": "checkpoints/epoch1.pt"}
+
+
+def test_each_line_is_on_disk_before_the_call_returns(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    metrics = MetricsWriter(str(path))
+    metrics.log({"x": 1.0}, step=1)
+    # Another reader (mlx) sees the line without the writer closing the file.
+    assert len(path.read_text().splitlines()) == 1
+    metrics.close()
+
+
+def test_non_finite_values_become_strings_that_stay_valid_json(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    with MetricsWriter(str(path)) as metrics:
+        metrics.log({"a": float("nan"), "b": math.inf, "c": -math.inf}, step=1)
+    assert read_lines(path)[0]["values"] == {"a": "NaN", "b": "Infinity", "c": "-Infinity"}
+
+
+def test_path_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLX_METRICS_FILE", str(tmp_path / "run" / "m.jsonl"))
+    with MetricsWriter() as metrics:
+        metrics.log({"x": 1}, step=0)
+    assert (tmp_path / "run" / "m.jsonl").exists()
+
+
+def test_a_disabled_writer_takes_the_same_calls_and_writes_nothing(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    with MetricsWriter(str(path), enabled=False) as metrics:
+        metrics.log({"x": 1}, step=0)
+        metrics.event("start")
+    assert not path.exists()
+
+
+def test_seeding_makes_torch_numpy_and_shuffling_repeat():
+    def draw():
+        generator = seed_everything(7)
+        return torch.rand(3).tolist(), np.random.rand(2).tolist(), torch.randperm(10, generator=generator).tolist()
+
+    assert draw() == draw()
+
+
+def test_load_config_reads_json_from_argument_or_environment(tmp_path, monkeypatch):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"optim": {"lr": 0.1}, "name": "__import__('os').system('x')"}))
+    assert load_config(str(path))["optim"]["lr"] == 0.1
+    monkeypatch.setenv("MLX_CONFIG_FILE", str(path))
+    assert load_config()["name"] == "__import__('os').system('x')"
+    monkeypatch.delenv("MLX_CONFIG_FILE")
+    with pytest.raises(SystemExit, match="no config"):
+        load_config()
+
+
+def test_select_device():
+    assert select_device("cpu") == torch.device("cpu")
+    assert select_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error shown where no GPU is visible")
+def test_asking_for_cuda_without_a_gpu_is_a_clear_error():
+    with pytest.raises(SystemExit, match="launch.device is 'cuda' but torch sees no CUDA GPU"):
+        select_device("cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (none visible here)")
+def test_cuda_devices_are_selected_and_checked():
+    assert select_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(SystemExit, match="GPU"):
+        select_device(f"cuda:{torch.cuda.device_count()}")
+
+
+def test_environment_record():
+    info = environment()
+    assert info["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert info["torch"] == torch.__version__
+    assert info["cuda_available"] == torch.cuda.is_available()
+    assert len(info["gpus"]) == (torch.cuda.device_count() if torch.cuda.is_available() else 0)
+
+
+def test_module_entry_point_prints_the_record_as_json():
+    result = subprocess.run([sys.executable, "-m", "mlx_runtime"], capture_output=True, text=True, check=True,
+                            cwd=RUNTIME_DIR)
+    assert json.loads(result.stdout)["torch"] == torch.__version__
+    assert result.stderr == ""

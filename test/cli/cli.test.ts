@@ -1,0 +1,175 @@
+import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {execa} from 'execa'
+import {describe, expect, it} from 'vitest'
+import {binRun, cli, cliEnv, repoRoot, tempDir, tempProject} from '../helpers/cli.js'
+
+const HEAVY = /\/node_modules\/(ink|react|react-reconciler|better-sqlite3)\//
+
+async function importsOf(args: string[]): Promise<string[]> {
+  const trace = join(tempDir(), 'imports.txt')
+  const result = await execa('node', ['--import', join(repoRoot, 'test/fixtures/trace-imports.mjs'), binRun, ...args], {
+    env: cliEnv({MLX_TRACE_IMPORTS: trace}),
+    cwd: tempDir(),
+    reject: false,
+  })
+  expect(result.exitCode).toBe(0)
+  return readFileSync(trace, 'utf8').trim().split('\n')
+}
+
+describe('the mlx binary', () => {
+  it('--version and --help load neither ink, React nor better-sqlite3', async () => {
+    for (const args of [['--version'], ['--help'], ['run', '--help'], ['compare', '--help']]) {
+      const imports = await importsOf(args)
+      expect(imports.some((url) => url.includes('/dist/commands/'))).toBe(args[0] !== '--version' || imports.length > 0)
+      expect(imports.filter((url) => HEAVY.test(url))).toEqual([])
+    }
+  })
+
+  it('the trace sees the heavy modules where they are loaded', async () => {
+    const project = tempProject()
+    const trace = join(project, 'imports.txt')
+    await execa('node', ['--import', join(repoRoot, 'test/fixtures/trace-imports.mjs'), binRun, 'runs'], {cwd: project, env: cliEnv({MLX_TRACE_IMPORTS: trace}), reject: false})
+    expect(readFileSync(trace, 'utf8')).toMatch(/node_modules\/better-sqlite3\//)
+  })
+
+  it('lists every command of the contract in --help', async () => {
+    const {stdout, exitCode} = await cli(['--help'], {cwd: tempDir()})
+    expect(exitCode).toBe(0)
+    for (const command of ['init', 'validate', 'schema', 'run', 'runs', 'show', 'compare', 'doctor']) expect(stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'))
+  })
+
+  it('exits 2 on an unknown flag, without a stack trace', async () => {
+    const {exitCode, stderr} = await cli(['runs', '--bogus'], {cwd: tempProject()})
+    expect(exitCode).toBe(2)
+    expect(stderr).not.toMatch(/\n\s+at /)
+  })
+})
+
+describe('mlx init', () => {
+  it('scaffolds a project that validates, and lists templates', async () => {
+    const dir = tempDir()
+    const {exitCode, stderr} = await cli(['init', 'demo', '--template', 'image-classification'], {cwd: dir})
+    expect(exitCode).toBe(0)
+    expect(stderr).toContain('next: cd demo && mlx run configs/image-classification.yaml')
+    const project = join(dir, 'demo')
+    expect(readdirSync(project).sort()).toEqual(['.gitignore', 'configs', 'mlx.schema.json', 'mlx.yaml'])
+    const config = readFileSync(join(project, 'configs/image-classification.yaml'), 'utf8')
+    expect(config.split('\n')[0]).toBe('# yaml-language-server: $schema=../mlx.schema.json')
+    expect(readFileSync(join(project, '.gitignore'), 'utf8')).toContain('.mlx/\ndata/\n')
+    expect(JSON.parse(readFileSync(join(project, 'mlx.schema.json'), 'utf8')).title).toBe('mlx experiment config')
+    expect((await cli(['validate', 'configs/image-classification.yaml'], {cwd: project})).exitCode).toBe(0)
+
+    const list = await cli(['init', '--list'], {cwd: dir})
+    expect(list.stdout).toMatch(/^image-classification\s+CNN/m)
+  })
+
+  it('never overwrites an existing project without --force', async () => {
+    const dir = tempDir()
+    await cli(['init', '.'], {cwd: dir})
+    writeFileSync(join(dir, 'configs/image-classification.yaml'), 'mine\n')
+    const again = await cli(['init', '.'], {cwd: dir})
+    expect(again.exitCode).toBe(2)
+    expect(again.stderr).toMatch(/already exist.*\nhint: nothing was changed; pass --force to overwrite/)
+    expect(readFileSync(join(dir, 'configs/image-classification.yaml'), 'utf8')).toBe('mine\n')
+    const forced = await cli(['init', '.', '--force'], {cwd: dir})
+    expect(forced.exitCode).toBe(0)
+    expect(readFileSync(join(dir, 'configs/image-classification.yaml'), 'utf8')).toContain('task: image-classification')
+  })
+
+  it('keeps an existing .gitignore, adding only what it lacks', async () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, '.gitignore'), 'node_modules\n.mlx/')
+    await cli(['init', '.'], {cwd: dir})
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('node_modules\n.mlx/\ndata/\n.venv/\n__pycache__/\n')
+  })
+
+  it('rejects an unknown template with a suggestion', async () => {
+    const {exitCode, stderr} = await cli(['init', 'x', '--template', 'image-clasification'], {cwd: tempDir()})
+    expect(exitCode).toBe(2)
+    expect(stderr).toContain('did you mean image-classification?')
+  })
+})
+
+describe('mlx validate and mlx schema', () => {
+  it('prints one FILE:LINE:COL line per problem across files, exit 2, no stack trace', async () => {
+    const project = tempProject({
+      'bad.yaml': 'name: x\ntask: image-classification\noptim: {lr: "fast", lrr: 1}\n',
+      'broken.yaml': 'name: [x\n',
+      'good.yaml': 'name: ok\ntask: image-classification\n',
+    })
+    const {exitCode, stderr} = await cli(['validate', 'good.yaml', 'bad.yaml', 'broken.yaml'], {cwd: project})
+    expect(exitCode).toBe(2)
+    expect(stderr.trim().split('\n')).toEqual([
+      'good.yaml: valid (ok, image-classification)',
+      'bad.yaml:3:13: optim.lr: expected number, found the string "fast"',
+      'bad.yaml:3:21: optim.lrr: unknown key "lrr" (did you mean optim.lr?)',
+      expect.stringMatching(/^broken\.yaml:2:1: /),
+    ])
+  })
+
+  it('--json gives the errors as objects', async () => {
+    const project = tempProject({'bad.yaml': 'name: x\ntask: image-classification\ntrain: {epochs: 0}\n'})
+    const {exitCode, stdout} = await cli(['validate', 'bad.yaml', '--json'], {cwd: project})
+    expect(exitCode).toBe(2)
+    expect(JSON.parse(stdout)).toEqual({errors: [{source: 'bad.yaml', line: 3, column: 17, path: 'train.epochs', message: 'must be >= 1, found number 0'}]})
+  })
+
+  it('the committed mlx.schema.json is what `mlx schema` prints', async () => {
+    const {stdout} = await cli(['schema'], {cwd: tempDir()})
+    expect(JSON.parse(stdout)).toEqual(JSON.parse(readFileSync(join(repoRoot, 'mlx.schema.json'), 'utf8')))
+  })
+
+  it('every config in configs/ validates', async () => {
+    const configs = readdirSync(join(repoRoot, 'configs')).map((name) => join(repoRoot, 'configs', name))
+    const {exitCode, stderr} = await cli(['validate', ...configs], {cwd: repoRoot})
+    expect(stderr).not.toMatch(/:\d+:\d+:/)
+    expect(exitCode).toBe(0)
+  })
+})
+
+describe('mlx run with bad input', () => {
+  it.each([
+    ['a syntax error', 'name: x\ntask: image-classification\ndata: {batch_size: 64\n', /^bad\.yaml:4:1: /m],
+    ['a wrong type', 'name: x\ntask: image-classification\ntrain: {epochs: many}\n', /^bad\.yaml:3:17: train\.epochs: expected number, found the string "many"$/m],
+    ['an unknown key', 'name: x\ntask: image-classification\nmodle: {arch: cnn}\n', /^bad\.yaml:3:1: modle: unknown key "modle" \(did you mean model\?\)$/m],
+  ])('%s: exit 2, FILE:LINE:COL, no stack trace, no run created', async (_what, text, expected) => {
+    const project = tempProject({'bad.yaml': text})
+    const {exitCode, stderr, stdout} = await cli(['run', 'bad.yaml'], {cwd: project})
+    expect(exitCode).toBe(2)
+    expect(stderr).toMatch(expected)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).not.toMatch(/\n\s+at /)
+    expect(stdout).toBe('')
+    expect(existsSync(join(project, '.mlx'))).toBe(false)
+  })
+
+  it('a missing config file: exit 2', async () => {
+    const {exitCode, stderr} = await cli(['run', 'nope.yaml'], {cwd: tempProject()})
+    expect(exitCode).toBe(2)
+    expect(stderr.trim()).toBe('nope.yaml:1:1: file not found (check the path; it is relative to the current directory)')
+  })
+
+  it('a Python without torch: exit 2 with how to fix it, no run created', async () => {
+    const project = tempProject({'c.yaml': 'name: x\ntask: image-classification\n'})
+    await execa('python3', ['-m', 'venv', '--without-pip', join(project, 'bare')])
+    const bare = join(project, 'bare/bin/python')
+    const {exitCode, stderr} = await cli(['run', 'c.yaml', '--python', bare], {cwd: project})
+    expect(exitCode).toBe(2)
+    expect(stderr).toMatch(new RegExp(`^error: ${bare} \\(Python [\\d.]+, chosen by --python\\) has no torch`))
+    expect(stderr).toContain(`hint: install it there with \`${bare} -m pip install torch\``)
+    expect(existsSync(join(project, '.mlx'))).toBe(false)
+  })
+
+  it('a Python that does not exist: exit 2, named with why it was chosen', async () => {
+    const {exitCode, stderr} = await cli(['run', 'c.yaml'], {cwd: tempProject({'c.yaml': 'name: x\ntask: image-classification\n'}), env: {MLX_PYTHON: '/no/such/python'}})
+    expect(exitCode).toBe(2)
+    expect(stderr).toMatch(/^error: Python interpreter not found: \/no\/such\/python \(chosen by MLX_PYTHON\)/)
+  })
+
+  it('an unknown run: exit 2 with a hint', async () => {
+    const {exitCode, stderr} = await cli(['show', 'nothing'], {cwd: tempProject()})
+    expect(exitCode).toBe(2)
+    expect(stderr).toMatch(/^error: no run matches "nothing"\nhint: /)
+  })
+})

@@ -1,0 +1,43 @@
+/** Reads a run's metrics.jsonl independently of mlx's parser, to check the store against it. */
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {openStore} from '../../src/core/store/store.js'
+
+export interface MetricRow {
+  line: number
+  key: string
+  step: number
+  value: number | null
+}
+
+/** Every numeric value of every valid metrics line, in file order (NaN as null, as SQLite stores it). */
+export function metricsInFile(runDir: string): MetricRow[] {
+  const rows: MetricRow[] = []
+  const text = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+  const lines = text.split('\n')
+  if (!text.endsWith('\n')) lines.pop() // a torn last line is not a record
+  lines.forEach((line, index) => {
+    let record: {v?: number; kind?: string; step?: number; values?: Record<string, unknown>}
+    try {
+      record = JSON.parse(line)
+    } catch {
+      return
+    }
+    if (record.v !== 1 || record.kind !== 'metrics' || !record.values) return
+    for (const [key, value] of Object.entries(record.values)) {
+      if (typeof value === 'number') rows.push({line: index + 1, key, step: record.step!, value})
+      else if (value === 'NaN') rows.push({line: index + 1, key, step: record.step!, value: null})
+      else if (value === 'Infinity' || value === '-Infinity') rows.push({line: index + 1, key, step: record.step!, value: value === 'Infinity' ? Infinity : -Infinity})
+    }
+  })
+  return rows
+}
+
+export async function metricsInStore(storeDir: string, runId: string): Promise<MetricRow[]> {
+  const store = await openStore(storeDir)
+  try {
+    return store.metrics(runId).map(({line, key, step, value}) => ({line, key, step, value}))
+  } finally {
+    store.close()
+  }
+}

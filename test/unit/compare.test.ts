@@ -1,0 +1,112 @@
+import {describe, expect, it} from 'vitest'
+import {compareRuns, flattenParams, runReport} from '../../src/core/compare.js'
+import {comparisonCsv, comparisonMarkdown, comparisonTable, formatDuration, formatNumber} from '../../src/core/format.js'
+import type {MetricSummary, RunRecord} from '../../src/core/store/store.js'
+
+function run(id: string, lr: number, extra: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id,
+    name: `lr-${lr}`,
+    task: 'image-classification',
+    status: 'completed',
+    createdAt: 1000,
+    endedAt: 1010,
+    exitCode: 0,
+    signal: null,
+    pid: 1,
+    host: 'h',
+    runDir: `/runs/${id}`,
+    config: {name: `lr-${lr}`, task: 'image-classification', optim: {lr, name: 'adam'}, model: {channels: [32, 64]}},
+    primaryMetric: 'val/acc',
+    primaryGoal: 'max',
+    error: null,
+    ingest: {lines: 0, badLines: 0, tornLines: 0, skippedValues: 0, lastProblem: null},
+    ...extra,
+  }
+}
+
+function summary(key: string, values: number[]): MetricSummary {
+  const min = Math.min(...values)
+  const max = Math.max(...values)
+  return {key, count: values.length, last: values.at(-1)!, lastStep: values.length, min, minStep: values.indexOf(min) + 1, max, maxStep: values.indexOf(max) + 1}
+}
+
+const runs = [run('a1', 0.1), run('b2', 0.01), run('c3', 0.001, {status: 'failed'})]
+const summaries = new Map([
+  ['a1', [summary('val/acc', [0.5, 0.9, 0.8]), summary('val/loss', [1, 0.3, 0.4]), summary('lr', [0.1])]],
+  ['b2', [summary('val/acc', [0.6, 0.95]), summary('val/loss', [0.9, 0.35])]],
+  ['c3', [summary('val/acc', [0.2])]],
+])
+
+describe('compareRuns', () => {
+  it('flattens params, without the name and task', () => {
+    expect(flattenParams(runs[0]!.config)).toEqual({'optim.lr': 0.1, 'optim.name': 'adam', 'model.channels': [32, 64]})
+  })
+
+  it('keeps the params that differ and marks the best run per metric, by direction', () => {
+    const comparison = compareRuns(runs, summaries)
+    expect(comparison.differingParams).toEqual(['optim.lr'])
+    expect(comparison.metrics).toEqual([
+      {key: 'val/acc', goal: 'max', bestRunIds: ['b2']},
+      {key: 'val/loss', goal: 'min', bestRunIds: ['a1']},
+    ])
+    expect(comparison.runs[0]!.metrics['val/acc']).toEqual({last: 0.8, best: 0.9, min: 0.5, max: 0.9, bestStep: 2, count: 3})
+    expect(comparison.runs[2]!.metrics['val/loss']).toBeUndefined()
+  })
+
+  it('shows the metrics asked for, with no best for a metric of unknown direction', () => {
+    const comparison = compareRuns(runs, summaries, ['lr', 'val/loss'])
+    expect(comparison.metrics.map((m) => [m.key, m.goal, m.bestRunIds])).toEqual([
+      ['lr', null, []],
+      ['val/loss', 'min', ['a1']],
+    ])
+    expect(comparison.runs[0]!.metrics.lr).toMatchObject({last: 0.1, best: null})
+  })
+
+  it('marks every run that ties for best', () => {
+    const tied = new Map([
+      ['a1', [summary('val/acc', [0.9])]],
+      ['b2', [summary('val/acc', [0.9])]],
+    ])
+    expect(compareRuns(runs.slice(0, 2), tied).metrics[0]!.bestRunIds).toEqual(['a1', 'b2'])
+  })
+
+  it('builds the run report of one run', () => {
+    expect(runReport(runs[0]!, summaries.get('a1')!)).toMatchObject({
+      id: 'a1',
+      durationSeconds: 10,
+      primary: {key: 'val/acc', goal: 'max', last: 0.8, best: 0.9, bestStep: 2},
+      params: {'optim.lr': 0.1},
+      metrics: {lr: {best: null}},
+    })
+  })
+})
+
+describe('formats', () => {
+  const comparison = compareRuns(runs, summaries)
+
+  it('formats numbers and durations compactly', () => {
+    expect([formatNumber(0.95123456), formatNumber(12), formatNumber(0.0000123), formatNumber(null), formatNumber(NaN), formatNumber(-Infinity)]).toEqual(['0.9512', '12', '1.23e-5', '–', 'NaN', '-inf'])
+    expect([formatDuration(5.25), formatDuration(125), formatDuration(7300), formatDuration(null)]).toEqual(['5.3s', '2m05s', '2h01m', '–'])
+  })
+
+  it('lays out the table cells with the best marked', () => {
+    const table = comparisonTable(comparison)
+    expect(table.headers).toEqual(['run', 'name', 'status', 'duration', 'optim.lr', 'val/acc last', 'val/acc best', 'val/loss last', 'val/loss best'])
+    expect(table.rows[1]!.map((cell) => cell.text)).toEqual(['b2', 'lr-0.01', 'completed', '10.0s', '0.01', '0.95', '0.95', '0.35', '0.35'])
+    expect(table.rows.map((row) => row.filter((cell) => cell.best).map((cell) => cell.text))).toEqual([['0.3'], ['0.95'], []])
+  })
+
+  it('writes markdown with the best in bold', () => {
+    const markdown = comparisonMarkdown(comparison).split('\n')
+    expect(markdown[0]).toBe('| run | name | status | duration | optim.lr | val/acc last | val/acc best | val/loss last | val/loss best |')
+    expect(markdown[1]).toBe('| --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: |')
+    expect(markdown[3]).toBe('| b2 | lr-0.01 | completed | 10.0s | 0.01 | 0.95 | **0.95** | 0.35 | 0.35 |')
+  })
+
+  it('writes CSV at full precision, quoting where needed', () => {
+    const csv = comparisonCsv(compareRuns([run('q1', 0.5, {name: 'a, "quoted" name'})], new Map([['q1', [summary('val/acc', [1 / 3])]]]))).split('\n')
+    expect(csv[0]).toBe('id,name,task,status,started_at,duration_s,model.channels,optim.lr,optim.name,val/acc:last,val/acc:best,val/acc:min,val/acc:max')
+    expect(csv[1]).toBe(`q1,"a, ""quoted"" name",image-classification,completed,1970-01-01T00:16:40.000Z,10.000,"[32,64]",0.5,adam,${1 / 3},${1 / 3},${1 / 3},${1 / 3}`)
+  })
+})

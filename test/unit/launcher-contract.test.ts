@@ -1,0 +1,79 @@
+/**
+ * The contract every launcher keeps (Hydra's launcher tests are the model): run a
+ * command with its args, cwd and env; send its output to the given files; report its
+ * exit code; stop the whole process tree on interrupt or kill.
+ */
+import {existsSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import type {Launcher, LaunchSpec} from '../../src/core/launch/launcher.js'
+import {localLauncher} from '../../src/core/launch/local.js'
+import {tempDir} from '../helpers/cli.js'
+
+const launchers: Launcher[] = [localLauncher]
+
+function spec(script: string, extra: Partial<LaunchSpec> = {}): LaunchSpec & {dir: string} {
+  const dir = tempDir()
+  return {dir, command: 'bash', args: ['-c', script, 'arg0', 'first arg'], cwd: dir, env: {MLX_TEST_VALUE: 'from env'}, stdoutFile: join(dir, 'out.log'), stderrFile: join(dir, 'err.log'), ...extra}
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+describe.each(launchers.map((launcher) => [launcher.name, launcher] as const))('launcher %s', (_name, launcher) => {
+  it('runs the command with its args, cwd and env, output to files, and reports exit 0', async () => {
+    const s = spec('echo "$1|$PWD|$MLX_TEST_VALUE"; echo oops >&2')
+    const outcome = await launcher.launch(s).done
+    expect(outcome).toEqual({exitCode: 0, signal: null})
+    expect(readFileSync(s.stdoutFile, 'utf8')).toBe(`first arg|${s.dir}|from env\n`)
+    expect(readFileSync(s.stderrFile, 'utf8')).toBe('oops\n')
+  })
+
+  it('reports a failing exit code', async () => {
+    expect(await launcher.launch(spec('exit 7')).done).toEqual({exitCode: 7, signal: null})
+  })
+
+  it('reports a command that cannot start without throwing', async () => {
+    const outcome = await launcher.launch(spec('', {command: '/nonexistent/python'})).done
+    expect(outcome.exitCode === 0).toBe(false)
+  })
+
+  it('interrupt reaches the whole process tree, which may clean up', async () => {
+    const s = spec('sleep 300 & echo $! > child.pid; trap "echo cleaned > cleanup.txt; kill $!; exit 130" INT; wait')
+    const child = launcher.launch(s)
+    await waitFor(() => existsSync(join(s.dir, 'child.pid')) && readFileSync(join(s.dir, 'child.pid'), 'utf8').endsWith('\n'))
+    const grandchild = Number(readFileSync(join(s.dir, 'child.pid'), 'utf8'))
+    child.interrupt()
+    const outcome = await child.done
+    expect(outcome.exitCode === 130 || outcome.signal === 'SIGINT').toBe(true)
+    expect(readFileSync(join(s.dir, 'cleanup.txt'), 'utf8')).toBe('cleaned\n')
+    await waitFor(() => !alive(grandchild))
+  })
+
+  it('kill ends a process tree that ignores interrupts', async () => {
+    const s = spec('trap "" INT; sleep 300 & echo $! > child.pid; wait')
+    const child = launcher.launch(s)
+    await waitFor(() => existsSync(join(s.dir, 'child.pid')) && readFileSync(join(s.dir, 'child.pid'), 'utf8').endsWith('\n'))
+    const grandchild = Number(readFileSync(join(s.dir, 'child.pid'), 'utf8'))
+    child.interrupt()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(alive(child.pid)).toBe(true)
+    child.kill()
+    expect(await child.done).toEqual({exitCode: null, signal: 'SIGKILL'})
+    await waitFor(() => !alive(grandchild))
+  })
+})

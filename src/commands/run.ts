@@ -12,25 +12,33 @@ import {MlxCommand} from './base.js'
 /** A run observer that may hold a view to close when the run ends. */
 type Observer = RunObserver & {close?(): Promise<void>}
 
-/** Plain progress lines (stderr is not a terminal): one per finished epoch, and at least every 15 s. */
+/** Plain progress lines (stderr is not a terminal): on a new epoch at most every 2 s, else every 15 s. */
 function plainObserver(say: (line: string) => void): Observer {
   let lastEpoch = -1
   let lastLine = 0
+  let lastPrinted: Progress | undefined
+  const print = (progress: Progress, run: RunRecord) => {
+    lastEpoch = progress.epoch
+    lastLine = Date.now()
+    lastPrinted = progress
+    const metrics = headlineMetrics(progress.latest)
+      .map(([key, value]) => ` · ${key} ${formatNumber(value)}`)
+      .join('')
+    const steps = progress.totalSteps ? `${progress.step}/${progress.totalSteps}` : String(progress.step)
+    const eta = progress.eta === null ? '' : ` · ETA ${formatDuration(progress.eta)}`
+    say(`[${run.name}] epoch ${progress.epoch}/${progress.epochs ?? '?'} · step ${steps} · ${formatDuration(progress.elapsed)}${eta}${metrics}`)
+  }
   return {
     onStart(run, python) {
       say(`run ${run.id} (${run.name}) started: ${python.command} (${python.reason})`)
     },
     onProgress(progress, run) {
-      const now = Date.now()
-      if (progress.epoch === lastEpoch && now - lastLine < 15_000) return
-      lastEpoch = progress.epoch
-      lastLine = now
-      const metrics = headlineMetrics(progress.latest)
-        .map(([key, value]) => ` · ${key} ${formatNumber(value)}`)
-        .join('')
-      const steps = progress.totalSteps ? `${progress.step}/${progress.totalSteps}` : String(progress.step)
-      const eta = progress.eta === null ? '' : ` · ETA ${formatDuration(progress.eta)}`
-      say(`[${run.name}] epoch ${progress.epoch}/${progress.epochs ?? '?'} · step ${steps} · ${formatDuration(progress.elapsed)}${eta}${metrics}`)
+      const quiet = Date.now() - lastLine
+      if (quiet < 2_000 || (progress.epoch === lastEpoch && quiet < 15_000)) return
+      print(progress, run)
+    },
+    onEnd(progress, run) {
+      if (progress !== lastPrinted && progress.step > 0) print(progress, run)
     },
   }
 }

@@ -40,7 +40,7 @@ export interface MetricColumn {
 
 export interface Comparison {
   runs: ComparedRun[]
-  /** Params whose values differ among the runs (all of them when there is one run). */
+  /** Params whose values differ among the runs (none when there is one run). */
   differingParams: string[]
   metrics: MetricColumn[]
 }
@@ -101,8 +101,7 @@ export function compareRuns(runs: readonly RunRecord[], summaries: Map<string, M
   })
 
   const allParams = [...new Set(compared.flatMap((run) => Object.keys(run.params)))].sort()
-  const differingParams =
-    compared.length <= 1 ? allParams : allParams.filter((key) => new Set(compared.map((run) => JSON.stringify(run.params[key] ?? null))).size > 1)
+  const differingParams = allParams.filter((key) => new Set(compared.map((run) => JSON.stringify(run.params[key] ?? null))).size > 1)
 
   const metrics: MetricColumn[] = keys.map((key) => {
     const goal = goals.get(key) ?? null

@@ -6,32 +6,10 @@ import {cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync}
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {cli, repoRoot, startCli, tempDir, tempProject} from '../helpers/cli.js'
+import {alive, MINIMAL_CONFIG, waitFor} from '../helpers/process.js'
 import {metricsInFile, metricsInStore} from '../helpers/store-check.js'
 
-const MINIMAL = `name: digits-cnn
-task: image-classification
-data: {source: digits, batch_size: 64}
-model: {arch: cnn}
-optim: {name: adam, lr: 0.001}
-train: {epochs: 2}
-`
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-async function waitFor(condition: () => boolean, ms = 60_000): Promise<void> {
-  const until = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const MINIMAL = MINIMAL_CONFIG
 
 function onlyRunDir(project: string): string {
   const runs = join(project, '.mlx', 'runs')

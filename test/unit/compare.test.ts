@@ -43,6 +43,10 @@ describe('compareRuns', () => {
     expect(flattenParams(runs[0]!.config)).toEqual({'optim.lr': 0.1, 'optim.name': 'adam', 'model.channels': [32, 64]})
   })
 
+  it('shows no params for a single run: none differ', () => {
+    expect(compareRuns(runs.slice(0, 1), summaries).differingParams).toEqual([])
+  })
+
   it('keeps the params that differ and marks the best run per metric, by direction', () => {
     const comparison = compareRuns(runs, summaries)
     expect(comparison.differingParams).toEqual(['optim.lr'])
@@ -105,8 +109,11 @@ describe('formats', () => {
   })
 
   it('writes CSV at full precision, quoting where needed', () => {
-    const csv = comparisonCsv(compareRuns([run('q1', 0.5, {name: 'a, "quoted" name'})], new Map([['q1', [summary('val/acc', [1 / 3])]]]))).split('\n')
-    expect(csv[0]).toBe('id,name,task,status,started_at,duration_s,model.channels,optim.lr,optim.name,val/acc:last,val/acc:best,val/acc:min,val/acc:max')
-    expect(csv[1]).toBe(`q1,"a, ""quoted"" name",image-classification,completed,1970-01-01T00:16:40.000Z,10.000,"[32,64]",0.5,adam,${1 / 3},${1 / 3},${1 / 3},${1 / 3}`)
+    const quoted = run('q1', 0.5, {name: 'a, "quoted" name'})
+    const other = run('q2', 0.5, {config: {...quoted.config, model: {channels: [8, 16]}}})
+    const csv = comparisonCsv(compareRuns([quoted, other], new Map([['q1', [summary('val/acc', [1 / 3])]]]))).split('\n')
+    expect(csv[0]).toBe('id,name,task,status,started_at,duration_s,model.channels,val/acc:last,val/acc:best,val/acc:min,val/acc:max')
+    expect(csv[1]).toBe(`q1,"a, ""quoted"" name",image-classification,completed,1970-01-01T00:16:40.000Z,10.000,"[32,64]",${1 / 3},${1 / 3},${1 / 3},${1 / 3}`)
+    expect(csv[2]).toBe('q2,lr-0.5,image-classification,completed,1970-01-01T00:16:40.000Z,10.000,"[8,16]",,,,')
   })
 })

@@ -4,14 +4,9 @@ import {describe, expect, it} from 'vitest'
 import {checkConfig, loadConfig, parseOverrides} from '../../src/core/config/load.js'
 import {ConfigError, formatDiagnostic} from '../../src/core/errors.js'
 import {tempDir} from '../helpers/cli.js'
+import {MINIMAL_CONFIG} from '../helpers/process.js'
 
-const MINIMAL = `name: digits-cnn
-task: image-classification
-data: {source: digits, batch_size: 64}
-model: {arch: cnn}
-optim: {name: adam, lr: 0.001}
-train: {epochs: 2}
-`
+const MINIMAL = MINIMAL_CONFIG
 
 function problems(text: string, sets: string[] = []): string[] {
   const dir = tempDir()

@@ -9,6 +9,7 @@ import {describe, expect, it} from 'vitest'
 import type {Launcher, LaunchSpec} from '../../src/core/launch/launcher.js'
 import {localLauncher} from '../../src/core/launch/local.js'
 import {tempDir} from '../helpers/cli.js'
+import {alive, waitFor} from '../helpers/process.js'
 
 const launchers: Launcher[] = [localLauncher]
 
@@ -17,21 +18,13 @@ function spec(script: string, extra: Partial<LaunchSpec> = {}): LaunchSpec & {di
   return {dir, command: 'bash', args: ['-c', script, 'arg0', 'first arg'], cwd: dir, env: {MLX_TEST_VALUE: 'from env'}, stdoutFile: join(dir, 'out.log'), stderrFile: join(dir, 'err.log'), ...extra}
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+/** Launches a shell script that starts `sleep 300` in the background; returns once the sleeper's pid is known. */
+async function launchTree(launcher: Launcher, script: string) {
+  const s = spec(`sleep 300 & echo $! > child.pid; ${script}; wait`)
+  const child = launcher.launch(s)
+  const pidFile = join(s.dir, 'child.pid')
+  await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 10_000)
+  return {s, child, grandchild: Number(readFileSync(pidFile, 'utf8'))}
 }
 
 describe.each(launchers.map((launcher) => [launcher.name, launcher] as const))('launcher %s', (_name, launcher) => {
@@ -53,10 +46,7 @@ describe.each(launchers.map((launcher) => [launcher.name, launcher] as const))('
   })
 
   it('interrupt reaches the whole process tree, which may clean up', async () => {
-    const s = spec('sleep 300 & echo $! > child.pid; trap "echo cleaned > cleanup.txt; kill $!; exit 130" INT; wait')
-    const child = launcher.launch(s)
-    await waitFor(() => existsSync(join(s.dir, 'child.pid')) && readFileSync(join(s.dir, 'child.pid'), 'utf8').endsWith('\n'))
-    const grandchild = Number(readFileSync(join(s.dir, 'child.pid'), 'utf8'))
+    const {s, child, grandchild} = await launchTree(launcher, 'trap "echo cleaned > cleanup.txt; kill $!; exit 130" INT')
     child.interrupt()
     const outcome = await child.done
     expect(outcome.exitCode === 130 || outcome.signal === 'SIGINT').toBe(true)
@@ -65,10 +55,7 @@ describe.each(launchers.map((launcher) => [launcher.name, launcher] as const))('
   })
 
   it('kill ends a process tree that ignores interrupts', async () => {
-    const s = spec('trap "" INT; sleep 300 & echo $! > child.pid; wait')
-    const child = launcher.launch(s)
-    await waitFor(() => existsSync(join(s.dir, 'child.pid')) && readFileSync(join(s.dir, 'child.pid'), 'utf8').endsWith('\n'))
-    const grandchild = Number(readFileSync(join(s.dir, 'child.pid'), 'utf8'))
+    const {child, grandchild} = await launchTree(launcher, 'trap "" INT')
     child.interrupt()
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(alive(child.pid)).toBe(true)

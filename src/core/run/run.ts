@@ -36,6 +36,8 @@ export interface RunOptions {
 export interface RunObserver {
   onStart?(run: RunRecord, python: PythonChoice): void
   onProgress?(progress: Progress, run: RunRecord): void
+  /** Once, after the process ended and its last lines were ingested. */
+  onEnd?(progress: Progress, run: RunRecord): void
 }
 
 export interface RunHandle {
@@ -147,7 +149,10 @@ async function follow(store: Store, run: RunRecord, child: LaunchedProcess, metr
       progress = advance(progress, batch.records, run.createdAt)
       observer.onProgress?.(progress, run)
     }
-    if (finished) return finished
+    if (finished) {
+      observer.onEnd?.(progress, run)
+      return finished
+    }
     await Promise.race([child.done, sleep(POLL_MS)])
   }
 }

@@ -1,6 +1,5 @@
 import {Args, Flags} from '@oclif/core'
 import type {Comparison} from '../core/compare.js'
-import {openProject} from '../core/project.js'
 import {MlxCommand} from './base.js'
 
 export const DEFAULT_LAST = 20
@@ -21,12 +20,13 @@ export default class Compare extends MlxCommand {
 
   async run(): Promise<Comparison['runs'] | undefined> {
     const {argv, flags} = await this.parse(Compare)
-    const project = openProject(process.cwd())
-    const [{openStore}, {reconcileRuns}, {compareRuns}] = await Promise.all([
+    const [{openProject}, {openStore}, {reconcileRuns}, {compareRuns}] = await Promise.all([
+      import('../core/project.js'),
       import('../core/store/store.js'),
       import('../core/run/reconcile.js'),
       import('../core/compare.js'),
     ])
+    const project = openProject(process.cwd())
     const store = await openStore(project.storeDir)
     let comparison: Comparison
     try {

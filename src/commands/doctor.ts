@@ -1,6 +1,5 @@
 import {Flags} from '@oclif/core'
-import {diagnose, type DoctorReport} from '../core/doctor.js'
-import {openProject} from '../core/project.js'
+import type {DoctorReport} from '../core/doctor.js'
 import {MlxCommand} from './base.js'
 
 export default class Doctor extends MlxCommand {
@@ -11,6 +10,7 @@ export default class Doctor extends MlxCommand {
 
   async run(): Promise<DoctorReport> {
     const {flags} = await this.parse(Doctor)
+    const [{diagnose}, {openProject}] = await Promise.all([import('../core/doctor.js'), import('../core/project.js')])
     const report = await diagnose(openProject(process.cwd()), flags.python)
     if (!this.jsonEnabled()) this.log(describe(report))
     return report

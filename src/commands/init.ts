@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {relative} from 'node:path'
-import {listTemplates, scaffoldProject, type InitResult} from '../core/init.js'
+import type {InitResult, TemplateInfo} from '../core/init.js'
 import {MlxCommand} from './base.js'
 
 export default class Init extends MlxCommand {
@@ -15,8 +15,9 @@ export default class Init extends MlxCommand {
     list: Flags.boolean({description: 'list the templates and exit'}),
   }
 
-  async run(): Promise<InitResult | {templates: ReturnType<typeof listTemplates>}> {
+  async run(): Promise<InitResult | {templates: TemplateInfo[]}> {
     const {args, flags} = await this.parse(Init)
+    const {listTemplates, scaffoldProject} = await import('../core/init.js')
     if (flags.list) {
       const templates = listTemplates()
       const width = Math.max(...templates.map((t) => t.name.length))

@@ -4,7 +4,6 @@ import {runReport, type RunReport} from '../core/compare.js'
 import {ExitCode, RunEndedError} from '../core/errors.js'
 import {formatDuration, formatNumber} from '../core/format.js'
 import {headlineMetrics, initialProgress, type Progress} from '../core/metrics/progress.js'
-import {openProject} from '../core/project.js'
 import type {RunObserver} from '../core/run/run.js'
 import type {RunRecord} from '../core/store/store.js'
 import {MlxCommand} from './base.js'
@@ -61,6 +60,7 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
 
   async run(): Promise<RunReport | {dryRun: true; config: unknown; python: unknown; torch: string | null}> {
     const {args, flags} = await this.parse(Run)
+    const {openProject} = await import('../core/project.js')
     const project = openProject(process.cwd())
     const options = {configFile: args.config, sets: flags.set, name: flags.name, python: flags.python}
     const {prepareRun, startRun} = await import('../core/run/run.js')

@@ -1,5 +1,4 @@
 import {Flags} from '@oclif/core'
-import {openProject} from '../core/project.js'
 import type {RunStatus} from '../core/store/store.js'
 import {MlxCommand} from './base.js'
 
@@ -26,12 +25,13 @@ export default class Runs extends MlxCommand {
 
   async run(): Promise<RunListEntry[]> {
     const {flags} = await this.parse(Runs)
-    const project = openProject(process.cwd())
-    const [{openStore}, {reconcileRuns}, {durationOf}] = await Promise.all([
+    const [{openProject}, {openStore}, {reconcileRuns}, {durationOf}] = await Promise.all([
+      import('../core/project.js'),
       import('../core/store/store.js'),
       import('../core/run/reconcile.js'),
       import('../core/compare.js'),
     ])
+    const project = openProject(process.cwd())
     const store = await openStore(project.storeDir)
     let entries: RunListEntry[]
     try {

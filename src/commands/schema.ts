@@ -1,4 +1,3 @@
-import {experimentJsonSchema} from '../core/config/schema.js'
 import {MlxCommand} from './base.js'
 
 export default class Schema extends MlxCommand {
@@ -7,6 +6,7 @@ export default class Schema extends MlxCommand {
   static override enableJsonFlag = false
 
   async run(): Promise<void> {
+    const {experimentJsonSchema} = await import('../core/config/schema.js')
     this.log(JSON.stringify(experimentJsonSchema(), null, 2))
   }
 }

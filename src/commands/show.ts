@@ -3,7 +3,6 @@ import {join, relative} from 'node:path'
 import type {RunReport} from '../core/compare.js'
 import {formatNumber} from '../core/format.js'
 import {listArtifacts, readJsonFile, tailLines, type Artifact} from '../core/inspect.js'
-import {openProject} from '../core/project.js'
 import {MlxCommand} from './base.js'
 
 interface ShowResult extends RunReport {
@@ -25,12 +24,13 @@ export default class Show extends MlxCommand {
 
   async run(): Promise<ShowResult> {
     const {args, flags} = await this.parse(Show)
-    const project = openProject(process.cwd())
-    const [{openStore}, {reconcileRuns}, {runReport}] = await Promise.all([
+    const [{openProject}, {openStore}, {reconcileRuns}, {runReport}] = await Promise.all([
+      import('../core/project.js'),
       import('../core/store/store.js'),
       import('../core/run/reconcile.js'),
       import('../core/compare.js'),
     ])
+    const project = openProject(process.cwd())
     const store = await openStore(project.storeDir)
     let result: ShowResult
     try {

@@ -1,5 +1,4 @@
 import {Args, Flags} from '@oclif/core'
-import {checkConfig} from '../core/config/load.js'
 import {ConfigError, type Diagnostic} from '../core/errors.js'
 import {MlxCommand} from './base.js'
 
@@ -16,6 +15,7 @@ export default class Validate extends MlxCommand {
 
   async run(): Promise<{valid: Array<{file: string; name: string; task: string}>}> {
     const {argv, flags} = await this.parse(Validate)
+    const {checkConfig} = await import('../core/config/load.js')
     const valid: Array<{file: string; name: string; task: string}> = []
     const problems: Diagnostic[] = []
     for (const file of argv as string[]) {

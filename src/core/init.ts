@@ -17,7 +17,12 @@ export interface InitResult {
   config: string
 }
 
-export function listTemplates(): Array<{name: string; summary: string}> {
+export interface TemplateInfo {
+  name: string
+  summary: string
+}
+
+export function listTemplates(): TemplateInfo[] {
   return TASKS.map((task) => ({name: task, summary: RECIPES[task].summary}))
 }
 

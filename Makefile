@@ -9,7 +9,7 @@ MLX    := NODE_ENV=production node bin/run.js
 # The files tsc compiles; dist is rebuilt when any of them changes.
 SOURCES := $(shell find src -name '*.ts' -o -name '*.tsx') tsconfig.json
 
-.PHONY: setup demo test test-python test-node clean
+.PHONY: setup demo test test-python test-node docs bench clean
 
 setup: node_modules/.package-lock.json $(VENV)/.installed dist/.built
 
@@ -39,6 +39,15 @@ test-python: $(VENV)/.installed
 
 test-node: setup
 	npx vitest run
+
+# Benchmarks (not tests): ratios measured in one run, written into docs/benchmarks.md.
+bench: setup
+	bench/run.sh
+
+# Files generated from the config schema (tests fail when they are stale).
+docs: setup
+	$(MLX) schema > mlx.schema.json
+	$(MLX) schema --markdown > docs/config-reference.md
 
 clean:
 	rm -rf dist node_modules $(VENV) .mlx

@@ -7,15 +7,30 @@ top to bottom. The pieces:
   metrics protocol, docs/metrics.md), one flushed line per call, so a crash or a kill
   of the trainer or of mlx loses nothing already logged.
 - ``load_config``: the resolved experiment config, as data (JSON), never as code.
-- ``seed_everything``: seeds Python, NumPy and PyTorch (CPU and CUDA).
+- ``seed_everything``, ``configure_determinism``: seeds Python, NumPy and PyTorch (CPU and
+  CUDA); deterministic algorithms on request.
+- ``Monitor``: the best value of a metric, for early stopping and best checkpoints.
+- ``CheckpointKeeper``, ``rng_states``: checkpoints written atomically, the last K kept.
 - ``select_device``: turns ``launch.device`` (auto, cpu, cuda, cuda:N) into a torch.device.
 - ``environment``: what this interpreter has (Python, torch, CUDA, GPUs), for env.json.
 """
 
+from .checkpoints import CheckpointKeeper, rng_states
 from .config import load_config
 from .device import select_device
 from .envinfo import environment
 from .metrics import MetricsWriter
-from .seeding import seed_everything
+from .monitor import Monitor
+from .seeding import configure_determinism, seed_everything
 
-__all__ = ["MetricsWriter", "environment", "load_config", "seed_everything", "select_device"]
+__all__ = [
+    "CheckpointKeeper",
+    "MetricsWriter",
+    "Monitor",
+    "configure_determinism",
+    "environment",
+    "load_config",
+    "rng_states",
+    "seed_everything",
+    "select_device",
+]

@@ -1,4 +1,4 @@
-"""Seeding for reproducible runs."""
+"""Seeding and determinism for reproducible runs."""
 
 import os
 import random
@@ -22,3 +22,14 @@ def seed_everything(seed: int) -> torch.Generator:
     generator = torch.Generator()
     generator.manual_seed(seed)
     return generator
+
+
+def configure_determinism(deterministic: bool) -> None:
+    """``train.deterministic``: deterministic algorithms and cuDNN when true; cuDNN's
+    autotuner (faster, not repeatable) when false. Call before any CUDA work."""
+    if deterministic:
+        # cuBLAS needs this workspace setting to be deterministic (PyTorch's reproducibility notes).
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(deterministic)
+    torch.backends.cudnn.deterministic = deterministic
+    torch.backends.cudnn.benchmark = not deterministic

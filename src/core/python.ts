@@ -1,8 +1,8 @@
 /**
  * Choosing the Python that trains (DESIGN.md order) and asking it what it has.
  *
- *   --python, MLX_PYTHON, `python:` in mlx.yaml, the project's .venv, mlx's own .venv
- *   (made by `make setup`), then python3 on PATH.
+ *   --python, MLX_PYTHON, `launch.python` in the experiment config, `python:` in mlx.yaml,
+ *   the project's .venv, mlx's own .venv (made by `make setup`), then python3 on PATH.
  */
 import {existsSync} from 'node:fs'
 import {isAbsolute, join, resolve} from 'node:path'
@@ -16,10 +16,11 @@ export interface PythonChoice {
   reason: string
 }
 
-export function choosePython(project: Project, flag?: string, env: NodeJS.ProcessEnv = process.env): PythonChoice {
+export function choosePython(project: Project, flag?: string, configured?: {python: string; file: string}, env: NodeJS.ProcessEnv = process.env): PythonChoice {
   const asGiven = (value: string, base: string) => (value.includes('/') && !isAbsolute(value) ? resolve(base, value) : value)
   if (flag) return {command: asGiven(flag, process.cwd()), reason: '--python'}
   if (env.MLX_PYTHON) return {command: asGiven(env.MLX_PYTHON, process.cwd()), reason: 'MLX_PYTHON'}
+  if (configured) return {command: asGiven(configured.python, project.root), reason: `launch.python in ${configured.file}`}
   if (project.settings.python) return {command: asGiven(project.settings.python, project.root), reason: `python: in ${project.file}`}
   const projectVenv = join(project.root, '.venv', 'bin', 'python')
   if (existsSync(projectVenv)) return {command: projectVenv, reason: "the project's .venv"}

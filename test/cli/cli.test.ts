@@ -117,9 +117,26 @@ describe('mlx validate and mlx schema', () => {
     expect(JSON.parse(stdout)).toEqual({errors: [{source: 'bad.yaml', line: 3, column: 17, path: 'train.epochs', message: 'must be >= 1, found number 0'}]})
   })
 
-  it('the committed mlx.schema.json is what `mlx schema` prints', async () => {
+  it('the committed mlx.schema.json and docs/config-reference.md are what `mlx schema` prints (make docs)', async () => {
     const {stdout} = await cli(['schema'], {cwd: tempDir()})
     expect(JSON.parse(stdout)).toEqual(JSON.parse(readFileSync(join(repoRoot, 'mlx.schema.json'), 'utf8')))
+    const markdown = await cli(['schema', '--markdown'], {cwd: tempDir()})
+    expect(markdown.stdout).toBe(readFileSync(join(repoRoot, 'docs/config-reference.md'), 'utf8').trimEnd())
+  })
+
+  it('a JSON Schema validator (ajv) accepts every config in configs/ and rejects bad ones', async () => {
+    const {default: Ajv2020} = await import('ajv/dist/2020.js')
+    const {parse} = await import('yaml')
+    const validate = new Ajv2020({strict: false}).compile(JSON.parse((await cli(['schema'], {cwd: tempDir()})).stdout))
+    const configs = readdirSync(join(repoRoot, 'configs'))
+    expect(configs.length).toBeGreaterThan(0)
+    for (const name of configs) {
+      const ok = validate(parse(readFileSync(join(repoRoot, 'configs', name), 'utf8')))
+      expect(ok, `${name}: ${JSON.stringify(validate.errors)}`).toBe(true)
+    }
+    for (const name of ['unknown-key-top.yaml', 'type-batch-size-string.yaml', 'range-negative-lr.yaml', 'unknown-key-other-optimiser.yaml', 'missing-name.yaml']) {
+      expect(validate(parse(readFileSync(join(repoRoot, 'test/fixtures/bad-configs', name), 'utf8'))), name).toBe(false)
+    }
   })
 
   it('every config in configs/ validates', async () => {

@@ -1,11 +1,24 @@
 /**
- * Loading an experiment config: YAML -> `--set` overrides -> zod schema, with every
- * problem reported at once as `FILE:LINE:COL: key.path: message (hint)`.
+ * Loading an experiment config, in this order:
+ *
+ *   1. each file (YAML, checked for size, encoding and syntax), with `${env:NAME}`
+ *      references in its strings replaced;
+ *   2. `extends:` bases loaded first and deep-merged under the file (mappings merge,
+ *      lists and scalars replace; later wins; cycles are caught);
+ *   3. `--set key.path=VALUE` overrides on top;
+ *   4. the zod schema.
+ *
+ * Every problem is reported at once as `FILE:LINE:COL: key.path: message (hint)`, where
+ * FILE is the file (a base file too) that wrote the offending value, or the `--set`
+ * flag that did.
  */
+import {existsSync, realpathSync, statSync} from 'node:fs'
+import {dirname, relative, resolve} from 'node:path'
 import {parse as parseYamlValue} from 'yaml'
 import type {z} from 'zod'
 import {ConfigError, type Diagnostic} from '../errors.js'
-import {ExperimentConfigSchema, TASKS, type ExperimentConfig} from './schema.js'
+import {ExperimentConfigSchema, TASK_SCHEMAS, type ExperimentConfig} from './schema.js'
+import {RECIPES} from '../recipes/registry.js'
 import {closest} from './suggest.js'
 import {positionOf, readYaml, type PathKey, type YamlSource} from './yaml-source.js'
 
@@ -19,7 +32,15 @@ export interface Override {
 export interface LoadedConfig {
   file: string
   config: ExperimentConfig
+  /** Every file that contributed, bases first. */
+  files: string[]
 }
+
+type Mapping = Record<string, unknown>
+type Located = Pick<Diagnostic, 'source' | 'line' | 'column'>
+
+const isMapping = (value: unknown): value is Mapping => typeof value === 'object' && value !== null && !Array.isArray(value)
+const pathKey = (path: readonly PathKey[]) => path.map(String).join('\u0000')
 
 /** Parses `--set key.path=VALUE` flags; VALUE is YAML (`0.01`, `true`, `[32, 64]`, `adam`). */
 export function parseOverrides(sets: readonly string[]): {overrides: Override[]; diagnostics: Diagnostic[]} {
@@ -34,6 +55,10 @@ export function parseOverrides(sets: readonly string[]): {overrides: Override[];
       diagnostics.push({source: flag, path: '', message: 'expected KEY.PATH=VALUE', hint: 'for example --set optim.lr=0.01'})
       continue
     }
+    if (path[0] === 'extends') {
+      diagnostics.push({source: flag, path: key, message: 'extends cannot be set from the command line', hint: 'name the base in the file'})
+      continue
+    }
     try {
       overrides.push({flag, path, value: parseYamlValue(set.slice(eq + 1))})
     } catch (error) {
@@ -43,7 +68,7 @@ export function parseOverrides(sets: readonly string[]): {overrides: Override[];
   return {overrides, diagnostics}
 }
 
-/** Loads, overrides and validates one config file. Throws ConfigError with every problem. */
+/** Loads, composes, overrides and validates one config file. Throws ConfigError with every problem. */
 export function loadConfig(file: string, sets: readonly string[] = []): LoadedConfig {
   const result = checkConfig(file, sets)
   if ('diagnostics' in result) throw new ConfigError(result.diagnostics)
@@ -53,130 +78,357 @@ export function loadConfig(file: string, sets: readonly string[] = []): LoadedCo
 /** Like loadConfig, but returns the problems instead of throwing (for `mlx validate` on many files). */
 export function checkConfig(file: string, sets: readonly string[] = []): LoadedConfig | {diagnostics: Diagnostic[]} {
   const {overrides, diagnostics: overrideProblems} = parseOverrides(sets)
-  const read = readYaml(file)
-  if ('diagnostics' in read) return {diagnostics: [...read.diagnostics, ...overrideProblems]}
+  const fileProblems: Diagnostic[] = []
+  const layers = loadLayers(file, [], fileProblems)
+  if (fileProblems.length > 0 || !layers) return {diagnostics: [...fileProblems.sort(byPosition), ...overrideProblems]}
   if (overrideProblems.length > 0) return {diagnostics: overrideProblems}
 
-  const value = structuredClone(read.value) as Record<string, unknown>
+  const {value, origins} = mergeLayers(layers)
   for (const override of overrides) setIn(value, override.path, override.value)
 
   const parsed = ExperimentConfigSchema.safeParse(value)
-  if (parsed.success) return {file, config: parsed.data}
-  const diagnostics = parsed.error.issues.flatMap((issue) => describeIssue(issue, read.source, value, overrides))
+  const files = [...new Set(layers.map((layer) => layer.source.file))]
+  const locate = (path: readonly PathKey[], key?: string): Located => {
+    const full = key === undefined ? path : [...path, key]
+    const override = overrides.findLast((o) => o.path.length <= full.length && o.path.every((part, i) => String(full[i]) === part))
+    if (override) return {source: override.flag}
+    for (let depth = full.length; depth >= 0; depth--) {
+      const origin = origins.get(pathKey(full.slice(0, depth)))
+      if (origin) return {source: origin.file, ...positionOf(origin, path, key)}
+    }
+    return {source: file, line: 1, column: 1}
+  }
+  if (parsed.success) {
+    const unknown = unknownMetrics(parsed.data, value).map(({path, message, hint}) => ({...locate(path), path: path.join('.'), message, hint}))
+    return unknown.length > 0 ? {diagnostics: unknown.sort(byPosition)} : {file, config: parsed.data, files}
+  }
+  const diagnostics = parsed.error.issues.flatMap((issue) => describeIssue(issue, locate, value))
   return {diagnostics: diagnostics.sort(byPosition)}
 }
 
-/** File positions in reading order, then the --set flags. */
-function byPosition(a: Diagnostic, b: Diagnostic): number {
-  const inFile = (d: Diagnostic) => (d.line === undefined ? 1 : 0)
-  return inFile(a) - inFile(b) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
+/**
+ * Metrics the config watches that the recipe does not log at evaluation. The primary
+ * metric and every monitor must be evaluation metrics: they are checked when the script
+ * evaluates. A monitor left to its default (metrics.primary) is checked once, there.
+ */
+function unknownMetrics(config: ExperimentConfig, raw: unknown): Array<{path: string[]; message: string; hint: string}> {
+  const allowed = RECIPES[config.task].evalMetrics
+  const watched: Array<[string[], string | undefined]> = [
+    [['metrics', 'primary'], config.metrics.primary],
+    [['train', 'early_stopping', 'monitor'], config.train.early_stopping?.monitor],
+    [['train', 'checkpoint', 'monitor'], config.train.checkpoint.best ? config.train.checkpoint.monitor : undefined],
+    [['scheduler', 'monitor'], config.scheduler.name === 'plateau' ? config.scheduler.monitor : undefined],
+  ]
+  return watched
+    .filter(([path, metric], index) => metric !== undefined && !allowed.includes(metric) && (index === 0 || valueAt(raw, path) !== undefined || path[0] === 'scheduler'))
+    .map(([path, metric]) => {
+      const suggestion = closest(metric!, allowed)
+      return {path, message: `${config.task} does not log ${JSON.stringify(metric)} at evaluation`, hint: suggestion ? `did you mean ${suggestion}?` : `it logs ${allowed.join(', ')}`}
+    })
 }
 
-function setIn(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+// -----------------------------------------------------------------------------
+// Files, bases and environment references
+
+interface Layer {
+  source: YamlSource
+  value: Mapping
+}
+
+/** The layers of `file`: its bases (recursively, in order), then the file itself. */
+function loadLayers(file: string, chain: readonly string[], diagnostics: Diagnostic[]): Layer[] | undefined {
+  const read = readYaml(file)
+  if ('diagnostics' in read) {
+    diagnostics.push(...read.diagnostics)
+    return undefined
+  }
+  const value = structuredClone(read.value) as Mapping
+  const problemsBefore = diagnostics.length
+  replaceEnvReferences(value, [], read.source, diagnostics)
+
+  const layers: Layer[] = []
+  const bases = value.extends
+  delete value.extends
+  if (bases !== undefined) {
+    const list = typeof bases === 'string' ? [bases] : Array.isArray(bases) && bases.every((b) => typeof b === 'string' && b !== '') ? (bases as string[]) : undefined
+    if (!list || list.length === 0) {
+      diagnostics.push({source: file, ...positionOf(read.source, ['extends']), path: 'extends', message: 'expected a file name or a list of file names'})
+      return undefined
+    }
+    const here = realpathSync(file)
+    list.forEach((base, index) => {
+      const at = {source: file, ...positionOf(read.source, typeof bases === 'string' ? ['extends'] : ['extends', index]), path: 'extends'}
+      const absolute = resolve(dirname(file), base)
+      const basePath = relative(process.cwd(), absolute) || absolute
+      if (!existsSync(basePath) || statSync(basePath).isDirectory()) {
+        diagnostics.push({...at, message: `base config ${JSON.stringify(base)} not found (looked for ${basePath})`, hint: 'a base is named relative to the file that extends it'})
+        return
+      }
+      const real = realpathSync(basePath)
+      const cycle = [...chain, here]
+      if (cycle.includes(real)) {
+        const names = [...cycle.slice(cycle.indexOf(real)), real].map((p) => relative(process.cwd(), p) || p)
+        diagnostics.push({...at, message: `extends cycle: ${names.join(' -> ')}`})
+        return
+      }
+      const baseLayers = loadLayers(basePath, cycle, diagnostics)
+      if (baseLayers) layers.push(...baseLayers)
+    })
+  }
+  if (diagnostics.length > problemsBefore) return undefined
+  layers.push({source: read.source, value})
+  return layers
+}
+
+const ENV_REFERENCE = /\$?\$\{env:([^}]*)\}/g
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/**
+ * `${env:NAME}` and `${env:NAME,default}` in string values. A value that is one
+ * reference and nothing else is parsed as YAML (`lr: ${env:LR,0.001}` is a number);
+ * inside longer text it is plain text. `$${env:NAME}` stands for the literal text.
+ */
+function replaceEnvReferences(node: unknown, path: PathKey[], source: YamlSource, diagnostics: Diagnostic[], env = process.env): unknown {
+  if (Array.isArray(node)) {
+    node.forEach((item, index) => (node[index] = replaceEnvReferences(item, [...path, index], source, diagnostics, env)))
+    return node
+  }
+  if (isMapping(node)) {
+    for (const [key, item] of Object.entries(node)) node[key] = replaceEnvReferences(item, [...path, key], source, diagnostics, env)
+    return node
+  }
+  if (typeof node !== 'string' || !node.includes('${env:')) return node
+
+  const problem = (message: string, hint?: string) => {
+    diagnostics.push({source: source.file, ...positionOf(source, path), path: path.join('.'), message, hint})
+    return node
+  }
+  let whole: string | undefined
+  let failed = false
+  const replaced = node.replace(ENV_REFERENCE, (match, body: string) => {
+    if (match.startsWith('$$')) return match.slice(1)
+    const comma = body.indexOf(',')
+    const name = comma < 0 ? body : body.slice(0, comma)
+    if (!ENV_NAME.test(name)) {
+      failed = true
+      problem(`malformed environment reference ${match}`, 'write ${env:NAME} or ${env:NAME,default}')
+      return match
+    }
+    const value = env[name] ?? (comma < 0 ? undefined : body.slice(comma + 1))
+    if (value === undefined) {
+      failed = true
+      problem(`environment variable ${name} is not set`, `set it, or give a default: \${env:${name},VALUE}`)
+      return match
+    }
+    if (match === node) whole = value
+    return value
+  })
+  if (failed) return node
+  if (whole !== undefined) {
+    try {
+      return parseYamlValue(whole)
+    } catch {
+      return whole
+    }
+  }
+  return replaced
+}
+
+/** Deep merge, later layers winning: mappings merge, lists and scalars replace. Records which file wrote each path. */
+function mergeLayers(layers: readonly Layer[]): {value: Mapping; origins: Map<string, YamlSource>} {
+  const origins = new Map<string, YamlSource>()
+  const value: Mapping = {}
+  const record = (node: unknown, path: PathKey[], source: YamlSource) => {
+    origins.set(pathKey(path), source)
+    if (Array.isArray(node)) node.forEach((item, index) => record(item, [...path, index], source))
+    else if (isMapping(node)) for (const [key, item] of Object.entries(node)) record(item, [...path, key], source)
+  }
+  const mergeInto = (target: Mapping, layer: Mapping, path: PathKey[], source: YamlSource) => {
+    origins.set(pathKey(path), source)
+    for (const [key, item] of Object.entries(layer)) {
+      const existing = target[key]
+      if (isMapping(item) && isMapping(existing)) {
+        mergeInto(existing, item, [...path, key], source)
+      } else {
+        target[key] = structuredClone(item)
+        record(item, [...path, key], source)
+      }
+    }
+  }
+  for (const layer of layers) mergeInto(value, layer.value, [], layer.source)
+  return {value, origins}
+}
+
+function setIn(target: Mapping, path: readonly string[], value: unknown): void {
   let node = target
   for (const part of path.slice(0, -1)) {
-    const next = node[part]
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {}
-    node = node[part] as Record<string, unknown>
+    if (!isMapping(node[part])) node[part] = {}
+    node = node[part] as Mapping
   }
   node[path.at(-1)!] = value
 }
 
-/** The override that set `path` or one of its ancestors, if any (the last one wins, as applied). */
-function overrideFor(path: readonly PathKey[], overrides: readonly Override[]): Override | undefined {
-  return overrides.findLast((o) => o.path.length <= path.length && o.path.every((part, i) => String(path[i]) === part))
+/** File positions in reading order, then the --set flags. */
+function byPosition(a: Diagnostic, b: Diagnostic): number {
+  const flag = (d: Diagnostic) => (d.line === undefined ? 1 : 0)
+  return flag(a) - flag(b) || a.source.localeCompare(b.source) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
 }
 
-function describeIssue(issue: z.core.$ZodIssue, source: YamlSource, value: unknown, overrides: readonly Override[]): Diagnostic[] {
+// -----------------------------------------------------------------------------
+// Turning zod issues into messages
+
+function describeIssue(issue: z.core.$ZodIssue, locate: (path: readonly PathKey[], key?: string) => Located, value: unknown): Diagnostic[] {
   const path = issue.path.filter((key): key is PathKey => typeof key !== 'symbol')
-  const locate = (keyPath: readonly PathKey[], key?: string): Pick<Diagnostic, 'source' | 'line' | 'column'> => {
-    const override = overrideFor(key === undefined ? keyPath : [...keyPath, key], overrides)
-    if (override) return {source: override.flag}
-    return {source: source.file, ...positionOf(source, keyPath, key)}
-  }
   const dotted = (keyPath: readonly PathKey[]) => keyPath.join('.')
+  const at = (message: string, hint?: string): Diagnostic => ({...locate(path), path: dotted(path), message, ...(hint ? {hint} : {})})
+  const seen = valueAt(value, path)
 
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => {
-        const known = knownKeys(path, value)
+        const {known, elsewhere} = keysAt(path, value, key)
         const suggestion = closest(key, known)
-        return {
-          ...locate(path, key),
-          path: dotted([...path, key]),
-          message: `unknown key ${JSON.stringify(key)}`,
-          hint: suggestion ? `did you mean ${dotted([...path, suggestion])}?` : known.length > 0 ? `known keys: ${known.join(', ')}` : undefined,
-        }
+        const hint = suggestion
+          ? `did you mean ${dotted([...path, suggestion])}?`
+          : elsewhere
+            ? elsewhere
+            : known.length > 0
+              ? `known keys: ${known.join(', ')}`
+              : undefined
+        return {...locate(path, key), path: dotted([...path, key]), message: `unknown key ${JSON.stringify(key)}`, ...(hint ? {hint} : {})}
       })
-    case 'invalid_union':
-      if ('discriminator' in issue && issue.discriminator === 'task' && path.join('.') === 'task') return [taskProblem(value, locate)]
-      return [{...locate(path), path: dotted(path), message: issue.message}]
-    case 'too_small':
-    case 'too_big': {
-      const seen = valueAt(value, path)
-      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum
-      const comparison = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<'
-      const message =
-        issue.origin === 'array' || issue.origin === 'string'
-          ? `must have ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(bound)} ${issue.origin === 'array' ? 'items' : 'characters'}, found ${describeValue(seen)}`
-          : `must be ${comparison} ${String(bound)}, found ${describeValue(seen)}`
-      return [{...locate(path), path: dotted(path), message}]
+    case 'invalid_union': {
+      if ('discriminator' in issue && issue.discriminator) {
+        const allowed = ((issue as {options?: unknown[]}).options ?? []).filter((option): option is string => typeof option === 'string')
+        const field = dotted(path)
+        if (seen === undefined) return [at(`required ${field} is missing; expected one of ${allowed.join(', ')}`)]
+        const suggestion = typeof seen === 'string' ? closest(seen, allowed) : undefined
+        if (field === 'task') return [at(`unknown task ${JSON.stringify(seen)}; expected one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : 'mlx init --list shows the templates')]
+        return [at(`${JSON.stringify(seen)} is not one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : undefined)]
+      }
+      return [at(`expected ${describeUnion(path, value)}, found ${describeValue(seen)}`)]
     }
     case 'invalid_value': {
-      const seen = valueAt(value, path)
-      const allowed = issue.values.map(String)
+      const allowed = issue.values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
       const suggestion = typeof seen === 'string' ? closest(seen, allowed) : undefined
-      return [
-        {
-          ...locate(path),
-          path: dotted(path),
-          message: `${JSON.stringify(seen)} is not one of ${allowed.join(', ')}`,
-          hint: suggestion ? `did you mean ${suggestion}?` : undefined,
-        },
-      ]
+      return [at(`${JSON.stringify(seen)} is not one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : undefined)]
     }
-    case 'invalid_type': {
-      const seen = valueAt(value, path)
-      if (seen === undefined) return [{...locate(path), path: dotted(path), message: `required ${issue.expected} is missing`}]
-      if (issue.expected === 'int' && typeof seen === 'number') return [{...locate(path), path: dotted(path), message: `expected a whole number, found ${seen}`}]
-      return [{...locate(path), path: dotted(path), message: `expected ${issue.expected}, found ${describeValue(seen)}`}]
+    case 'invalid_type':
+      if (seen === undefined) return [at(`required ${issue.expected} is missing`)]
+      if (issue.expected === 'int' && typeof seen === 'number') return [at(`expected a whole number, found ${seen}`)]
+      if (issue.expected === 'object' && seen === null) return [at('expected a mapping, found null (an empty section)', 'remove the line, or give it fields')]
+      if (typeof seen === 'number' && !Number.isFinite(seen)) return [at(`expected a finite number, found ${seen}`)]
+      return [at(`expected ${EXPECTED_NAMES[issue.expected] ?? issue.expected}, found ${describeValue(seen)}`)]
+    case 'too_small':
+    case 'too_big': {
+      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum
+      const comparison = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<'
+      if (issue.origin === 'array' || issue.origin === 'string') {
+        const what = issue.origin === 'array' ? 'items' : 'characters'
+        if (issue.exact) return [at(`must have exactly ${String(bound)} ${what}, found ${describeValue(seen)}`)]
+        return [at(`must have ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(bound)} ${what}, found ${describeValue(seen)}`)]
+      }
+      return [at(`must be ${comparison} ${String(bound)}, found ${describeValue(seen)}`)]
     }
+    case 'invalid_format':
+      return [at(`${issue.message}, found ${describeValue(seen)}`)]
     default:
-      return [{...locate(path), path: dotted(path), message: `${issue.message} (found ${describeValue(valueAt(value, path))})`}]
+      return [at(`${issue.message} (found ${describeValue(seen)})`)]
   }
 }
 
-function taskProblem(value: unknown, locate: (path: readonly PathKey[]) => Pick<Diagnostic, 'source' | 'line' | 'column'>): Diagnostic {
-  const task = valueAt(value, ['task'])
-  const allowed = `one of ${TASKS.join(', ')}`
-  if (task === undefined) return {...locate(['task']), path: 'task', message: `required task is missing; expected ${allowed}`}
-  const suggestion = typeof task === 'string' ? closest(task, TASKS) : undefined
-  return {
-    ...locate(['task']),
-    path: 'task',
-    message: `unknown task ${JSON.stringify(task)}; expected ${allowed}`,
-    hint: suggestion ? `did you mean ${suggestion}?` : 'mlx init --list shows the templates',
-  }
-}
+const EXPECTED_NAMES: Record<string, string> = {object: 'a mapping', array: 'a list', tuple: 'a list'}
 
-/** The keys the schema allows in the object at `path` (for the config's task). */
-function knownKeys(path: readonly PathKey[], value: unknown): string[] {
-  const task = valueAt(value, ['task'])
-  const option = ExperimentConfigSchema.options.find((o) => o.shape.task.value === task) ?? ExperimentConfigSchema.options[0]!
-  let schema: z.core.$ZodType = option
-  for (const key of path) {
-    const shape = objectShape(schema)
-    if (!shape || typeof key !== 'string' || !(key in shape)) return []
-    schema = shape[key]!
-  }
-  return Object.keys(objectShape(schema) ?? {})
-}
+type Schema = z.core.$ZodType
 
-function objectShape(schema: z.core.$ZodType): Record<string, z.core.$ZodType> | undefined {
+/** Strips defaults, optionals, nullables and pipes down to the schema that decides the shape. */
+function unwrap(schema: Schema): Schema {
   let current = schema
-  // Unwrap defaults, prefaults and optionals down to the object itself.
-  while ('innerType' in current._zod.def) current = current._zod.def.innerType as z.core.$ZodType
-  return current._zod.def.type === 'object' ? (current._zod.def as unknown as {shape: Record<string, z.core.$ZodType>}).shape : undefined
+  for (;;) {
+    const def = current._zod.def as {type: string; innerType?: Schema; in?: Schema}
+    if (def.innerType) current = def.innerType
+    else if (def.type === 'pipe' && def.in) current = def.in
+    else return current
+  }
+}
+
+function shapeOf(schema: Schema): Record<string, Schema> | undefined {
+  const def = unwrap(schema)._zod.def as {type: string; shape?: Record<string, Schema>}
+  return def.type === 'object' ? def.shape : undefined
+}
+
+/** The object branches a schema may take: itself, or the options of a union. */
+function branches(schema: Schema): Schema[] {
+  const inner = unwrap(schema)
+  const def = inner._zod.def as {type: string; options?: Schema[]}
+  if (def.type === 'union') return def.options!.flatMap(branches)
+  return shapeOf(inner) ? [inner] : []
+}
+
+/** The literal a branch's discriminator field takes, and whether it is the default (may be left out). */
+function discriminatorOf(branch: Schema, field: string): {value: unknown; isDefault: boolean} | undefined {
+  const schema = shapeOf(branch)?.[field]
+  if (!schema) return undefined
+  const def = schema._zod.def as {type: string; defaultValue?: unknown}
+  const literal = unwrap(schema)._zod.def as {type: string; values?: unknown[]}
+  if (literal.type !== 'literal') return undefined
+  return {value: literal.values![0], isDefault: def.type === 'default'}
+}
+
+/** The branch of a (possibly union) schema that `node` selects. */
+function chooseBranch(schema: Schema, node: unknown): Schema | undefined {
+  const options = branches(schema)
+  if (options.length <= 1) return options[0]
+  const unionDef = unwrap(schema)._zod.def as {discriminator?: string}
+  const field = unionDef.discriminator
+  if (!field) return undefined
+  const chosen = isMapping(node) ? node[field] : undefined
+  return options.find((option) => {
+    const d = discriminatorOf(option, field)
+    return d && (chosen === undefined ? d.isDefault : d.value === chosen)
+  })
+}
+
+/** The schema of the mapping at `path`, following the config's own discriminators. */
+function schemaAt(path: readonly PathKey[], value: unknown): Schema | undefined {
+  let schema: Schema | undefined = TASK_SCHEMAS.find((option) => option.shape.task.value === valueAt(value, ['task'])) ?? TASK_SCHEMAS[0]
+  for (let depth = 0; depth < path.length && schema; depth++) {
+    const branch = chooseBranch(schema, valueAt(value, path.slice(0, depth)))
+    const key = path[depth]
+    schema = branch && typeof key === 'string' ? shapeOf(branch)?.[key] : undefined
+  }
+  return schema
+}
+
+/** The keys allowed at `path`, and, for a key that belongs to another branch, where it does. */
+function keysAt(path: readonly PathKey[], value: unknown, key: string): {known: string[]; elsewhere?: string} {
+  const schema = schemaAt(path, value)
+  if (!schema) return {known: []}
+  const node = valueAt(value, path)
+  const branch = chooseBranch(schema, node)
+  const known = Object.keys((branch && shapeOf(branch)) ?? {})
+  const unionDef = unwrap(schema)._zod.def as {discriminator?: string}
+  const field = unionDef.discriminator ?? (path.length === 0 ? 'task' : undefined)
+  const options = path.length === 0 ? [...TASK_SCHEMAS] : branches(schema)
+  if (!field || options.length <= 1) return {known}
+  const owners = options.filter((option) => option !== branch && shapeOf(option)?.[key]).map((option) => discriminatorOf(option, field)?.value)
+  const here = isMapping(node) ? (node[field] ?? discriminatorOf(branch!, field)?.value) : undefined
+  const where = path.length === 0 ? field : [...path, field].join('.')
+  return owners.length > 0 ? {known, elsewhere: `${key} belongs to ${where}: ${owners.join(', ')}, not ${String(here)}`} : {known}
+}
+
+function describeUnion(path: readonly PathKey[], value: unknown): string {
+  const schema = schemaAt(path, valueAt(value, []) === undefined ? {} : value)
+  const def = schema && (unwrap(schema)._zod.def as {type: string; options?: Schema[]})
+  if (!def || def.type !== 'union') return 'another value'
+  return def.options!
+    .map((option) => {
+      const inner = unwrap(option)._zod.def as {type: string; values?: unknown[]}
+      if (inner.type === 'literal') return JSON.stringify(inner.values![0])
+      if (inner.type === 'enum') return Object.values((inner as unknown as {entries: Record<string, string>}).entries).join(' or ')
+      return {array: 'a list', number: 'a number', string: 'a string', boolean: 'true or false'}[inner.type] ?? inner.type
+    })
+    .join(' or ')
 }
 
 function valueAt(value: unknown, path: readonly PathKey[]): unknown {
@@ -195,3 +447,4 @@ function describeValue(value: unknown): string {
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`
   return `${typeof value} ${String(value)}`
 }
+

@@ -1,78 +1,210 @@
 /**
  * The experiment config: one zod schema is the source of truth for the TypeScript
- * types, validation, defaults and the JSON Schema (`mlx schema`). Every object is
- * strict (an unknown key is an error) and every section has defaults, so the
- * DESIGN.md minimal config is complete once parsed.
+ * types, validation, defaults, the JSON Schema (`mlx schema`) and the field reference
+ * (docs/config-reference.md). Every object is strict (an unknown key is an error) and
+ * every section has defaults, so the DESIGN.md minimal config is complete once parsed.
+ *
+ * Sections whose fields depend on a choice are discriminated unions: `task` picks the
+ * recipe (and so the `data` and `model` fields), `optim.name` the optimiser's fields,
+ * `scheduler.name` the schedule's. A missing `optim.name` or `scheduler.name` means the
+ * default branch.
  *
  * `.prefault({})` (not `.default({})`) makes a missing section parse as `{}`, so the
- * section's own field defaults fill it.
+ * section's own field defaults fill it. Defaults that depend on other fields (the goal of
+ * a metric, what early stopping watches) are filled after parsing, by `fillDerived`.
  */
 import {z} from 'zod'
+import {metricGoal, type Goal} from '../metrics/goal.js'
 
 const devicePattern = /^(auto|cpu|cuda(:\d+)?)$/
+// Printable text on one line: a name appears in file headers, tables and paths.
+const namePattern = /^[^\s/\\\p{Cc}][^/\\\p{Cc}]*$/u
 
-const Seed = z.int().min(0).default(0).describe('Seeds Python, NumPy and PyTorch; also fixes the train/val split.')
+const Goal = z.enum(['min', 'max', 'auto'])
+const positive = () => z.number().positive()
+const fraction = () => z.number().gt(0).lt(1)
 
-const Optim = z
+// -----------------------------------------------------------------------------
+// optim
+
+const weightDecay = (value: number, how: string) => z.number().min(0).default(value).describe(`Weight decay (${how}).`)
+const betas = z
+  .tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)])
+  .default([0.9, 0.999])
+  .describe('Coefficients of the running averages of the gradient and its square.')
+const eps = positive().default(1e-8).describe('Added to the denominator for numerical stability.')
+
+const adamFields = {lr: positive().default(0.001).describe('Learning rate.'), betas, eps}
+
+const Adam = z
   .strictObject({
-    name: z.enum(['sgd', 'adam', 'adamw']).default('adam').describe('Optimiser.'),
-    lr: z.number().positive().default(0.001).describe('Learning rate.'),
-    weight_decay: z.number().min(0).default(0).describe('L2 penalty (decoupled for adamw).'),
-    momentum: z.number().min(0).lt(1).default(0.9).describe('Momentum (sgd only).'),
-    nesterov: z.boolean().default(false).describe('Nesterov momentum (sgd only).'),
-    betas: z
-      .tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)])
-      .default([0.9, 0.999])
-      .describe('Adam betas (adam, adamw).'),
+    name: z.literal('adam').default('adam').describe('Adam (the default).'),
+    ...adamFields,
+    weight_decay: weightDecay(0, 'an L2 penalty added to the gradient'),
   })
-  .describe('Optimiser and its hyper-parameters.')
+  .describe('Adam.')
+
+const AdamW = z
+  .strictObject({
+    name: z.literal('adamw').describe('AdamW: Adam with decoupled weight decay.'),
+    ...adamFields,
+    weight_decay: weightDecay(0.01, 'decoupled from the gradient'),
+  })
+  .describe('AdamW.')
+
+const Sgd = z
+  .strictObject({
+    name: z.literal('sgd').describe('Stochastic gradient descent.'),
+    lr: positive().default(0.01).describe('Learning rate.'),
+    momentum: z.number().min(0).lt(1).default(0.9).describe('Momentum factor (0 for none).'),
+    nesterov: z.boolean().default(false).describe('Nesterov momentum (needs momentum > 0).'),
+    weight_decay: weightDecay(0, 'an L2 penalty added to the gradient'),
+  })
+  .refine((sgd) => !sgd.nesterov || sgd.momentum > 0, {path: ['nesterov'], error: 'Nesterov momentum needs momentum > 0'})
+  .describe('SGD with momentum.')
+
+const Optim = z.discriminatedUnion('name', [Adam, AdamW, Sgd]).describe('The optimiser: `name` picks it and its fields.')
+
+// -----------------------------------------------------------------------------
+// scheduler
 
 const Scheduler = z
+  .discriminatedUnion('name', [
+    z.strictObject({name: z.literal('none').default('none').describe('A constant learning rate (the default).')}).describe('No schedule.'),
+    z
+      .strictObject({
+        name: z.literal('step').describe('Multiply the learning rate by gamma every step_size epochs (StepLR).'),
+        step_size: z.int().min(1).default(10).describe('Epochs between decays.'),
+        gamma: z.number().gt(0).max(1).default(0.1).describe('Factor applied at each decay.'),
+      })
+      .describe('StepLR, per epoch.'),
+    z
+      .strictObject({
+        name: z.literal('multistep').describe('Multiply the learning rate by gamma at each milestone epoch (MultiStepLR).'),
+        milestones: z
+          .array(z.int().min(1))
+          .min(1)
+          .refine((list) => list.every((value, i) => i === 0 || value > list[i - 1]!), {error: 'milestones must increase'})
+          .describe('Epochs at which to decay, increasing.'),
+        gamma: z.number().gt(0).max(1).default(0.1).describe('Factor applied at each milestone.'),
+      })
+      .describe('MultiStepLR, per epoch.'),
+    z
+      .strictObject({
+        name: z.literal('cosine').describe('Cosine annealing from optim.lr to min_lr over the whole run, per step.'),
+        min_lr: z.number().min(0).default(0).describe('Learning rate at the end.'),
+      })
+      .describe('CosineAnnealingLR, per step.'),
+    z
+      .strictObject({
+        name: z.literal('warmup_cosine').describe('Linear warmup from 0 to optim.lr, then cosine annealing to min_lr, per step.'),
+        warmup_epochs: z.number().min(0).default(1).describe('Length of the warmup, in epochs (fractions allowed).'),
+        min_lr: z.number().min(0).default(0).describe('Learning rate at the end.'),
+      })
+      .describe('Linear warmup + cosine, per step.'),
+    z
+      .strictObject({
+        name: z.literal('onecycle').describe('The one-cycle policy (OneCycleLR), per step.'),
+        max_lr: positive().optional().describe('Peak learning rate (default: optim.lr).'),
+        pct_start: fraction().default(0.3).describe('Share of the run spent increasing the learning rate.'),
+        div_factor: positive().default(25).describe('Initial learning rate = max_lr / div_factor.'),
+        final_div_factor: positive().default(10000).describe('Final learning rate = initial / final_div_factor.'),
+      })
+      .describe('OneCycleLR, per step.'),
+    z
+      .strictObject({
+        name: z.literal('plateau').describe('Reduce the learning rate when a metric stops improving (ReduceLROnPlateau), after each evaluation.'),
+        monitor: z.string().min(1).default('val/loss').describe('The metric watched.'),
+        mode: Goal.default('auto').describe('min or max; auto: from the metric name (loss: min, acc: max).'),
+        factor: fraction().default(0.1).describe('Factor applied at each reduction.'),
+        patience: z.int().min(0).default(2).describe('Evaluations without improvement before a reduction.'),
+        min_lr: z.number().min(0).default(0).describe('Lower bound of the learning rate.'),
+      })
+      .describe('ReduceLROnPlateau, per evaluation.'),
+  ])
+  .describe('The learning-rate schedule: `name` picks it and its fields.')
+
+// -----------------------------------------------------------------------------
+// train
+
+const EarlyStopping = z
   .strictObject({
-    name: z.enum(['none', 'step']).default('none').describe('Learning-rate schedule, stepped once per epoch.'),
-    step_size: z.int().min(1).default(10).describe('step: epochs between decays.'),
-    gamma: z.number().gt(0).max(1).default(0.1).describe('step: factor applied at each decay.'),
+    monitor: z.string().min(1).optional().describe('The metric watched (default: metrics.primary).'),
+    mode: Goal.default('auto').describe('min or max; auto: from the metric name.'),
+    patience: z.int().min(1).default(5).describe('Evaluations without improvement before stopping.'),
+    min_delta: z.number().min(0).default(0).describe('The least change that counts as an improvement.'),
   })
-  .describe('Learning-rate schedule.')
+  .describe('Stop when the monitored metric stops improving.')
+
+const Checkpoint = z
+  .strictObject({
+    every_epochs: z.int().min(0).default(0).describe('Save every N epochs (0: only the last and the best).'),
+    best: z.boolean().default(true).describe('Keep a checkpoint of the best value of monitor.'),
+    monitor: z.string().min(1).optional().describe('The metric that decides the best checkpoint (default: metrics.primary).'),
+    mode: Goal.default('auto').describe('min or max; auto: from the metric name.'),
+    keep_last: z.int().min(1).default(3).describe('How many periodic checkpoints to keep.'),
+  })
+  .describe('When checkpoints are written and how many are kept.')
 
 const Train = z
   .strictObject({
     epochs: z.int().min(1).default(10).describe('Passes over the training set.'),
+    max_steps: z.int().min(1).nullable().default(null).describe('Stop after this many optimiser steps, even mid-epoch (null: no limit).'),
     log_every: z.int().min(1).default(10).describe('Log train metrics every N optimiser steps (and at each epoch end).'),
     eval_every: z.int().min(1).default(1).describe('Validate every N epochs (and after the last).'),
+    amp: z
+      .union([z.literal(false), z.enum(['bf16', 'fp16'])])
+      .default(false)
+      .describe('Mixed precision: false, bf16 (CPU or CUDA) or fp16 (CUDA, with a gradient scaler).'),
+    grad_clip: positive().nullable().default(null).describe('Clip the gradient norm to this value (null: no clipping).'),
+    grad_accum_steps: z.int().min(1).default(1).describe('Batches whose gradients add up before each optimiser step.'),
+    early_stopping: EarlyStopping.nullable().default(null).describe('Stop when the monitored metric stops improving (null: off).'),
+    checkpoint: Checkpoint.prefault({}),
+    deterministic: z.boolean().default(false).describe('torch.use_deterministic_algorithms and deterministic cuDNN (slower; same results on the same machine).'),
+    compile: z.boolean().default(false).describe('torch.compile the model.'),
   })
   .describe('The training loop.')
 
+// -----------------------------------------------------------------------------
+// launch
+
 const Launch = z
   .strictObject({
-    launcher: z.enum(['local']).default('local').describe('Where the script runs.'),
-    device: z
-      .string()
-      .regex(devicePattern, {error: 'expected auto, cpu, cuda or cuda:N'})
-      .default('auto')
-      .describe('auto (CUDA when visible, else CPU), cpu, cuda or cuda:N.'),
+    launcher: z.enum(['local']).default('local').describe('Where the script runs: local (one process on this machine).'),
+    device: z.string().regex(devicePattern, {error: 'expected auto, cpu, cuda or cuda:N'}).default('auto').describe('auto (CUDA when visible, else CPU), cpu, cuda or cuda:N.'),
+    gpus: z
+      .union([z.literal('all'), z.int().min(0), z.array(z.int().min(0)).min(1)])
+      .default('all')
+      .describe('GPUs the run may see (CUDA_VISIBLE_DEVICES): all, a count (the first N), or a list of ids.'),
+    python: z.string().min(1).optional().describe('Python interpreter for this experiment (after --python and MLX_PYTHON; before mlx.yaml).'),
   })
   .describe('How and where the training script is launched.')
+
+// -----------------------------------------------------------------------------
+// the whole config, per task
 
 const Metrics = (primary: string) =>
   z
     .strictObject({
-      primary: z.string().min(1).default(primary).describe('The metric that ranks runs (shown by `mlx runs`).'),
-      goal: z
-        .enum(['min', 'max'])
-        .optional()
-        .describe('Whether lower or higher is better; inferred from the name when absent (loss: min, acc: max).'),
+      primary: z.string().min(1).default(primary).describe('The metric that ranks runs (mlx runs, early stopping and best checkpoints by default).'),
+      goal: Goal.default('auto').describe('Whether lower (min) or higher (max) is better; auto: from the name (loss: min, acc: max).'),
     })
     .describe('Which metric decides between runs.')
 
-const name = z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[^\s/\\][^/\\]*$/, {error: 'a run name may not contain slashes or start with a space'})
-    .describe('Experiment name; runs are listed and compared by it.')
+const header = {
+  extends: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+    .optional()
+    .describe('Base config file(s) to start from, relative to this file; later ones and this file win.'),
+  name: z.string().min(1).max(200).regex(namePattern, {error: 'a name is one line of text without slashes, not starting with a space'}).describe('Experiment name; runs are listed and compared by it.'),
+}
 
-/** The sections every task shares, after its own data, model, loss and metrics (DESIGN.md order). */
+const about = {
+  description: z.string().max(10_000).default('').describe('Free text about the experiment, kept with each run.'),
+  tags: z.array(z.string().min(1).max(100)).default([]).describe('Labels for finding runs.'),
+  seed: z.int().min(0).default(0).describe('Seeds Python, NumPy and PyTorch; also fixes the train/val split.'),
+}
+
 const trainingSections = {
   optim: Optim.prefault({}),
   scheduler: Scheduler.prefault({}),
@@ -80,48 +212,82 @@ const trainingSections = {
   launch: Launch.prefault({}),
 }
 
-const ImageClassification = z.strictObject({
-  name,
-  task: z.literal('image-classification').describe('The recipe: which template generates the script.'),
-  seed: Seed,
-  data: z
-    .strictObject({
-      source: z.enum(['digits']).default('digits').describe("digits: scikit-learn's bundled 8x8 digits (offline)."),
-      batch_size: z.int().min(1).default(64).describe('Samples per optimiser step.'),
-      val_fraction: z.number().gt(0).lt(1).default(0.2).describe('Share of the data held out for validation (stratified, fixed seed).'),
-      num_workers: z.int().min(0).default(0).describe('DataLoader worker processes.'),
-    })
-    .prefault({})
-    .describe('The dataset and how it is batched.'),
-  model: z
-    .strictObject({
-      arch: z.enum(['cnn']).default('cnn').describe('cnn: the guide Backbone (two conv blocks, adaptive pooling) + linear Classifier.'),
-      channels: z.tuple([z.int().min(1), z.int().min(1)]).default([32, 64]).describe('Output channels of the two conv blocks.'),
-      dropout: z.number().min(0).lt(1).default(0.1).describe('Dropout before the linear head.'),
-    })
-    .prefault({})
-    .describe('The network.'),
-  loss: z
-    .strictObject({
-      name: z.enum(['cross_entropy']).default('cross_entropy').describe('Training loss.'),
-      label_smoothing: z.number().min(0).lt(1).default(0).describe('Cross-entropy label smoothing.'),
-    })
-    .prefault({})
-    .describe('The training loss.'),
-  metrics: Metrics('val/acc').prefault({}),
-  ...trainingSections,
-})
+const ImageClassification = z
+  .strictObject({
+    ...header,
+    task: z.literal('image-classification').describe('The recipe: which template generates the script.'),
+    ...about,
+    data: z
+      .strictObject({
+        source: z.enum(['digits']).default('digits').describe("digits: scikit-learn's bundled 8x8 digits (offline)."),
+        batch_size: z.int().min(1).default(64).describe('Samples per batch (per optimiser step unless grad_accum_steps > 1).'),
+        val_fraction: fraction().default(0.2).describe('Share of the data held out for validation (stratified, fixed seed).'),
+        num_workers: z.int().min(0).default(0).describe('DataLoader worker processes.'),
+      })
+      .prefault({})
+      .describe('The dataset and how it is batched.'),
+    model: z
+      .strictObject({
+        arch: z.enum(['cnn']).default('cnn').describe('cnn: the guide Backbone (two conv blocks, adaptive pooling) + linear Classifier.'),
+        channels: z.tuple([z.int().min(1), z.int().min(1)]).default([32, 64]).describe('Output channels of the two conv blocks.'),
+        dropout: z.number().min(0).lt(1).default(0.1).describe('Dropout before the linear head.'),
+      })
+      .prefault({})
+      .describe('The network.'),
+    loss: z
+      .strictObject({
+        name: z.enum(['cross_entropy']).default('cross_entropy').describe('Training loss.'),
+        label_smoothing: z.number().min(0).lt(1).default(0).describe('Cross-entropy label smoothing.'),
+      })
+      .prefault({})
+      .describe('The training loss.'),
+    metrics: Metrics('val/acc').prefault({}),
+    ...trainingSections,
+  })
+  .describe('Image classification.')
 
-export const ExperimentConfigSchema = z
-  .discriminatedUnion('task', [ImageClassification])
-  .describe('An mlx experiment config.')
+const TaskConfigs = z.discriminatedUnion('task', [ImageClassification]).describe('An mlx experiment config.')
+
+type ParsedConfig = z.output<typeof TaskConfigs>
+/** A parsed config once `fillDerived` has run: no `extends`, every goal decided. */
+type Derived<C> = C extends unknown ? Omit<C, 'extends' | 'metrics'> & {metrics: {primary: string; goal: Goal}} : never
+
+function resolveGoal(goal: z.output<typeof Goal>, metric: string): Goal {
+  return goal === 'auto' ? (metricGoal(metric) ?? 'min') : goal
+}
+
+/**
+ * Defaults that depend on other fields, filled after parsing so that the resolved
+ * config (what the script reads, what `mlx validate --print` shows) is explicit:
+ * every `auto` goal becomes min or max, and what early stopping and best checkpoints
+ * watch defaults to metrics.primary.
+ */
+function fillDerived(config: ParsedConfig): Derived<ParsedConfig> {
+  const {extends: _extends, ...rest} = config
+  const primary = rest.metrics.primary
+  const filled: Derived<ParsedConfig> = {...rest, metrics: {primary, goal: resolveGoal(rest.metrics.goal, primary)}}
+  const stopping = rest.train.early_stopping
+  const checkpoint = rest.train.checkpoint
+  filled.train = {
+    ...rest.train,
+    early_stopping: stopping && {...stopping, monitor: stopping.monitor ?? primary, mode: resolveGoal(stopping.mode, stopping.monitor ?? primary)},
+    checkpoint: {...checkpoint, monitor: checkpoint.monitor ?? primary, mode: resolveGoal(checkpoint.mode, checkpoint.monitor ?? primary)},
+  }
+  if (rest.scheduler.name === 'plateau') filled.scheduler = {...rest.scheduler, mode: resolveGoal(rest.scheduler.mode, rest.scheduler.monitor)}
+  return filled
+}
+
+export const ExperimentConfigSchema = TaskConfigs.transform(fillDerived)
 
 export type ExperimentConfigInput = z.input<typeof ExperimentConfigSchema>
 export type ExperimentConfig = z.output<typeof ExperimentConfigSchema>
 export type Task = ExperimentConfig['task']
 
+/** The per-task branches of the schema. */
+export const TASK_SCHEMAS = TaskConfigs.options
+
 /** The tasks the schema knows, in the order they are declared. */
-export const TASKS: readonly Task[] = ExperimentConfigSchema.options.map((option) => option.shape.task.value)
+export const TASKS: readonly Task[] = TASK_SCHEMAS.map((option) => option.shape.task.value)
 
 /** `mlx.yaml`: marks a project root and holds project-wide settings. */
 export const ProjectFileSchema = z
@@ -136,6 +302,6 @@ export function experimentJsonSchema(): Record<string, unknown> {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'mlx experiment config',
-    ...z.toJSONSchema(ExperimentConfigSchema, {io: 'input', target: 'draft-2020-12'}),
+    ...z.toJSONSchema(TaskConfigs, {io: 'input', target: 'draft-2020-12'}),
   }
 }

@@ -14,8 +14,18 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length]!
 }
 
-/** The closest candidate within a third of the word's length, rounded up (at least 1 edit, at most 3). */
+/**
+ * The closest candidate within a third of the word's length, rounded up (at least 1
+ * edit, at most 3); else the one candidate that the word begins (`keep` -> `keep_last`).
+ */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const near = closestByEdits(word, candidates)
+  if (near !== undefined || word.length < 3) return near
+  const extended = candidates.filter((candidate) => candidate.toLowerCase().startsWith(word.toLowerCase()))
+  return extended.length === 1 ? extended[0] : undefined
+}
+
+function closestByEdits(word: string, candidates: readonly string[]): string | undefined {
   const limit = Math.min(3, Math.max(1, Math.ceil(word.length / 3)))
   let best: string | undefined
   let bestDistance = Infinity

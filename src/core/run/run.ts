@@ -51,6 +51,13 @@ export const INTERRUPT_GRACE_MS = 10_000
 const POLL_MS = 200
 const ERROR_TAIL_LINES = 25
 
+/** `launch.gpus` as CUDA_VISIBLE_DEVICES: all (leave it as it is), the first N, or a list of ids. */
+export function visibleGpus(gpus: ExperimentConfig['launch']['gpus']): Record<string, string> {
+  if (gpus === 'all') return {}
+  const ids = typeof gpus === 'number' ? Array.from({length: gpus}, (_, i) => i) : gpus
+  return {CUDA_VISIBLE_DEVICES: ids.join(',')}
+}
+
 export function newRunId(): string {
   return randomBytes(5).toString('hex')
 }
@@ -65,7 +72,8 @@ export interface PreparedRun {
 export async function prepareRun(project: Project, options: RunOptions): Promise<PreparedRun> {
   const {config} = loadConfig(options.configFile, options.sets)
   if (options.name !== undefined) config.name = options.name
-  const python = choosePython(project, options.python)
+  const configured = config.launch.python === undefined ? undefined : {python: config.launch.python, file: options.configFile}
+  const python = choosePython(project, options.python, configured)
   return {config, python, check: await checkPython(python)}
 }
 
@@ -101,6 +109,7 @@ export function startRun(project: Project, store: Store, prepared: PreparedRun, 
     cwd: project.root,
     env: {
       ...runtimeEnv(),
+      ...visibleGpus(config.launch.gpus),
       MLX_RUN_ID: id,
       MLX_RUN_DIR: runDir,
       MLX_METRICS_FILE: metricsFile,

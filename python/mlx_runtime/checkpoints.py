@@ -1,0 +1,54 @@
+"""Writing checkpoints: periodic ones (keeping the last K), the best, the last."""
+
+import os
+import random
+from pathlib import Path
+from typing import Any, Dict, List
+
+import numpy as np
+import torch
+
+
+def rng_states() -> Dict[str, Any]:
+    """Every random number generator's state, so a resumed run draws the same numbers."""
+    return {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+class CheckpointKeeper:
+    """Saves checkpoints under ``directory`` and reports each to the metrics stream.
+
+    ``save_periodic`` writes ``epoch{N}.pt`` and deletes the oldest beyond ``keep_last``;
+    ``save(name)`` writes a named one (``best.pt``, ``last.pt``) in place. Each file is
+    written to a temporary name and renamed, so a kill mid-save never leaves a torn
+    checkpoint under the real name.
+    """
+
+    def __init__(self, directory: Path, keep_last: int, metrics=None):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.keep_last = keep_last
+        self.metrics = metrics
+        self.periodic: List[Path] = sorted(self.directory.glob("epoch*.pt"), key=os.path.getmtime)
+
+    def save(self, name: str, state: Dict[str, Any], **event_fields: Any) -> Path:
+        path = self.directory / name
+        partial = path.with_suffix(".pt.partial")
+        torch.save(state, partial)
+        os.replace(partial, path)
+        if self.metrics is not None:
+            self.metrics.event("checkpoint", path=str(Path(self.directory.name) / name), **event_fields)
+        return path
+
+    def save_periodic(self, epoch: int, state: Dict[str, Any], **event_fields: Any) -> Path:
+        path = self.save(f"epoch{epoch}.pt", state, epoch=epoch, **event_fields)
+        if path in self.periodic:
+            self.periodic.remove(path)
+        self.periodic.append(path)
+        while len(self.periodic) > self.keep_last:
+            self.periodic.pop(0).unlink(missing_ok=True)
+        return path

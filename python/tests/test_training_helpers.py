@@ -1,0 +1,69 @@
+import math
+
+import pytest
+import torch
+
+from mlx_runtime import CheckpointKeeper, MetricsWriter, Monitor, configure_determinism, rng_states
+
+
+def test_monitor_min_mode_with_patience_and_min_delta():
+    monitor = Monitor("val/loss", "min", patience=2, min_delta=0.1)
+    assert monitor.update(1.0) is True
+    assert monitor.update(0.95) is False  # better, but by less than min_delta
+    assert not monitor.should_stop
+    assert monitor.update(0.8) is True
+    assert monitor.update(0.8) is False
+    assert monitor.update(float("nan")) is False
+    assert monitor.should_stop
+    assert monitor.best == 0.8
+
+
+def test_monitor_max_mode_and_no_patience_never_stops():
+    monitor = Monitor("val/acc", "max")
+    for value in (0.5, 0.4, 0.3, 0.2):
+        monitor.update(value)
+    assert monitor.best == 0.5 and monitor.updates_since_best == 3
+    assert not monitor.should_stop
+
+
+def test_monitor_round_trips_its_state():
+    first = Monitor("val/acc", "max", patience=3)
+    first.update(0.7)
+    first.update(0.6)
+    second = Monitor("val/acc", "max", patience=3)
+    second.load_state_dict(first.state_dict())
+    assert (second.best, second.updates_since_best) == (0.7, 1)
+
+
+def test_monitor_rejects_an_unknown_mode():
+    with pytest.raises(ValueError, match="mode must be"):
+        Monitor("x", "auto")
+
+
+def test_keeper_keeps_the_last_k_periodic_checkpoints_and_reports_each(tmp_path):
+    metrics = MetricsWriter(str(tmp_path / "metrics.jsonl"))
+    keeper = CheckpointKeeper(tmp_path / "checkpoints", keep_last=2, metrics=metrics)
+    for epoch in range(1, 6):
+        keeper.save_periodic(epoch, {"epoch": epoch}, step=epoch * 10)
+    keeper.save("best.pt", {"epoch": 3})
+    metrics.close()
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["best.pt", "epoch4.pt", "epoch5.pt"]
+    assert torch.load(tmp_path / "checkpoints" / "epoch5.pt")["epoch"] == 5
+    events = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert len(events) == 6 and '"path":"checkpoints/epoch1.pt"' in events[0] and '"step":10' in events[0]
+
+
+def test_rng_states_restore_the_same_draws():
+    states = rng_states()
+    first = torch.rand(3)
+    torch.set_rng_state(states["torch"])
+    assert torch.equal(first, torch.rand(3))
+
+
+def test_determinism_switch():
+    configure_determinism(True)
+    assert torch.are_deterministic_algorithms_enabled()
+    assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+    configure_determinism(False)
+    assert not torch.are_deterministic_algorithms_enabled()
+    assert torch.backends.cudnn.benchmark

@@ -34,7 +34,7 @@ demo: setup
 
 test: setup test-python test-node
 
-test-python: $(VENV)/.installed
+test-python: $(VENV)/.installed dist/.built
 	cd python && ../$(PYTHON) -m pytest -q -rs
 
 test-node: setup

@@ -10,26 +10,31 @@ top to bottom. The pieces:
 - ``seed_everything``, ``configure_determinism``: seeds Python, NumPy and PyTorch (CPU and
   CUDA); deterministic algorithms on request.
 - ``Monitor``: the best value of a metric, for early stopping and best checkpoints.
-- ``CheckpointKeeper``, ``rng_states``: checkpoints written atomically, the last K kept.
+- ``CheckpointKeeper``, ``rng_states``, ``restore_rng_states``: checkpoints written
+  atomically, the last K kept; the random state that makes a resumed run exact.
+- ``StopRequest``: Ctrl-C and SIGTERM as a flag, so the loop saves and exits between steps.
 - ``select_device``: turns ``launch.device`` (auto, cpu, cuda, cuda:N) into a torch.device.
 - ``environment``: what this interpreter has (Python, torch, CUDA, GPUs), for env.json.
 """
 
-from .checkpoints import CheckpointKeeper, rng_states
+from .checkpoints import CheckpointKeeper, restore_rng_states, rng_states
 from .config import load_config
 from .device import select_device
 from .envinfo import environment
 from .metrics import MetricsWriter
 from .monitor import Monitor
 from .seeding import configure_determinism, seed_everything
+from .signals import StopRequest
 
 __all__ = [
     "CheckpointKeeper",
     "MetricsWriter",
     "Monitor",
+    "StopRequest",
     "configure_determinism",
     "environment",
     "load_config",
+    "restore_rng_states",
     "rng_states",
     "seed_everything",
     "select_device",

@@ -19,6 +19,15 @@ def rng_states() -> Dict[str, Any]:
     }
 
 
+def restore_rng_states(states: Dict[str, Any]) -> None:
+    """The inverse of ``rng_states``."""
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+    if states["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
 class CheckpointKeeper:
     """Saves checkpoints under ``directory`` and reports each to the metrics stream.
 

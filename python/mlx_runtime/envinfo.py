@@ -9,10 +9,18 @@ import shutil
 import socket
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 
-def environment() -> Dict[str, Any]:
+def packages() -> List[str]:
+    """Installed distributions as ``name==version``, sorted: what ``pip freeze`` lists."""
+    from importlib import metadata
+
+    found = {f"{dist.metadata['Name']}=={dist.version}" for dist in metadata.distributions() if dist.metadata["Name"]}
+    return sorted(found, key=str.lower)
+
+
+def environment(with_packages: bool = False) -> Dict[str, Any]:
     info: Dict[str, Any] = {
         "python": platform.python_version(),
         "executable": sys.executable,
@@ -25,6 +33,8 @@ def environment() -> Dict[str, Any]:
         "gpus": [],
         "torchrun": _torchrun_path(),
     }
+    if with_packages:
+        info["packages"] = packages()
     try:
         import torch
     except ImportError as error:

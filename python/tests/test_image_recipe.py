@@ -31,6 +31,9 @@ def base_config(tmp_path_factory):
 
 
 def run_recipe(base, tmp_path, **sections):
+    # TensorBoard files and the analysis figures are tested end to end; here they only cost time.
+    sections.setdefault("train", {})
+    sections["train"] = {"tensorboard": False, "artifacts": False, **sections["train"]}
     """Runs the template on ``base`` with ``sections`` merged in; returns (metrics, events, run_dir)."""
     cfg = copy.deepcopy(base)
     for section, values in sections.items():
@@ -157,7 +160,23 @@ def test_checkpoints_keep_the_last_k_the_best_and_the_last(base_config, tmp_path
     names = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
     assert names == ["best.pt", "epoch4.pt", "epoch5.pt", "last.pt"]
     last = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=False)
-    assert set(last) >= {"model", "optimizer", "scheduler", "scaler", "epoch", "step", "rng", "config"}
-    assert last["epoch"] == 5 and last["step"] == 5 * 12
+    assert set(last) >= {"model", "optimizer", "scheduler", "scaler", "epochs_done", "step", "batches_done",
+                         "epoch_generator", "early_stopping", "best_checkpoint", "rng", "config"}
+    assert last["epochs_done"] == 5 and last["step"] == 5 * 12 and last["batches_done"] == 0
     best_events = [e for e in events if e["event"] == "checkpoint" and e["path"] == "checkpoints/best.pt"]
     assert best_events and best_events[-1]["metric"] == "val/acc"
+
+
+def test_tensorboard_events_and_analysis_artifacts(base_config, tmp_path):
+    _, events, run_dir = run_recipe(base_config, tmp_path, train={"epochs": 1, "tensorboard": True, "artifacts": True})
+    assert list(run_dir.glob("events.out.tfevents.*"))
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(run_dir))
+    accumulator.Reload()
+    assert {"train/loss", "val/acc", "val/f1"} <= set(accumulator.Tags()["scalars"])
+    matrix = [e for e in events if e["event"] == "confusion_matrix"][0]
+    assert matrix["labels"] == [str(i) for i in range(10)]
+    assert sum(map(sum, matrix["matrix"])) == 360  # every validation image counted once
+    assert (run_dir / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+    assert "confusion_matrix.png" in matrix["artifacts"]

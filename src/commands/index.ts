@@ -2,6 +2,7 @@
 import Compare from './compare.js'
 import Doctor from './doctor.js'
 import Init from './init.js'
+import Resume from './resume.js'
 import Run from './run.js'
 import Runs from './runs.js'
 import Schema from './schema.js'
@@ -12,6 +13,7 @@ export const COMMANDS = {
   compare: Compare,
   doctor: Doctor,
   init: Init,
+  resume: Resume,
   run: Run,
   runs: Runs,
   schema: Schema,

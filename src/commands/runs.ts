@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
-import type {RunStatus} from '../core/store/store.js'
+import {RUN_STATUSES, type RunStatus} from '../core/store/store.js'
 import {MlxCommand} from './base.js'
 
-const STATUSES: RunStatus[] = ['running', 'completed', 'failed', 'interrupted']
 
 export interface RunListEntry {
   id: string
@@ -18,7 +17,7 @@ export default class Runs extends MlxCommand {
   static override summary = 'List runs, newest first: id, name, status, started, duration, primary metric.'
   static override examples = ['<%= config.bin %> runs', '<%= config.bin %> runs --status failed --name "digits-*"']
   static override flags = {
-    status: Flags.string({description: 'only runs with this status; repeatable', options: STATUSES, multiple: true}),
+    status: Flags.string({description: 'only runs with this status; repeatable', options: [...RUN_STATUSES], multiple: true}),
     name: Flags.string({description: 'only runs whose name matches this glob (digits-*)'}),
     limit: Flags.integer({description: 'at most N runs', min: 1, default: 50}),
   }

@@ -41,6 +41,8 @@ export interface PythonEnvironment {
   cudnn_version: number | null
   gpus: Array<{index: number; name: string; memory_gib: number; capability: string}>
   torchrun: string | null
+  /** `name==version` of every installed distribution (with --packages). */
+  packages?: string[]
 }
 
 /** Environment variables that let any interpreter import mlx_runtime without installing it. */
@@ -92,9 +94,9 @@ export async function checkPython(choice: PythonChoice): Promise<QuickCheck> {
   return found
 }
 
-/** Slow (imports torch): versions, CUDA, GPUs, torchrun. */
-export async function probePython(choice: PythonChoice): Promise<PythonEnvironment> {
-  const info = JSON.parse(await runPython(choice, ['-m', 'mlx_runtime'])) as PythonEnvironment
+/** Slow (imports torch): versions, CUDA, GPUs, torchrun; with `packages`, every installed distribution. */
+export async function probePython(choice: PythonChoice, options: {packages?: boolean} = {}): Promise<PythonEnvironment> {
+  const info = JSON.parse(await runPython(choice, ['-m', 'mlx_runtime', ...(options.packages ? ['--packages'] : [])])) as PythonEnvironment
   requireTorch(choice, info)
   return info
 }

@@ -17,6 +17,8 @@ export function statusColor(status: RunStatus): string {
       return 'green'
     case 'failed':
       return 'red'
+    case 'diverged':
+      return 'magenta'
     case 'interrupted':
       return 'yellow'
     default: {

@@ -5,16 +5,23 @@ The guide's method, top to bottom:
                 split into train/val with a fixed seed (stratified), pixels scaled to [0, 1]
   2. model      Backbone (two conv blocks, adaptive pooling) + linear Classifier head;
                 optionally torch.compile'd
-  3. loss       cross-entropy (optional label smoothing); metrics: loss and accuracy
+  3. loss       cross-entropy (optional label smoothing); metrics: loss, accuracy and macro-F1
+                (scikit-learn's metrics)
   4. optimiser  Adam, AdamW or SGD (momentum, Nesterov); schedules: none, step, multistep
                 (per epoch), cosine, warmup_cosine, onecycle (per step), plateau (per evaluation)
   5. loop       mixed precision (bf16 or fp16 autocast, a gradient scaler for fp16), gradient
-                accumulation, gradient-norm clipping, a step limit; train metrics every
-                `train.log_every` steps (loss, lr, gradient norm, samples/s, step and data time),
-                validation every `train.eval_every` epochs, early stopping on any metric
-  6. output     metrics.jsonl (mlx ingests it into SQLite as it trains); checkpoints every N
-                epochs (the last K kept), of the best value of a metric, and at the end, each
-                with the model, optimiser, scheduler, scaler, counters, RNG states and the config
+                accumulation, gradient-norm clipping, a step limit, channels-last; train metrics
+                every `train.log_every` steps (loss, lr, gradient norm, samples/s, step and
+                data-loading time, CUDA peak memory), validation every `train.eval_every` epochs,
+                early stopping on any metric; a non-finite loss stops the run (diverged) after
+                saving the last good checkpoint; Ctrl-C or SIGTERM saves a checkpoint, then exits
+  6. output     metrics.jsonl (mlx ingests it into SQLite as it trains) and TensorBoard event
+                files; checkpoints every N epochs (the last K kept), of the best value of a
+                metric, on interrupt and at the end, each with the model, optimiser, scheduler,
+                scaler, counters, RNG states and the config: `--resume CHECKPOINT` continues
+                exactly where it stopped (mlx resume RUN)
+  7. analysis   the confusion matrix (numbers and a PNG) and a grid of misclassified
+                validation images (torchvision.utils.make_grid)
 
 Every value comes from the resolved config (JSON), read as data. Each feature has one code
 path whether it is on or off: autocast and the scaler take `enabled=`, clipping to an
@@ -31,15 +38,18 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from mlx_runtime import (CheckpointKeeper, MetricsWriter, Monitor, configure_determinism, load_config,
-                         rng_states, seed_everything, select_device)
+from mlx_runtime import (CheckpointKeeper, MetricsWriter, Monitor, StopRequest, configure_determinism, load_config,
+                         restore_rng_states, rng_states, seed_everything, select_device)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
+parser.add_argument("--resume", help="checkpoint to continue from (mlx resume passes the latest)")
 args = parser.parse_args()
 cfg = load_config(args.config)
 data_cfg, model_cfg, optim_cfg, sched_cfg, train_cfg = cfg["data"], cfg["model"], cfg["optim"], cfg["scheduler"], cfg["train"]
@@ -48,7 +58,10 @@ run_dir = Path(os.environ.get("MLX_RUN_DIR", "."))
 configure_determinism(train_cfg["deterministic"])
 shuffle_generator = seed_everything(cfg["seed"])
 device = select_device(cfg["launch"]["device"])
-metrics = MetricsWriter()
+resume_from = torch.load(args.resume, map_location="cpu", weights_only=False) if args.resume else None
+metrics = MetricsWriter(tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
+                        purge_step=resume_from["step"] + 1 if resume_from else None)
+stop = StopRequest()
 
 # -----------------------------------------------------------------------------
 # 1. Data
@@ -69,10 +82,12 @@ def load_digits_split(val_fraction: float, seed: int):
 
 
 train_set, val_set, num_classes = load_digits_split(data_cfg["val_fraction"], cfg["seed"])
-train_loader = DataLoader(train_set, batch_size=data_cfg["batch_size"], shuffle=True,
-                          generator=shuffle_generator, num_workers=data_cfg["num_workers"])
-val_loader = DataLoader(val_set, batch_size=data_cfg["batch_size"], shuffle=False,
-                        num_workers=data_cfg["num_workers"])
+pin_memory = device.type == "cuda" if data_cfg["pin_memory"] == "auto" else data_cfg["pin_memory"]
+loader_options = dict(batch_size=data_cfg["batch_size"], num_workers=data_cfg["num_workers"], pin_memory=pin_memory,
+                      persistent_workers=data_cfg["persistent_workers"])
+train_loader = DataLoader(train_set, shuffle=True, generator=shuffle_generator, **loader_options)
+val_loader = DataLoader(val_set, shuffle=False, **loader_options)
+class_names = [str(label) for label in range(num_classes)]
 
 # -----------------------------------------------------------------------------
 # 2. Model
@@ -115,7 +130,9 @@ class Classifier(nn.Module):
         return self.head(self.backbone(x))
 
 
-raw_model = Classifier(Backbone(1, model_cfg["channels"]), num_classes, model_cfg["dropout"]).to(device)
+memory_format = torch.channels_last if train_cfg["channels_last"] else torch.contiguous_format
+raw_model = Classifier(Backbone(1, model_cfg["channels"]), num_classes, model_cfg["dropout"]).to(device,
+                                                                                              memory_format=memory_format)
 # The compiled wrapper trains; raw_model's state_dict (no "_orig_mod." prefixes) is what checkpoints hold.
 model = torch.compile(raw_model) if train_cfg["compile"] else raw_model
 
@@ -127,19 +144,33 @@ amp = train_cfg["amp"]  # false, "bf16" or "fp16"
 autocast = torch.autocast(device.type, dtype=torch.float16 if amp == "fp16" else torch.bfloat16, enabled=bool(amp))
 
 
+def to_device(images: torch.Tensor, labels: torch.Tensor):
+    # non_blocking overlaps the copy with compute when the batch sits in pinned memory.
+    return (images.to(device, non_blocking=True, memory_format=memory_format),
+            labels.to(device, non_blocking=True))
+
+
 @torch.no_grad()
-def evaluate() -> dict:
+def predict(loader: DataLoader):
+    """Loss over the loader, with every label and prediction (and the images, on the CPU)."""
     model.eval()
-    total_loss, correct, count = 0.0, 0, 0
-    for images, labels in val_loader:
-        images, labels = images.to(device), labels.to(device)
+    total_loss, labels_seen, predictions, images_seen = 0.0, [], [], []
+    for images, labels in loader:
+        images, labels = to_device(images, labels)
         with autocast:
             logits = model(images)
         total_loss += criterion(logits.float(), labels).item() * labels.size(0)
-        correct += (logits.argmax(dim=1) == labels).sum().item()
-        count += labels.size(0)
+        labels_seen.append(labels.cpu())
+        predictions.append(logits.argmax(dim=1).cpu())
+        images_seen.append(images.float().cpu())
     model.train()
-    return {"val/loss": total_loss / count, "val/acc": correct / count}
+    return total_loss / len(loader.dataset), torch.cat(labels_seen), torch.cat(predictions), torch.cat(images_seen)
+
+
+def evaluate() -> dict:
+    loss, labels, predictions, _ = predict(val_loader)
+    return {"val/loss": loss, "val/acc": accuracy_score(labels, predictions),
+            "val/f1": f1_score(labels, predictions, average="macro", zero_division=0)}
 
 
 # -----------------------------------------------------------------------------
@@ -207,31 +238,58 @@ checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg
 max_grad_norm = train_cfg["grad_clip"] or math.inf
 log_every, eval_every = train_cfg["log_every"], train_cfg["eval_every"]
 
+# Where training stands: epochs finished, optimiser steps taken, batches of the next epoch
+# already trained (an interrupt can stop mid-epoch), and the shuffling state that epoch began with.
+epochs_done, step, batches_done = 0, 0, 0
+epoch_generator_state = shuffle_generator.get_state()
 
-def training_state(epoch: int, step: int) -> dict:
+
+def training_state() -> dict:
     return {"model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "epoch": epoch, "step": step,
-            "early_stopping": early_stopping.state_dict(), "best_checkpoint": best_checkpoint.state_dict(),
-            "rng": rng_states(), "config": cfg}
+            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
+            "epochs_done": epochs_done, "step": step, "batches_done": batches_done,
+            "epoch_generator": epoch_generator_state, "early_stopping": early_stopping.state_dict(),
+            "best_checkpoint": best_checkpoint.state_dict(), "rng": rng_states(), "config": cfg}
 
+
+if resume_from:
+    raw_model.load_state_dict(resume_from["model"])
+    optimizer.load_state_dict(resume_from["optimizer"])
+    scheduler.load_state_dict(resume_from["scheduler"])
+    scaler.load_state_dict(resume_from["scaler"])
+    early_stopping.load_state_dict(resume_from["early_stopping"])
+    best_checkpoint.load_state_dict(resume_from["best_checkpoint"])
+    epochs_done, step, batches_done = resume_from["epochs_done"], resume_from["step"], resume_from["batches_done"]
+    shuffle_generator.set_state(resume_from["epoch_generator"])
+    restore_rng_states(resume_from["rng"])
+    # mlx drops the metrics this run logged after this step: they are about to be logged again.
+    metrics.event("resume", from_step=step, checkpoint=args.resume, epochs_done=epochs_done)
 
 metrics.event("start", epochs=epochs, steps_per_epoch=steps_per_epoch, total_steps=total_steps,
               batch_size=data_cfg["batch_size"], grad_accum_steps=accum, device=str(device),
-              parameters=sum(p.numel() for p in raw_model.parameters()))
+              parameters=sum(p.numel() for p in raw_model.parameters()), start_step=step)
 
-step, epoch, latest = 0, 0, {}
 window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
-while epoch < epochs and step < total_steps and not early_stopping.should_stop:
-    epoch += 1
+while epochs_done < epochs and step < total_steps and not early_stopping.should_stop and not stop.requested:
+    epoch = epochs_done + 1
+    epoch_generator_state = shuffle_generator.get_state()
     batches = len(train_loader)
     data_start = time.perf_counter()
     for batch_index, (images, labels) in enumerate(train_loader):
+        if batch_index < batches_done:
+            continue  # resuming mid-epoch: these batches were trained before the interrupt
         window["data_time"] += time.perf_counter() - data_start
-        images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        images, labels = to_device(images, labels)
         # The last accumulation window of an epoch may be short: average over the batches it has.
         window_batches = min(accum, batches - batch_index // accum * accum)
         with autocast:
             loss = criterion(model(images), labels)
+        if not torch.isfinite(loss):
+            # The parameters have not seen this batch yet: they are the last good ones.
+            checkpoints.save("last.pt", training_state(), step=step)
+            metrics.event("diverged", step=step + 1, metric="train/loss", value=loss.item())
+            raise SystemExit(f"train/loss is {loss.item()} at step {step + 1}: the run diverged. The last good "
+                             f"state is in checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
         scaler.scale(loss / window_batches).backward()
         window["loss"] += loss.item() * labels.size(0)
         window["samples"] += labels.size(0)
@@ -246,46 +304,104 @@ while epoch < epochs and step < total_steps and not early_stopping.should_stop:
         scaler.update()
         optimizer.zero_grad(set_to_none=True)
         step += 1
+        batches_done = batch_index + 1
         window["steps"] += 1
         if schedule_interval == "step":
             scheduler.step()
 
-        if step % log_every == 0 or batch_index + 1 == batches or step == total_steps:
+        if step % log_every == 0 or batches_done == batches or step == total_steps:
             elapsed = time.perf_counter() - window["start"]
-            metrics.log({"train/loss": window["loss"] / window["samples"],
-                         "lr": step_lr,
-                         "train/grad_norm": grad_norm,
-                         "perf/samples_per_sec": window["samples"] / elapsed,
+            memory = {"perf/cuda_max_memory_gib": torch.cuda.max_memory_allocated(device) / 2**30} \
+                if device.type == "cuda" else {}
+            metrics.log({"train/loss": window["loss"] / window["samples"], "lr": step_lr,
+                         "train/grad_norm": grad_norm, "perf/samples_per_sec": window["samples"] / elapsed,
                          "perf/step_time": elapsed / window["steps"],
-                         "perf/data_time": window["data_time"] / window["steps"]},
+                         "perf/data_time": window["data_time"] / window["steps"], **memory},
                         step=step, epoch=epoch)
             window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
-        if step >= total_steps:
+        if step >= total_steps or stop.requested:
             break
 
-    finished = epoch == epochs or step >= total_steps
-    if epoch % eval_every == 0 or finished:
-        latest.update(evaluate())
-        metrics.log({k: v for k, v in latest.items() if k.startswith("val/")}, step=step, epoch=epoch)
+    if stop.requested and batches_done < batches and step < total_steps:
+        break  # interrupted mid-epoch: saved below
+    epochs_done, batches_done = epoch, 0
+    evaluated = epoch % eval_every == 0 or epoch == epochs or step >= total_steps
+    if evaluated:
+        results = evaluate()
+        metrics.log(results, step=step, epoch=epoch)
+        early_stopping.update(results[early_stopping.metric])
         if schedule_interval == "eval":
-            scheduler.step(latest[sched_cfg["monitor"]])
-        early_stopping.update(latest[early_stopping.metric])
-        if checkpoint_cfg["best"] and best_checkpoint.update(latest[best_checkpoint.metric]):
-            checkpoints.save("best.pt", training_state(epoch, step), epoch=epoch, step=step,
-                             metric=best_checkpoint.metric, value=best_checkpoint.best)
+            scheduler.step(results[sched_cfg["monitor"]])
     if schedule_interval == "epoch":
         scheduler.step()
+    # Every checkpoint of an epoch holds the state after all of that epoch's work, schedules included.
+    epoch_generator_state = shuffle_generator.get_state()
+    if checkpoint_cfg["best"] and evaluated and best_checkpoint.update(results[best_checkpoint.metric]):
+        checkpoints.save("best.pt", training_state(), epoch=epoch, step=step, metric=best_checkpoint.metric,
+                         value=best_checkpoint.best)
     if checkpoint_cfg["every_epochs"] and epoch % checkpoint_cfg["every_epochs"] == 0:
-        checkpoints.save_periodic(epoch, training_state(epoch, step), step=step)
+        checkpoints.save_periodic(epoch, training_state(), step=step)
     metrics.event("epoch_end", epoch=epoch, step=step)
 
+if stop.requested:
+    checkpoints.save("last.pt", training_state(), step=step)
+    metrics.event("interrupted", signal=stop.signal, step=step)
+    metrics.close()
+    raise SystemExit(130)
 if early_stopping.should_stop:
-    metrics.event("early_stop", epoch=epoch, step=step, metric=early_stopping.metric, best=early_stopping.best,
-                  patience=early_stopping.patience)
+    metrics.event("early_stop", epoch=epochs_done, step=step, metric=early_stopping.metric,
+                  best=early_stopping.best, patience=early_stopping.patience)
 
 # -----------------------------------------------------------------------------
-# 6. The last checkpoint: enough to reload the model for analysis or export
+# 6. The last checkpoint: enough to resume, or to reload the model for analysis or export
+#    (saved before the analysis, whose pass over the data draws random numbers a resumed run must not see)
 
-checkpoints.save("last.pt", training_state(epoch, step), epoch=epoch, step=step)
-metrics.event("end", epoch=epoch, step=step)
+checkpoints.save("last.pt", training_state(), epoch=epochs_done, step=step)
+
+# -----------------------------------------------------------------------------
+# 7. Analysis: where the model errs
+
+
+def save_analysis(labels: torch.Tensor, predictions: torch.Tensor, images: torch.Tensor) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from torchvision.utils import make_grid
+
+    matrix = confusion_matrix(labels, predictions, labels=list(range(num_classes)))
+    figure, axes = plt.subplots(figsize=(6, 5))
+    axes.imshow(matrix, cmap="Blues")
+    for (row, column), count in np.ndenumerate(matrix):
+        axes.text(column, row, str(count), ha="center", va="center",
+                  color="white" if count > matrix.max() / 2 else "black", fontsize=8)
+    axes.set(xticks=range(num_classes), yticks=range(num_classes), xticklabels=class_names,
+             yticklabels=class_names, xlabel="predicted", ylabel="true", title="validation confusion matrix")
+    figure.tight_layout()
+    figure.savefig(run_dir / "confusion_matrix.png", dpi=100)
+    plt.close(figure)
+
+    wrong = (labels != predictions).nonzero().flatten()[:64]
+    if len(wrong) > 0:
+        grid = make_grid(images[wrong], nrow=8, padding=1, pad_value=1.0, normalize=True)
+        figure, axes = plt.subplots(figsize=(8, 1 + len(wrong) / 8))
+        axes.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
+        cell = images.shape[-1] + 1
+        for position, index in enumerate(wrong.tolist()):
+            axes.text((position % 8) * cell + 1, (position // 8) * cell + 2, f"{labels[index]}→{predictions[index]}",
+                      color="red", fontsize=7)
+        axes.set_axis_off()
+        axes.set_title(f"misclassified validation images ({len(wrong)} of {int((labels != predictions).sum())}): "
+                       "true→predicted")
+        figure.savefig(run_dir / "misclassified.png", dpi=100, bbox_inches="tight")
+        plt.close(figure)
+    metrics.event("confusion_matrix", labels=class_names, matrix=matrix.tolist(), step=step,
+                  artifacts=["confusion_matrix.png"] + (["misclassified.png"] if len(wrong) > 0 else []))
+
+
+if train_cfg["artifacts"]:
+    _, labels, predictions, images = predict(val_loader)
+    save_analysis(labels, predictions, images)
+
+metrics.event("end", epoch=epochs_done, step=step)
 metrics.close()

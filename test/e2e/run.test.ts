@@ -118,6 +118,57 @@ describe('mlx run, end to end', () => {
     expect(await metricsInStore(join(project, '.mlx'), id)).toEqual(inFile)
   })
 
+  it('resume: 2 epochs then resumed to 4 logs exactly the losses of an uninterrupted 4-epoch run, no step twice', async () => {
+    const project = tempProject({'c.yaml': MINIMAL.replace('train: {epochs: 2}', 'train: {epochs: 2, log_every: 1}\nscheduler: {name: step, step_size: 1, gamma: 0.7}')})
+    const first = JSON.parse((await cli(['run', 'c.yaml', '--json'], {cwd: project})).stdout)
+    const resumed = await cli(['resume', first.id, '--set', 'train.epochs=4', '--json'], {cwd: project})
+    expect(resumed.exitCode, resumed.stderr).toBe(0)
+    expect(resumed.stderr).toContain(`resuming digits-cnn (${first.id}) from checkpoints/last.pt`)
+    const whole = JSON.parse((await cli(['run', 'c.yaml', '--set', 'train.epochs=4', '--json'], {cwd: project})).stdout)
+
+    const store = join(project, '.mlx')
+    const losses = async (id: string) => (await metricsInStore(store, id)).filter((m) => m.key === 'train/loss').map((m) => [m.step, m.value])
+    const resumedLosses = await losses(first.id)
+    expect(resumedLosses).toHaveLength(92)
+    expect(new Set(resumedLosses.map(([step]) => step)).size).toBe(92)
+    expect(resumedLosses).toEqual(await losses(whole.id))
+    expect(await metricsInStore(store, first.id)).toEqual(metricsInFile(first.runDir))
+    expect(JSON.parse(resumed.stdout)).toMatchObject({id: first.id, status: 'completed', metrics: {'val/acc': {count: 4}}})
+  })
+
+  it('Ctrl-C saves a checkpoint mid-epoch; resume continues from it without repeating a step', async () => {
+    const project = tempProject({'c.yaml': MINIMAL.replace('train: {epochs: 2}', 'train: {epochs: 40, log_every: 1}')})
+    const child = startCli(['run', 'c.yaml'], {cwd: project})
+    await waitFor(() => onlyRunDir(project) !== '' && metricLines(onlyRunDir(project)) >= 30)
+    child.kill('SIGINT')
+    expect((await child).exitCode).toBe(130)
+    const runDir = onlyRunDir(project)
+    const id = runDir.split('/').at(-1)!
+    const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line))
+    const interrupted = lines.find((line) => line.event === 'interrupted')
+    expect(interrupted).toMatchObject({signal: 'SIGINT'})
+    expect(lines.some((line) => line.event === 'checkpoint' && line.path === 'checkpoints/last.pt' && line.step === interrupted.step)).toBe(true)
+
+    const resumed = await cli(['resume', id, '--set', 'train.epochs=3', '--json'], {cwd: project})
+    expect(resumed.exitCode, resumed.stderr).toBe(0)
+    const steps = (await metricsInStore(join(project, '.mlx'), id)).filter((m) => m.key === 'train/loss').map((m) => m.step)
+    expect(steps).toEqual(Array.from({length: steps.length}, (_, i) => i + 1))
+    expect(Math.max(...steps)).toBeGreaterThanOrEqual(Math.min(69, interrupted.step))
+    expect(await metricsInStore(join(project, '.mlx'), id)).toEqual(metricsInFile(runDir))
+  })
+
+  it('a loss that becomes NaN: status diverged, exit 1, the step and metric named, the last good checkpoint saved', async () => {
+    const project = tempProject({'c.yaml': MINIMAL.replace('optim: {name: adam, lr: 0.001}', 'optim: {name: sgd, lr: 1.0e+30}')})
+    const run = await cli(['run', 'c.yaml', '--json'], {cwd: project})
+    expect(run.exitCode).toBe(1)
+    expect(run.stderr).toMatch(/error: run \w+ diverged: the loss diverged \(exit code 1\)\ntrain\/loss is (nan|inf) at step \d+: the run diverged/)
+    const record = JSON.parse(run.stdout)
+    expect(record.status).toBe('diverged')
+    expect(existsSync(join(record.runDir, 'checkpoints/last.pt'))).toBe(true)
+    const runs = JSON.parse((await cli(['runs', '--json', '--status', 'diverged'], {cwd: project})).stdout)
+    expect(runs.map((r: {id: string}) => r.id)).toEqual([record.id])
+  })
+
   it('a kill of mlx itself loses nothing: the trainer goes on and the next command ingests the rest', async () => {
     const project = tempProject({'c.yaml': MINIMAL.replace('train: {epochs: 2}', 'train: {epochs: 12, log_every: 1}')})
     const child = startCli(['run', 'c.yaml'], {cwd: project})
@@ -173,8 +224,8 @@ describe('mlx run, end to end', () => {
   it('corrupt and torn lines from a script are counted and reported, never fatal', async () => {
     const templates = patchedRecipe((source) =>
       source.replace(
-        'metrics.event("end", epoch=epoch, step=step)\n',
-        'metrics.event("end", epoch=epoch, step=step)\nwith open(metrics.path, "a") as raw:\n    raw.write("this is not json\\n")\n    raw.write(\'{"v":1,"t":1,"kind":"metrics","step":999,"values":{"x":\')\n',
+        'metrics.event("end", epoch=epochs_done, step=step)\n',
+        'metrics.event("end", epoch=epochs_done, step=step)\nwith open(metrics.path, "a") as raw:\n    raw.write("this is not json\\n")\n    raw.write(\'{"v":1,"t":1,"kind":"metrics","step":999,"values":{"x":\')\n',
       ),
     )
     const project = tempProject({'c.yaml': MINIMAL.replace('train: {epochs: 2}', 'train: {epochs: 1}')})

@@ -10,17 +10,25 @@ export interface MetricRow {
   value: number | null
 }
 
-/** Every numeric value of every valid metrics line, in file order (NaN as null, as SQLite stores it). */
+/**
+ * Every numeric value of every valid metrics line, in file order (NaN as null, as SQLite
+ * stores it). A `resume` event drops the values logged before it at steps after its
+ * `from_step`: the resumed run logs them again (docs/metrics.md).
+ */
 export function metricsInFile(runDir: string): MetricRow[] {
   const rows: MetricRow[] = []
   const text = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
   const lines = text.split('\n')
   if (!text.endsWith('\n')) lines.pop() // a torn last line is not a record
   lines.forEach((line, index) => {
-    let record: {v?: number; kind?: string; step?: number; values?: Record<string, unknown>}
+    let record: {v?: number; kind?: string; event?: string; from_step?: number; step?: number; values?: Record<string, unknown>}
     try {
       record = JSON.parse(line)
     } catch {
+      return
+    }
+    if (record.v === 1 && record.kind === 'event' && record.event === 'resume' && Number.isInteger(record.from_step)) {
+      rows.splice(0, rows.length, ...rows.filter((row) => row.step <= record.from_step!))
       return
     }
     if (record.v !== 1 || record.kind !== 'metrics' || !record.values) return

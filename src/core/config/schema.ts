@@ -160,8 +160,11 @@ const Train = z
     grad_accum_steps: z.int().min(1).default(1).describe('Batches whose gradients add up before each optimiser step.'),
     early_stopping: EarlyStopping.nullable().default(null).describe('Stop when the monitored metric stops improving (null: off).'),
     checkpoint: Checkpoint.prefault({}),
-    deterministic: z.boolean().default(false).describe('torch.use_deterministic_algorithms and deterministic cuDNN (slower; same results on the same machine).'),
-    compile: z.boolean().default(false).describe('torch.compile the model.'),
+    deterministic: z.boolean().default(false).describe('torch.use_deterministic_algorithms and deterministic cuDNN (slower; same results on the same machine). Off: the cuDNN autotuner picks the fastest kernels.'),
+    compile: z.boolean().default(false).describe('torch.compile the model (needs a C++ compiler; the first steps are slow while it compiles).'),
+    channels_last: z.boolean().default(false).describe('Channels-last memory format for the model and its inputs (faster convolutions on recent GPUs).'),
+    tensorboard: z.boolean().default(true).describe('Also write TensorBoard event files into the run directory.'),
+    artifacts: z.boolean().default(true).describe('At the end, save the analysis artifacts of the recipe (for images: the confusion matrix and misclassified samples).'),
   })
   .describe('The training loop.')
 
@@ -223,7 +226,10 @@ const ImageClassification = z
         batch_size: z.int().min(1).default(64).describe('Samples per batch (per optimiser step unless grad_accum_steps > 1).'),
         val_fraction: fraction().default(0.2).describe('Share of the data held out for validation (stratified, fixed seed).'),
         num_workers: z.int().min(0).default(0).describe('DataLoader worker processes.'),
+        pin_memory: z.union([z.literal('auto'), z.boolean()]).default('auto').describe('Page-locked batches for faster copies to the GPU; auto: when training on CUDA.'),
+        persistent_workers: z.boolean().default(false).describe('Keep DataLoader workers alive between epochs (needs num_workers > 0).'),
       })
+      .refine((data) => !data.persistent_workers || data.num_workers > 0, {path: ['persistent_workers'], error: 'persistent_workers needs num_workers > 0'})
       .prefault({})
       .describe('The dataset and how it is batched.'),
     model: z

@@ -25,9 +25,9 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
   'image-classification': {
     task: 'image-classification',
     summary: "CNN (Backbone + Classifier) on scikit-learn's bundled digits; cross-entropy, Adam, StepLR",
-    keyMetrics: ['val/acc', 'val/loss', 'train/loss'],
-    trainMetrics: ['train/loss', 'train/grad_norm', 'lr', 'perf/samples_per_sec', 'perf/step_time', 'perf/data_time'],
-    evalMetrics: ['val/loss', 'val/acc'],
+    keyMetrics: ['val/acc', 'val/f1', 'val/loss', 'train/loss'],
+    trainMetrics: ['train/loss', 'train/grad_norm', 'lr', 'perf/samples_per_sec', 'perf/step_time', 'perf/data_time', 'perf/cuda_max_memory_gib'],
+    evalMetrics: ['val/loss', 'val/acc', 'val/f1'],
   },
 }
 

@@ -39,7 +39,7 @@ export function reconcileRuns(store: Store): number {
     if (!processGone) continue
     // Another mlx may have finished it meanwhile.
     if (store.getRun(run.id)?.status !== 'running') continue
-    const ended = store.events(run.id).some((event) => event.event === 'end')
+    const ended = store.events(run.id, true).some((event) => event.event === 'end')
     store.finishRun(run.id, {
       status: ended ? 'completed' : 'failed',
       endedAt: Date.now() / 1000,

@@ -7,23 +7,23 @@
  * group, then SIGKILL after a grace period or on a second call) and `done`, the final
  * run record. Nothing here prints: progress goes to the observer.
  */
-import {randomBytes} from 'node:crypto'
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {createHash, randomBytes} from 'node:crypto'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {join, relative} from 'node:path'
 import {execaSync} from 'execa'
 import {stringify as toYaml} from 'yaml'
 import {loadConfig} from '../config/load.js'
 import type {ExperimentConfig} from '../config/schema.js'
+import {UserError} from '../errors.js'
 import {localLauncher} from '../launch/local.js'
 import type {LaunchedProcess, ProcessOutcome} from '../launch/launcher.js'
-import {metricGoal} from '../metrics/goal.js'
 import {advance, initialProgress, type Progress} from '../metrics/progress.js'
 import {readNewLines} from '../metrics/tail.js'
 import {mlxVersion, runtimeDir} from '../paths.js'
 import type {Project} from '../project.js'
 import {checkPython, choosePython, probePython, runtimeEnv, type PythonChoice, type QuickCheck} from '../python.js'
-import {renderScript, type RenderedScript} from '../recipes/registry.js'
+import {renderScript} from '../recipes/registry.js'
 import type {IngestBatch, RunRecord, RunStatus, Store} from '../store/store.js'
 
 export interface RunOptions {
@@ -78,34 +78,88 @@ export async function prepareRun(project: Project, options: RunOptions): Promise
 }
 
 export function startRun(project: Project, store: Store, prepared: PreparedRun, observer: RunObserver = {}): RunHandle {
-  const {config, python, check} = prepared
+  const {config} = prepared
   const id = newRunId()
   const runDir = store.runDir(id)
   mkdirSync(join(runDir, 'checkpoints'), {recursive: true})
-
   const createdAt = Date.now() / 1000
-  const primaryGoal = config.metrics.goal ?? metricGoal(config.metrics.primary) ?? null
   store.createRun(
-    {id, name: config.name, task: config.task, host: hostname(), runDir, config, primaryMetric: config.metrics.primary, primaryGoal},
+    {id, name: config.name, task: config.task, host: hostname(), runDir, config, primaryMetric: config.metrics.primary, primaryGoal: config.metrics.goal},
     createdAt,
   )
-  const script = writeRunFiles(project, runDir, id, config, createdAt)
+  writeConfigFiles(runDir, id, config)
+  writeRunFile(store.getRun(id)!)
+  const script = renderScript(config.task, {runId: id, runName: config.name, version: mlxVersion(), runDir: relative(project.root, runDir) || '.', runtimeDir})
+  writeFileSync(join(runDir, 'train.py'), script.source)
+  writeFileSync(join(runDir, 'metrics.jsonl'), '')
+  return launchRun(project, store, store.getRun(id)!, prepared, [], observer)
+}
+
+export interface PreparedResume extends PreparedRun {
+  run: RunRecord
+  /** The checkpoint to continue from, relative to the run directory. */
+  checkpoint: string
+}
+
+/**
+ * `mlx resume`: a stopped run (interrupted, failed, diverged or completed) continues from
+ * its latest checkpoint, in the same directory, appending to its metrics. Its config may be
+ * changed with --set (raise train.epochs to train longer).
+ */
+export async function prepareResume(project: Project, store: Store, ref: string, options: {sets: readonly string[]; python?: string}): Promise<PreparedResume> {
+  const run = store.resolveRun(ref)
+  if (run.status === 'running') throw new UserError(`run ${run.id} is still running`, 'wait for it to end, or stop the mlx that follows it (Ctrl-C)')
+  const configFile = relative(process.cwd(), join(run.runDir, 'config.yaml')) || join(run.runDir, 'config.yaml')
+  const {config} = loadConfig(configFile, options.sets)
+  if (config.task !== run.task) throw new UserError(`a resumed run keeps its task (${run.task})`)
+  const configured = config.launch.python === undefined ? undefined : {python: config.launch.python, file: configFile}
+  const python = choosePython(project, options.python, configured)
+  const check = await checkPython(python)
+  return {run, config, python, check, checkpoint: latestCheckpoint(store, run)}
+}
+
+/** The checkpoint of the highest step whose file still exists; at equal steps, last.pt. */
+function latestCheckpoint(store: Store, run: RunRecord): string {
+  const saved = store
+    .events(run.id)
+    .filter((event) => event.event === 'checkpoint' && typeof event.data.path === 'string' && typeof event.data.step === 'number')
+    .map((event) => ({path: event.data.path as string, step: event.data.step as number, line: event.line}))
+    .filter((checkpoint) => existsSync(join(run.runDir, checkpoint.path)))
+  const rank = (c: {path: string; step: number; line: number}) => [c.step, c.path.endsWith('last.pt') ? 1 : 0, c.line]
+  saved.sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)]
+    return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!
+  })
+  const latest = saved.at(-1)
+  if (!latest) throw new UserError(`run ${run.id} has no checkpoint to resume from`, 'it stopped before writing one; start it again with mlx run')
+  return latest.path
+}
+
+export function resumeRun(project: Project, store: Store, prepared: PreparedResume, observer: RunObserver = {}): RunHandle {
+  store.restartRun(prepared.run.id)
+  writeConfigFiles(prepared.run.runDir, prepared.run.id, prepared.config)
+  return launchRun(project, store, store.getRun(prepared.run.id)!, prepared, ['--resume', join(prepared.run.runDir, prepared.checkpoint)], observer)
+}
+
+/** Launches the run's script, follows its metrics, and records how it ended. */
+function launchRun(project: Project, store: Store, run: RunRecord, prepared: PreparedRun, extraArgs: string[], observer: RunObserver): RunHandle {
+  const {config, python, check} = prepared
+  const {id, runDir} = run
+  const launchedAt = Date.now() / 1000
   const envBase = {
     python_choice: python,
     git: gitState(project.root),
     mlx: mlxVersion(),
-    template: script.template,
     project_root: project.root,
-    created_at: new Date(createdAt * 1000).toISOString(),
+    launched_at: new Date(launchedAt * 1000).toISOString(),
   }
   const writeEnv = (environment: object) => writeFileSync(join(runDir, 'env.json'), JSON.stringify({...environment, ...envBase}, null, 2) + '\n')
   writeEnv(check)
   const metricsFile = join(runDir, 'metrics.jsonl')
-  writeFileSync(metricsFile, '')
 
   const child = localLauncher.launch({
     command: python.command,
-    args: [join(runDir, 'train.py'), '--config', join(runDir, 'config.json')],
+    args: [join(runDir, 'train.py'), '--config', join(runDir, 'config.json'), ...extraArgs],
     cwd: project.root,
     env: {
       ...runtimeEnv(),
@@ -119,10 +173,10 @@ export function startRun(project: Project, store: Store, prepared: PreparedRun, 
     stderrFile: join(runDir, 'stderr.log'),
   })
   if (child.pid > 0) store.setPid(id, child.pid)
-  // The full record (CUDA, GPUs) needs torch imported: done beside the trainer's own start-up.
-  const envRecorded = probePython(python).then(writeEnv, (error: Error) => writeEnv({...check, probe_error: error.message}))
-  const run = store.getRun(id)!
-  observer.onStart?.(run, python)
+  // The full record (CUDA, GPUs, packages) needs torch imported: done beside the trainer's own start-up.
+  const envRecorded = probePython(python, {packages: true}).then(writeEnv, (error: Error) => writeEnv({...check, probe_error: error.message}))
+  const launched = store.getRun(id)!
+  observer.onStart?.(launched, python)
 
   let interrupts = 0
   let killTimer: NodeJS.Timeout | undefined
@@ -136,15 +190,15 @@ export function startRun(project: Project, store: Store, prepared: PreparedRun, 
     }
   }
 
-  const done = follow(store, run, child, metricsFile, observer).then(async (outcome) => {
+  const done = follow(store, launched, child, metricsFile, launchedAt, observer).then(async (outcome) => {
     clearTimeout(killTimer)
     await envRecorded
-    return finish(store, run, outcome, interrupts > 0)
+    return finish(store, launched, outcome, interrupts > 0)
   })
-  return {run, interrupt, done}
+  return {run: launched, interrupt, done}
 }
 
-async function follow(store: Store, run: RunRecord, child: LaunchedProcess, metricsFile: string, observer: RunObserver): Promise<ProcessOutcome> {
+async function follow(store: Store, run: RunRecord, child: LaunchedProcess, metricsFile: string, launchedAt: number, observer: RunObserver): Promise<ProcessOutcome> {
   let progress = initialProgress()
   let exited: ProcessOutcome | undefined
   void child.done.then((outcome) => {
@@ -155,7 +209,7 @@ async function follow(store: Store, run: RunRecord, child: LaunchedProcess, metr
     // Once the process has ended, the file is complete: a last partial line is torn.
     const batch = ingestAvailable(store, run.id, metricsFile, finished !== undefined)
     if (batch && batch.records.length > 0) {
-      progress = advance(progress, batch.records, run.createdAt)
+      progress = advance(progress, batch.records, launchedAt)
       observer.onProgress?.(progress, run)
     }
     if (finished) {
@@ -175,18 +229,21 @@ export function ingestAvailable(store: Store, runId: string, metricsFile: string
 }
 
 function finish(store: Store, run: RunRecord, outcome: ProcessOutcome, interrupted: boolean): RunRecord {
-  const status = statusOf(outcome, interrupted)
+  const diverged = store.events(run.id, true).some((event) => event.event === 'diverged')
+  const status = statusOf(outcome, interrupted, diverged)
   const error = status === 'completed' ? null : errorText(run.runDir, outcome, status)
   const endedAt = Date.now() / 1000
   store.finishRun(run.id, {status, endedAt, exitCode: outcome.exitCode, signal: outcome.signal, error})
   const record = store.getRun(run.id)!
-  writeFileSync(join(run.runDir, 'run.json'), JSON.stringify(runFileOf(record), null, 2) + '\n')
+  writeRunFile(record)
   return record
 }
 
-export function statusOf(outcome: ProcessOutcome, interrupted: boolean): RunStatus {
+/** How a run ended: its exit, whether mlx interrupted it, and whether the script reported divergence. */
+export function statusOf(outcome: ProcessOutcome, interrupted: boolean, diverged: boolean): RunStatus {
   if (outcome.exitCode === 0) return 'completed'
-  return interrupted ? 'interrupted' : 'failed'
+  if (interrupted) return 'interrupted'
+  return diverged ? 'diverged' : 'failed'
 }
 
 function errorText(runDir: string, outcome: ProcessOutcome, status: RunStatus): string {
@@ -197,33 +254,30 @@ function errorText(runDir: string, outcome: ProcessOutcome, status: RunStatus): 
     // No stderr.log: the process never started.
   }
   const how = outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.exitCode}`
-  const what = status === 'interrupted' ? `interrupted (${how})` : `the training script failed (${how})`
+  const what = {interrupted: `interrupted (${how})`, diverged: `the loss diverged (${how})`}[status as string] ?? `the training script failed (${how})`
   return tail ? `${what}\n${tail}` : what
 }
 
 /** run.json: the run's own record in its directory, from which the index can be rebuilt. */
-function runFileOf(record: RunRecord): Record<string, unknown> {
-  const {config: _config, runDir: _runDir, ...rest} = record
-  return {...rest, mlx: mlxVersion()}
+function writeRunFile(record: RunRecord): void {
+  const {config: _config, runDir, ...rest} = record
+  writeFileSync(join(runDir, 'run.json'), JSON.stringify({...rest, mlx: mlxVersion()}, null, 2) + '\n')
 }
 
-/** The run's config (YAML for people, JSON for the script), its script and run.json. */
-function writeRunFiles(project: Project, runDir: string, id: string, config: ExperimentConfig, createdAt: number): RenderedScript {
+/** The run's resolved config: YAML for people, JSON for the script. */
+function writeConfigFiles(runDir: string, id: string, config: ExperimentConfig): void {
   const header = `# The resolved config of run ${id}: defaults filled, overrides applied. config.json holds the same data for the script.\n`
   writeFileSync(join(runDir, 'config.yaml'), header + toYaml(config))
   writeFileSync(join(runDir, 'config.json'), JSON.stringify(config, null, 2) + '\n')
-  const script = renderScript(config.task, {runId: id, runName: config.name, version: mlxVersion(), runDir: relative(project.root, runDir) || '.', runtimeDir})
-  writeFileSync(join(runDir, 'train.py'), script.source)
-  writeFileSync(join(runDir, 'run.json'), JSON.stringify({id, name: config.name, task: config.task, status: 'running', createdAt, mlx: mlxVersion()}, null, 2) + '\n')
-  return script
 }
 
-function gitState(root: string): {commit: string | null; dirty: boolean | null} {
-  const git = (args: string[]) => execaSync('git', args, {cwd: root, reject: false})
+/** The project's git commit, whether tracked files differ from it, and a hash of that difference (to tell two dirty states apart). */
+function gitState(root: string): {commit: string | null; dirty: boolean | null; diff_sha256: string | null} {
+  const git = (args: string[]) => execaSync('git', args, {cwd: root, reject: false, stripFinalNewline: false})
   const head = git(['rev-parse', 'HEAD'])
-  if (head.exitCode !== 0) return {commit: null, dirty: null}
-  const status = git(['status', '--porcelain', '--untracked-files=no'])
-  return {commit: String(head.stdout).trim(), dirty: String(status.stdout).trim() !== ''}
+  if (head.exitCode !== 0) return {commit: null, dirty: null, diff_sha256: null}
+  const diff = String(git(['diff', 'HEAD']).stdout)
+  return {commit: String(head.stdout).trim(), dirty: diff !== '', diff_sha256: diff === '' ? null : createHash('sha256').update(diff).digest('hex')}
 }
 
 function sleep(ms: number): Promise<void> {

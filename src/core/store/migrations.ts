@@ -5,7 +5,7 @@ export const MIGRATIONS: readonly string[] = [
     id             TEXT PRIMARY KEY,
     name           TEXT NOT NULL,
     task           TEXT NOT NULL,
-    status         TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'interrupted')),
+    status         TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'diverged', 'interrupted')),
     created_at     REAL NOT NULL,
     ended_at       REAL,
     exit_code      INTEGER,
@@ -22,7 +22,9 @@ export const MIGRATIONS: readonly string[] = [
     bad_lines      INTEGER NOT NULL DEFAULT 0,
     torn_lines     INTEGER NOT NULL DEFAULT 0,
     skipped_values INTEGER NOT NULL DEFAULT 0,
-    last_problem   TEXT
+    last_problem   TEXT,
+    -- lines_read when the current attempt (the first launch, or the latest resume) began
+    attempt_line   INTEGER NOT NULL DEFAULT 0
   );
   CREATE INDEX runs_created ON runs (created_at);
   CREATE INDEX runs_name ON runs (name);

@@ -18,8 +18,9 @@ import {UserError} from '../errors.js'
 import {parseMetricsLine, type EventRecord, type MetricsRecord} from '../metrics/parse.js'
 import {MIGRATIONS} from './migrations.js'
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted'
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'interrupted']
+/** diverged: the loss became NaN or infinite and the script stopped (after saving the last good checkpoint). */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted'
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'diverged', 'interrupted']
 
 export interface IngestCounters {
   /** Lines read from metrics.jsonl so far (good and bad). */
@@ -118,6 +119,7 @@ interface RunRow {
   torn_lines: number
   skipped_values: number
   last_problem: string | null
+  attempt_line: number
 }
 
 export async function openStore(storeDir: string): Promise<Store> {
@@ -149,6 +151,7 @@ export class Store {
   private readonly insertMetric: BetterSqlite3.Statement
   private readonly upsertSummary: BetterSqlite3.Statement
   private readonly insertEvent: BetterSqlite3.Statement
+  private readonly deleteMetricsAfter: BetterSqlite3.Statement
 
   constructor(
     private readonly db: BetterSqlite3.Database,
@@ -170,6 +173,7 @@ export class Store {
         max_step = CASE WHEN excluded.max IS NOT NULL AND (max IS NULL OR excluded.max > max) THEN excluded.max_step ELSE max_step END,
         max = CASE WHEN excluded.max IS NOT NULL AND (max IS NULL OR excluded.max > max) THEN excluded.max ELSE max END`)
     this.insertEvent = db.prepare('INSERT INTO events (run_id, line, t, event, data_json) VALUES (?, ?, ?, ?, ?)')
+    this.deleteMetricsAfter = db.prepare('DELETE FROM metrics WHERE run_id = ? AND step > ?')
   }
 
   close(): void {
@@ -187,6 +191,13 @@ export class Store {
          VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
       )
       .run(run.id, run.name, run.task, createdAt, run.host, run.runDir, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal)
+  }
+
+  /** A stopped run starts a new attempt (mlx resume): running again, its outcome cleared. */
+  restartRun(id: string): void {
+    this.db
+      .prepare("UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, attempt_line = lines_read WHERE id = ?")
+      .run(id)
   }
 
   setPid(id: string, pid: number): void {
@@ -220,6 +231,7 @@ export class Store {
       if (row.ingest_offset !== fromOffset) return null
       const counters = countersOf(row)
       let offset = row.ingest_offset
+      let summariesStale = false
       for (const line of lines) {
         counters.lines++
         offset = line.endOffset
@@ -241,8 +253,14 @@ export class Store {
           }
         } else {
           this.insertEvent.run(id, counters.lines, record.t, record.event, JSON.stringify(record.data))
+          const fromStep = record.data.from_step
+          if (record.event === 'resume' && Number.isInteger(fromStep)) {
+            this.deleteMetricsAfter.run(id, fromStep)
+            summariesStale = true
+          }
         }
       }
+      if (summariesStale) this.rebuildSummaries(id)
       if (tornTail) {
         counters.lines++
         counters.tornLines++
@@ -254,6 +272,27 @@ export class Store {
         .run(offset, counters.lines, counters.badLines, counters.tornLines, counters.skippedValues, counters.lastProblem, id)
       return {records, counters}
     }).immediate()
+  }
+
+  /**
+   * Recomputes a run's metric summaries from its rows, after a `resume` event dropped the
+   * values logged past the checkpoint it resumed from.
+   */
+  private rebuildSummaries(id: string): void {
+    this.db.prepare('DELETE FROM metric_summary WHERE run_id = ?').run(id)
+    this.db
+      .prepare(
+        `INSERT INTO metric_summary (run_id, key, count, last, last_step, min, min_step, max, max_step)
+         SELECT m.run_id, m.key, COUNT(*),
+           (SELECT value FROM metrics x WHERE x.run_id = m.run_id AND x.key = m.key ORDER BY line DESC, rowid DESC LIMIT 1),
+           (SELECT step FROM metrics x WHERE x.run_id = m.run_id AND x.key = m.key ORDER BY line DESC, rowid DESC LIMIT 1),
+           MIN(m.value),
+           (SELECT step FROM metrics x WHERE x.run_id = m.run_id AND x.key = m.key AND x.value IS NOT NULL ORDER BY value ASC, line ASC LIMIT 1),
+           MAX(m.value),
+           (SELECT step FROM metrics x WHERE x.run_id = m.run_id AND x.key = m.key AND x.value IS NOT NULL ORDER BY value DESC, line ASC LIMIT 1)
+         FROM metrics m WHERE m.run_id = ? GROUP BY m.key`,
+      )
+      .run(id)
   }
 
   getRun(id: string): RunRecord | undefined {
@@ -316,8 +355,10 @@ export class Store {
     return this.db.prepare('SELECT line, key, step, epoch, t, value FROM metrics WHERE run_id = ? ORDER BY line, rowid').all(runId) as StoredMetric[]
   }
 
-  events(runId: string): Array<{line: number; t: number; event: string; data: Record<string, unknown>}> {
-    const rows = this.db.prepare('SELECT line, t, event, data_json FROM events WHERE run_id = ? ORDER BY line').all(runId) as Array<{line: number; t: number; event: string; data_json: string}>
+  /** A run's events in file order; with `currentAttempt`, only those since its latest launch or resume. */
+  events(runId: string, currentAttempt = false): Array<{line: number; t: number; event: string; data: Record<string, unknown>}> {
+    const since = currentAttempt ? ((this.db.prepare('SELECT attempt_line FROM runs WHERE id = ?').get(runId) as {attempt_line: number} | undefined)?.attempt_line ?? 0) : 0
+    const rows = this.db.prepare('SELECT line, t, event, data_json FROM events WHERE run_id = ? AND line > ? ORDER BY line').all(runId, since) as Array<{line: number; t: number; event: string; data_json: string}>
     return rows.map((row) => ({line: row.line, t: row.t, event: row.event, data: JSON.parse(row.data_json) as Record<string, unknown>}))
   }
 }

@@ -1,0 +1,122 @@
+/**
+ * What `mlx run` and `mlx resume` share once a run is launched: the progress view (ink in
+ * a terminal, plain lines otherwise), Ctrl-C forwarding, the summary, and the exit code of
+ * the contract for how the run ended.
+ */
+import {relative} from 'node:path'
+import {runReport, type RunReport} from '../core/compare.js'
+import {ExitCode, RunEndedError} from '../core/errors.js'
+import {formatDuration, formatNumber} from '../core/format.js'
+import {headlineMetrics, initialProgress, type Progress} from '../core/metrics/progress.js'
+import type {RunHandle, RunObserver} from '../core/run/run.js'
+import type {RunRecord, Store} from '../core/store/store.js'
+
+/** A run observer that may hold a view to close when the run ends. */
+export type Observer = RunObserver & {close?(): Promise<void>}
+
+/** Plain progress lines (stderr is not a terminal): on a new epoch at most every 2 s, else every 15 s. */
+export function plainObserver(say: (line: string) => void): Observer {
+  let lastEpoch = -1
+  let lastLine = 0
+  let lastPrinted: Progress | undefined
+  const print = (progress: Progress, run: RunRecord) => {
+    lastEpoch = progress.epoch
+    lastLine = Date.now()
+    lastPrinted = progress
+    const metrics = headlineMetrics(progress.latest)
+      .map(([key, value]) => ` · ${key} ${formatNumber(value)}`)
+      .join('')
+    const steps = progress.totalSteps ? `${progress.step}/${progress.totalSteps}` : String(progress.step)
+    const eta = progress.eta === null ? '' : ` · ETA ${formatDuration(progress.eta)}`
+    say(`[${run.name}] epoch ${progress.epoch}/${progress.epochs ?? '?'} · step ${steps} · ${formatDuration(progress.elapsed)}${eta}${metrics}`)
+  }
+  return {
+    onStart(run, python) {
+      say(`run ${run.id} (${run.name}) started: ${python.command} (${python.reason})`)
+    },
+    onProgress(progress, run) {
+      const quiet = Date.now() - lastLine
+      if (quiet < 2_000 || (progress.epoch === lastEpoch && quiet < 15_000)) return
+      print(progress, run)
+    },
+    onEnd(progress, run) {
+      if (progress !== lastPrinted && progress.step > 0) print(progress, run)
+    },
+  }
+}
+
+/** The ink view, drawn on stderr; ink loads only here. */
+export async function liveObserver(): Promise<Observer> {
+  const {startRunView} = await import('../ui/render.js')
+  let view: ReturnType<typeof startRunView> | undefined
+  return {
+    onStart(run, python) {
+      view = startRunView({id: run.id, name: run.name, task: run.task, python: python.command}, initialProgress())
+    },
+    onProgress(progress) {
+      view?.update(progress)
+    },
+    async close() {
+      await view?.finish()
+    },
+  }
+}
+
+export async function chooseObserver(say: (line: string) => void): Promise<Observer> {
+  return process.stderr.isTTY ? liveObserver() : plainObserver(say)
+}
+
+/** Waits for the run with Ctrl-C (and SIGTERM, SIGHUP) forwarded to it; returns its final record. */
+export async function waitForRun(handle: RunHandle, observer: Observer): Promise<RunRecord> {
+  const onSignal = () => handle.interrupt()
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+  for (const signal of signals) process.on(signal, onSignal)
+  try {
+    return await handle.done
+  } finally {
+    for (const signal of signals) process.off(signal, onSignal)
+    await observer.close?.()
+  }
+}
+
+export function summaryLines(report: RunReport, root: string): string[] {
+  const lines = [`${report.status} ${report.name} (${report.id}) in ${formatDuration(report.durationSeconds)}`]
+  const width = Math.max(0, ...Object.keys(report.metrics).map((key) => key.length))
+  for (const [key, cell] of Object.entries(report.metrics)) {
+    if (key.startsWith('perf/')) continue
+    const best = cell.best === null ? '' : `  best ${formatNumber(cell.best)} (step ${cell.bestStep})`
+    lines.push(`  ${key.padEnd(width)}  last ${formatNumber(cell.last)}${best}`)
+  }
+  lines.push(`  ${relative(root, report.runDir) || report.runDir} · mlx show ${report.id} · mlx compare`)
+  return lines
+}
+
+/**
+ * The report of a run that has ended, after printing its summary (stdout) and any
+ * ingestion warning (stderr). A run that did not complete becomes the typed error that
+ * carries its exit code.
+ */
+export function endOfRun(record: RunRecord, store: Store, root: string, out: {log(line: string): void; say(line: string): void}): RunReport {
+  const report = runReport(record, store.summaries([record.id]).get(record.id) ?? [])
+  const {badLines, tornLines, skippedValues, lastProblem} = report.ingest
+  if (badLines + tornLines + skippedValues > 0) {
+    out.say(`warning: metrics.jsonl: ${badLines} bad and ${tornLines} torn lines, ${skippedValues} non-numeric values skipped (last: ${lastProblem})`)
+  }
+  out.log(summaryLines(report, root).join('\n'))
+  switch (report.status) {
+    case 'completed':
+      return report
+    case 'failed':
+      throw new RunEndedError(`run ${report.id} failed: ${report.error ?? 'unknown error'}`, ExitCode.failed, report)
+    case 'diverged':
+      throw new RunEndedError(`run ${report.id} diverged: ${report.error ?? ''}`, ExitCode.failed, report)
+    case 'interrupted':
+      throw new RunEndedError(`run ${report.id} interrupted; what it logged is kept (mlx resume ${report.id} continues it)`, ExitCode.interrupted, report)
+    case 'running':
+      throw new Error(`run ${report.id} is still marked running after its process ended`)
+    default: {
+      const unreachable: never = report.status
+      return unreachable
+    }
+  }
+}

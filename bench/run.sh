@@ -11,6 +11,8 @@ out=docs/benchmarks.md
   echo "measured in the same run, interleaved."
   echo
   node bench/validate-many.mjs
+  echo
+  .venv/bin/python bench/parity.py
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 cat "$out"

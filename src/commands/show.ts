@@ -9,6 +9,10 @@ interface ShowResult extends RunReport {
   config: Record<string, unknown>
   environment: Record<string, unknown> | null
   artifacts: Artifact[]
+  /** The recipe's analysis of the last attempt, when it ran: the validation confusion matrix. */
+  confusionMatrix: {labels: string[]; matrix: number[][]} | null
+  /** Events that explain how the run ended (early_stop, interrupted, diverged), latest first. */
+  endings: Array<{event: string} & Record<string, unknown>>
   log: {stdout: string[]; stderr: string[]}
 }
 
@@ -36,11 +40,18 @@ export default class Show extends MlxCommand {
     try {
       reconcileRuns(store)
       const run = store.resolveRun(args.run)
+      const events = store.events(run.id, true)
+      const matrix = events.findLast((event) => event.event === 'confusion_matrix')?.data
       result = {
         ...runReport(run, store.summaries([run.id]).get(run.id) ?? []),
         config: run.config,
         environment: readJsonFile(join(run.runDir, 'env.json')),
         artifacts: listArtifacts(run.runDir),
+        confusionMatrix: matrix ? {labels: matrix.labels as string[], matrix: matrix.matrix as number[][]} : null,
+        endings: events
+          .filter((event) => ['early_stop', 'interrupted', 'diverged'].includes(event.event))
+          .reverse()
+          .map((event) => ({event: event.event, ...event.data})),
         log: {stdout: tailLines(join(run.runDir, 'stdout.log'), flags.lines), stderr: tailLines(join(run.runDir, 'stderr.log'), flags.lines)},
       }
     } finally {
@@ -66,6 +77,17 @@ export default class Show extends MlxCommand {
     out.push('', 'params')
     for (const [key, value] of Object.entries(r.params)) out.push(`  ${key} = ${JSON.stringify(value)}`)
     out.push('', `environment: Python ${String(env.python ?? '?')}, torch ${String(env.torch ?? '?')}, CUDA ${String(env.cuda_version ?? 'none')}, GPUs ${gpus}, git ${git.commit ? `${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}` : 'none'}`)
+    for (const ending of r.endings) {
+      const {event, ...fields} = ending
+      out.push(`${event}: ${Object.entries(fields).map(([key, value]) => `${key} ${typeof value === 'number' ? formatNumber(value) : String(value)}`).join(', ')}`)
+    }
+    if (r.confusionMatrix) {
+      const {labels, matrix} = r.confusionMatrix
+      const width = Math.max(4, ...labels.map((l) => l.length), ...matrix.flat().map((n) => String(n).length))
+      out.push('', 'confusion matrix (rows: true, columns: predicted)')
+      out.push(`  ${''.padStart(width)} ${labels.map((l) => l.padStart(width)).join(' ')}`)
+      matrix.forEach((row, i) => out.push(`  ${labels[i]!.padStart(width)} ${row.map((n) => String(n).padStart(width)).join(' ')}`))
+    }
     out.push('', 'artifacts')
     for (const artifact of r.artifacts) out.push(`  ${artifact.path} (${artifact.bytes} bytes)`)
     if (r.error) out.push('', 'error', ...r.error.split('\n').map((line) => `  ${line}`))

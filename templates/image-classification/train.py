@@ -34,6 +34,7 @@ Run it by hand:      python train.py --config config.json   (metrics go to ./met
 
 import argparse
 import math
+from contextlib import nullcontext
 import os
 import time
 from pathlib import Path
@@ -141,7 +142,8 @@ model = torch.compile(raw_model) if train_cfg["compile"] else raw_model
 
 criterion = nn.CrossEntropyLoss(label_smoothing=cfg["loss"]["label_smoothing"])
 amp = train_cfg["amp"]  # false, "bf16" or "fp16"
-autocast = torch.autocast(device.type, dtype=torch.float16 if amp == "fp16" else torch.bfloat16, enabled=bool(amp))
+autocast = (torch.autocast(device.type, dtype=torch.float16 if amp == "fp16" else torch.bfloat16) if amp
+            else nullcontext())  # nanoGPT's pattern: no autocast bookkeeping at all when it is off
 
 
 def to_device(images: torch.Tensor, labels: torch.Tensor):
@@ -151,8 +153,8 @@ def to_device(images: torch.Tensor, labels: torch.Tensor):
 
 
 @torch.no_grad()
-def predict(loader: DataLoader):
-    """Loss over the loader, with every label and prediction (and the images, on the CPU)."""
+def predict(loader: DataLoader, keep_images: bool = False):
+    """Loss over the loader, with every label and prediction (and, on request, the images, on the CPU)."""
     model.eval()
     total_loss, labels_seen, predictions, images_seen = 0.0, [], [], []
     for images, labels in loader:
@@ -162,15 +164,17 @@ def predict(loader: DataLoader):
         total_loss += criterion(logits.float(), labels).item() * labels.size(0)
         labels_seen.append(labels.cpu())
         predictions.append(logits.argmax(dim=1).cpu())
-        images_seen.append(images.float().cpu())
+        images_seen.append(images.float().cpu() if keep_images else images.new_empty(0))
     model.train()
     return total_loss / len(loader.dataset), torch.cat(labels_seen), torch.cat(predictions), torch.cat(images_seen)
 
 
 def evaluate() -> dict:
+    started = time.perf_counter()
     loss, labels, predictions, _ = predict(val_loader)
     return {"val/loss": loss, "val/acc": accuracy_score(labels, predictions),
-            "val/f1": f1_score(labels, predictions, average="macro", zero_division=0)}
+            "val/f1": f1_score(labels, predictions, average="macro", zero_division=0),
+            "perf/eval_time": time.perf_counter() - started}
 
 
 # -----------------------------------------------------------------------------
@@ -284,21 +288,25 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
         window_batches = min(accum, batches - batch_index // accum * accum)
         with autocast:
             loss = criterion(model(images), labels)
-        if not torch.isfinite(loss):
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
             # The parameters have not seen this batch yet: they are the last good ones.
             checkpoints.save("last.pt", training_state(), step=step)
-            metrics.event("diverged", step=step + 1, metric="train/loss", value=loss.item())
-            raise SystemExit(f"train/loss is {loss.item()} at step {step + 1}: the run diverged. The last good "
+            metrics.event("diverged", step=step + 1, metric="train/loss", value=loss_value)
+            raise SystemExit(f"train/loss is {loss_value} at step {step + 1}: the run diverged. The last good "
                              f"state is in checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
         scaler.scale(loss / window_batches).backward()
-        window["loss"] += loss.item() * labels.size(0)
+        window["loss"] += loss_value * labels.size(0)
         window["samples"] += labels.size(0)
         data_start = time.perf_counter()
         if (batch_index + 1) % accum != 0 and batch_index + 1 != batches:
             continue
 
+        logging_now = (step + 1) % log_every == 0 or batch_index + 1 == batches or step + 1 == total_steps
         scaler.unscale_(optimizer)
-        grad_norm = torch.nn.utils.clip_grad_norm_(raw_model.parameters(), max_grad_norm)
+        # The norm is a pass over every gradient: taken when it clips or is about to be logged.
+        grad_norm = (torch.nn.utils.clip_grad_norm_(raw_model.parameters(), max_grad_norm)
+                     if max_grad_norm < math.inf or logging_now else None)
         step_lr = optimizer.param_groups[0]["lr"]  # the rate this step uses, before the schedule moves it
         scaler.step(optimizer)
         scaler.update()
@@ -309,7 +317,7 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
         if schedule_interval == "step":
             scheduler.step()
 
-        if step % log_every == 0 or batches_done == batches or step == total_steps:
+        if logging_now:
             elapsed = time.perf_counter() - window["start"]
             memory = {"perf/cuda_max_memory_gib": torch.cuda.max_memory_allocated(device) / 2**30} \
                 if device.type == "cuda" else {}

@@ -16,8 +16,7 @@ export interface Recipe {
   summary: string
   /** The metrics `mlx compare` shows by default, most important first. */
   keyMetrics: readonly string[]
-  /** What the script logs during training, and at each evaluation (what monitors can watch). */
-  trainMetrics: readonly string[]
+  /** What the script logs at each evaluation: what the primary metric and the monitors can watch. */
   evalMetrics: readonly string[]
 }
 
@@ -26,7 +25,6 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     task: 'image-classification',
     summary: "CNN (Backbone + Classifier) on scikit-learn's bundled digits; cross-entropy, Adam, StepLR",
     keyMetrics: ['val/acc', 'val/f1', 'val/loss', 'train/loss'],
-    trainMetrics: ['train/loss', 'train/grad_norm', 'lr', 'perf/samples_per_sec', 'perf/step_time', 'perf/data_time', 'perf/cuda_max_memory_gib'],
     evalMetrics: ['val/loss', 'val/acc', 'val/f1'],
   },
 }

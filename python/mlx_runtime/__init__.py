@@ -13,13 +13,14 @@ top to bottom. The pieces:
 - ``CheckpointKeeper``, ``rng_states``, ``restore_rng_states``: checkpoints written
   atomically, the last K kept; the random state that makes a resumed run exact.
 - ``StopRequest``: Ctrl-C and SIGTERM as a flag, so the loop saves and exits between steps.
-- ``select_device``: turns ``launch.device`` (auto, cpu, cuda, cuda:N) into a torch.device.
+- ``select_device``: turns ``launch.device`` (auto, cpu, cuda, cuda:N) into a torch.device;
+  ``compile_model``: ``train.compile``, with a clear message where torch.compile is unavailable.
 - ``environment``: what this interpreter has (Python, torch, CUDA, GPUs), for env.json.
 """
 
 from .checkpoints import CheckpointKeeper, restore_rng_states, rng_states
 from .config import load_config
-from .device import select_device
+from .device import compile_model, select_device
 from .envinfo import environment
 from .metrics import MetricsWriter
 from .monitor import Monitor
@@ -31,6 +32,7 @@ __all__ = [
     "MetricsWriter",
     "Monitor",
     "StopRequest",
+    "compile_model",
     "configure_determinism",
     "environment",
     "load_config",

@@ -21,3 +21,18 @@ def select_device(requested: str = "auto") -> torch.device:
             raise SystemExit(f"launch.device is {requested!r} but only "
                              f"{torch.cuda.device_count()} GPU(s) are visible")
     return device
+
+
+def compile_model(model: torch.nn.Module, enabled: bool) -> torch.nn.Module:
+    """``train.compile``: ``torch.compile(model)``, or the model itself when off.
+
+    Where torch.compile is not available (a Python or platform it does not support) the run
+    stops with that reason and the switch to turn it off, rather than a compiler traceback.
+    """
+    if not enabled:
+        return model
+    try:
+        return torch.compile(model)
+    except RuntimeError as error:
+        raise SystemExit(f"train.compile is true, but torch.compile is not available here: {error} "
+                         f"(set train.compile: false)") from error

@@ -180,3 +180,11 @@ def test_tensorboard_events_and_analysis_artifacts(base_config, tmp_path):
     assert sum(map(sum, matrix["matrix"])) == 360  # every validation image counted once
     assert (run_dir / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
     assert "confusion_matrix.png" in matrix["artifacts"]
+
+
+def test_loader_workers_and_channels_last(base_config, tmp_path):
+    metrics, events, _ = run_recipe(base_config, tmp_path, data={"num_workers": 2, "persistent_workers": True},
+                                    train={"epochs": 2, "channels_last": True})
+    assert events[-1]["event"] == "end"
+    assert [epoch for _, epoch, _ in series(metrics, "val/acc")] == [1, 2]
+    assert all(data_time >= 0 for _, _, data_time in series(metrics, "perf/data_time"))

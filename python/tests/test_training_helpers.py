@@ -67,3 +67,21 @@ def test_determinism_switch():
     configure_determinism(False)
     assert not torch.are_deterministic_algorithms_enabled()
     assert torch.backends.cudnn.benchmark
+
+
+def test_compile_model_is_the_model_itself_when_off():
+    from mlx_runtime import compile_model
+
+    model = torch.nn.Linear(2, 2)
+    assert compile_model(model, False) is model
+
+
+def test_compile_model_names_the_switch_where_torch_compile_is_unavailable(monkeypatch):
+    from mlx_runtime import compile_model
+
+    def unavailable(_model):
+        raise RuntimeError("Dynamo is not supported on this Python")
+
+    monkeypatch.setattr(torch, "compile", unavailable)
+    with pytest.raises(SystemExit, match="torch.compile is not available here: Dynamo is not supported.*set train.compile: false"):
+        compile_model(torch.nn.Linear(2, 2), True)

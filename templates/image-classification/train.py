@@ -45,8 +45,8 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from mlx_runtime import (CheckpointKeeper, MetricsWriter, Monitor, StopRequest, configure_determinism, load_config,
-                         restore_rng_states, rng_states, seed_everything, select_device)
+from mlx_runtime import (CheckpointKeeper, MetricsWriter, Monitor, StopRequest, compile_model, configure_determinism,
+                         load_config, restore_rng_states, rng_states, seed_everything, select_device)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
@@ -135,7 +135,7 @@ memory_format = torch.channels_last if train_cfg["channels_last"] else torch.con
 raw_model = Classifier(Backbone(1, model_cfg["channels"]), num_classes, model_cfg["dropout"]).to(device,
                                                                                               memory_format=memory_format)
 # The compiled wrapper trains; raw_model's state_dict (no "_orig_mod." prefixes) is what checkpoints hold.
-model = torch.compile(raw_model) if train_cfg["compile"] else raw_model
+model = compile_model(raw_model, train_cfg["compile"])
 
 # -----------------------------------------------------------------------------
 # 3. Loss and metrics
@@ -408,7 +408,7 @@ def save_analysis(labels: torch.Tensor, predictions: torch.Tensor, images: torch
 
 
 if train_cfg["artifacts"]:
-    _, labels, predictions, images = predict(val_loader)
+    _, labels, predictions, images = predict(val_loader, keep_images=True)
     save_analysis(labels, predictions, images)
 
 metrics.event("end", epoch=epochs_done, step=step)

@@ -48,7 +48,7 @@ describe('mlx run, end to end', () => {
     expect(record.ingest).toMatchObject({badLines: 0, tornLines: 0})
 
     const runDir = record.runDir as string
-    for (const file of ['config.yaml', 'config.json', 'train.py', 'metrics.jsonl', 'stdout.log', 'stderr.log', 'env.json', 'run.json', 'checkpoints/last.pt']) {
+    for (const file of ['config.yaml', 'config.json', 'train.py', 'metrics.jsonl', 'stdout.log', 'stderr.log', 'env.json', 'run.json', 'checkpoints/last.pt', 'checkpoints/best.pt', 'confusion_matrix.png', 'misclassified.png']) {
       expect(existsSync(join(runDir, file)), file).toBe(true)
     }
     const env = JSON.parse(readFileSync(join(runDir, 'env.json'), 'utf8'))
@@ -72,6 +72,11 @@ describe('mlx run, end to end', () => {
     expect(row.params).toMatchObject({'optim.lr': 0.001, 'optim.name': 'adam', 'data.batch_size': 64, 'train.epochs': 2, 'model.channels': [32, 64]})
     const acc = inFile.filter((m) => m.key === 'val/acc').map((m) => m.value!)
     expect(row.metrics['val/acc']).toEqual({last: acc.at(-1), best: Math.max(...acc), min: Math.min(...acc), max: Math.max(...acc), bestStep: 46 - (acc.at(-1) === Math.max(...acc) ? 0 : 23), count: 2})
+
+    const shown = await cli(['show', record.id], {cwd: project})
+    expect(shown.stdout).toMatch(/confusion matrix \(rows: true, columns: predicted\)\n\s+0\s+1\s+2/)
+    expect(shown.stdout).toMatch(/confusion_matrix\.png \(\d+ bytes\)/)
+    expect(env.packages).toEqual(expect.arrayContaining([expect.stringMatching(/^torch==2\./)]))
 
     const table = await cli(['compare'], {cwd: project})
     expect(table.exitCode).toBe(0)

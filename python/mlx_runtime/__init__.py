@@ -14,13 +14,14 @@ top to bottom. The pieces:
   atomically, the last K kept; the random state that makes a resumed run exact.
 - ``StopRequest``: Ctrl-C and SIGTERM as a flag, so the loop saves and exits between steps.
 - ``select_device``: turns ``launch.device`` (auto, cpu, cuda, cuda:N) into a torch.device;
-  ``compile_model``: ``train.compile``, with a clear message where torch.compile is unavailable.
+  ``compile_model``: ``train.compile``, with a clear message where torch.compile is unavailable;
+  ``explain_out_of_memory``: a hint naming the batch size when CUDA runs out of memory.
 - ``environment``: what this interpreter has (Python, torch, CUDA, GPUs), for env.json.
 """
 
 from .checkpoints import CheckpointKeeper, restore_rng_states, rng_states
 from .config import load_config
-from .device import compile_model, select_device
+from .device import compile_model, explain_out_of_memory, select_device
 from .envinfo import environment
 from .metrics import MetricsWriter
 from .monitor import Monitor
@@ -35,6 +36,7 @@ __all__ = [
     "compile_model",
     "configure_determinism",
     "environment",
+    "explain_out_of_memory",
     "load_config",
     "restore_rng_states",
     "rng_states",

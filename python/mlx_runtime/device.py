@@ -1,4 +1,6 @@
-"""Device selection from the config's ``launch.device``."""
+"""Device selection from the config's ``launch.device``, compilation, and out-of-memory hints."""
+
+import sys
 
 import torch
 
@@ -36,3 +38,22 @@ def compile_model(model: torch.nn.Module, enabled: bool) -> torch.nn.Module:
     except RuntimeError as error:
         raise SystemExit(f"train.compile is true, but torch.compile is not available here: {error} "
                          f"(set train.compile: false)") from error
+
+
+def explain_out_of_memory(batch_size: int, grad_accum_steps: int) -> None:
+    """When the script dies of CUDA out-of-memory, say which setting to change.
+
+    Installs an exception hook: the traceback prints as usual, then a hint naming the batch
+    size. The run ends ``failed`` (exit 1) with the hint in its stored error.
+    """
+    previous = sys.excepthook
+
+    def hook(kind, error, traceback):
+        previous(kind, error, traceback)
+        if issubclass(kind, torch.OutOfMemoryError):
+            sys.stderr.write(
+                f"hint: CUDA ran out of memory with data.batch_size={batch_size} "
+                f"(train.grad_accum_steps={grad_accum_steps}). Lower data.batch_size and raise "
+                f"train.grad_accum_steps to keep the effective batch, or set train.amp: bf16.\n")
+
+    sys.excepthook = hook

@@ -110,3 +110,20 @@ def test_module_entry_point_prints_the_record_as_json():
                             cwd=RUNTIME_DIR)
     assert json.loads(result.stdout)["torch"] == torch.__version__
     assert result.stderr == ""
+
+
+def test_out_of_memory_gets_a_hint_naming_the_batch_size():
+    script = ("import torch\nfrom mlx_runtime import explain_out_of_memory\nexplain_out_of_memory(512, 2)\n"
+              "raise torch.OutOfMemoryError('CUDA out of memory. Tried to allocate 2.00 GiB')\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=RUNTIME_DIR)
+    assert result.returncode == 1
+    assert "torch.OutOfMemoryError: CUDA out of memory" in result.stderr
+    assert result.stderr.rstrip().endswith(
+        "hint: CUDA ran out of memory with data.batch_size=512 (train.grad_accum_steps=2). Lower data.batch_size "
+        "and raise train.grad_accum_steps to keep the effective batch, or set train.amp: bf16.")
+
+
+def test_other_errors_get_no_hint():
+    script = "from mlx_runtime import explain_out_of_memory\nexplain_out_of_memory(512, 2)\nraise ValueError('x')\n"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=RUNTIME_DIR)
+    assert "ValueError: x" in result.stderr and "hint:" not in result.stderr

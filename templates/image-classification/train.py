@@ -46,7 +46,8 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from mlx_runtime import (CheckpointKeeper, MetricsWriter, Monitor, StopRequest, compile_model, configure_determinism,
-                         load_config, restore_rng_states, rng_states, seed_everything, select_device)
+                         explain_out_of_memory, load_config, restore_rng_states, rng_states, seed_everything,
+                         select_device)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
@@ -63,6 +64,7 @@ resume_from = torch.load(args.resume, map_location="cpu", weights_only=False) if
 metrics = MetricsWriter(tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
                         purge_step=resume_from["step"] + 1 if resume_from else None)
 stop = StopRequest()
+explain_out_of_memory(data_cfg["batch_size"], train_cfg["grad_accum_steps"])
 
 # -----------------------------------------------------------------------------
 # 1. Data

@@ -15,10 +15,11 @@ export interface RunListEntry {
 
 export default class Runs extends MlxCommand {
   static override summary = 'List runs, newest first: id, name, status, started, duration, primary metric.'
-  static override examples = ['<%= config.bin %> runs', '<%= config.bin %> runs --status failed --name "digits-*"']
+  static override examples = ['<%= config.bin %> runs', '<%= config.bin %> runs --status failed --name "digits-*"', '<%= config.bin %> runs --tag baseline']
   static override flags = {
     status: Flags.string({description: 'only runs with this status; repeatable', options: [...RUN_STATUSES], multiple: true}),
     name: Flags.string({description: 'only runs whose name matches this glob (digits-*)'}),
+    tag: Flags.string({description: "only runs with this tag (the config's tags); repeatable: all must match", multiple: true}),
     limit: Flags.integer({description: 'at most N runs', min: 1, default: 50}),
   }
 
@@ -35,7 +36,7 @@ export default class Runs extends MlxCommand {
     let entries: RunListEntry[]
     try {
       reconcileRuns(store)
-      const runs = store.listRuns({status: flags.status as RunStatus[] | undefined, name: flags.name, limit: flags.limit})
+      const runs = store.listRuns({status: flags.status as RunStatus[] | undefined, name: flags.name, tags: flags.tag, limit: flags.limit})
       const summaries = store.summaries(runs.map((run) => run.id))
       entries = runs.map((run) => {
         const summary = summaries.get(run.id)?.find((s) => s.key === run.primaryMetric)

@@ -15,8 +15,8 @@ async function freshStore(dir = tempDir()): Promise<Store> {
   return store
 }
 
-function newRun(store: Store, id: string, name = 'demo', createdAt = 1000): NewRun {
-  const run = {id, name, task: 'image-classification', host: 'h', runDir: store.runDir(id), config: {name, optim: {lr: 0.1}}, primaryMetric: 'val/acc', primaryGoal: 'max' as const}
+function newRun(store: Store, id: string, name = 'demo', createdAt = 1000, tags: string[] = []): NewRun {
+  const run = {id, name, task: 'image-classification', host: 'h', runDir: store.runDir(id), config: {name, tags, optim: {lr: 0.1}}, primaryMetric: 'val/acc', primaryGoal: 'max' as const}
   store.createRun(run, createdAt)
   return run
 }
@@ -89,9 +89,9 @@ describe('store', () => {
     expect(() => store.resolveRun('%')).toThrow(/no run matches/)
   })
 
-  it('lists newest first, filtered by status and name glob', async () => {
+  it('lists newest first, filtered by status, name glob and tags', async () => {
     const store = await freshStore()
-    newRun(store, 'a000000001', 'digits-a', 1)
+    newRun(store, 'a000000001', 'digits-a', 1, ['baseline', 'cnn'])
     newRun(store, 'a000000002', 'digits-b', 2)
     newRun(store, 'a000000003', 'other', 3)
     store.finishRun('a000000002', {status: 'failed', endedAt: 5, exitCode: 1, signal: null, error: 'boom'})
@@ -99,6 +99,9 @@ describe('store', () => {
     expect(store.listRuns({status: ['failed']}).map((r) => r.id)).toEqual(['a000000002'])
     expect(store.listRuns({name: 'digits-*'}).map((r) => r.id)).toEqual(['a000000002', 'a000000001'])
     expect(store.listRuns({limit: 1}).map((r) => r.id)).toEqual(['a000000003'])
+    expect(store.listRuns({tags: ['baseline']}).map((r) => r.id)).toEqual(['a000000001'])
+    expect(store.listRuns({tags: ['baseline', 'cnn']}).map((r) => r.id)).toEqual(['a000000001'])
+    expect(store.listRuns({tags: ['baseline', 'other']})).toEqual([])
     expect(store.getRun('a000000002')).toMatchObject({status: 'failed', exitCode: 1, error: 'boom', endedAt: 5})
   })
 

@@ -315,7 +315,7 @@ export class Store {
   }
 
   /** Runs, newest first. */
-  listRuns(filter: {status?: RunStatus[]; name?: string; limit?: number} = {}): RunRecord[] {
+  listRuns(filter: {status?: RunStatus[]; name?: string; tags?: string[]; limit?: number} = {}): RunRecord[] {
     const where: string[] = []
     const params: unknown[] = []
     if (filter.status && filter.status.length > 0) {
@@ -325,6 +325,10 @@ export class Store {
     if (filter.name) {
       where.push('name GLOB ?')
       params.push(filter.name)
+    }
+    for (const tag of filter.tags ?? []) {
+      where.push("EXISTS (SELECT 1 FROM json_each(config_json, '$.tags') WHERE value = ?)")
+      params.push(tag)
     }
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC ${filter.limit ? 'LIMIT ?' : ''}`
     if (filter.limit) params.push(filter.limit)

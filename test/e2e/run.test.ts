@@ -141,7 +141,7 @@ describe('mlx run, end to end', () => {
     expect(JSON.parse(resumed.stdout)).toMatchObject({id: first.id, status: 'completed', metrics: {'val/acc': {count: 4}}})
   })
 
-  it('Ctrl-C saves a checkpoint mid-epoch; resume continues from it without repeating a step', async () => {
+  it('Ctrl-C saves a checkpoint mid-epoch; resume continues from it, no step repeated, the losses of an uninterrupted run', async () => {
     const project = tempProject({'c.yaml': MINIMAL.replace('train: {epochs: 2}', 'train: {epochs: 40, log_every: 1}')})
     const child = startCli(['run', 'c.yaml'], {cwd: project})
     await waitFor(() => onlyRunDir(project) !== '' && metricLines(onlyRunDir(project)) >= 30)
@@ -158,8 +158,14 @@ describe('mlx run, end to end', () => {
     expect(resumed.exitCode, resumed.stderr).toBe(0)
     const steps = (await metricsInStore(join(project, '.mlx'), id)).filter((m) => m.key === 'train/loss').map((m) => m.step)
     expect(steps).toEqual(Array.from({length: steps.length}, (_, i) => i + 1))
-    expect(Math.max(...steps)).toBeGreaterThanOrEqual(Math.min(69, interrupted.step))
+    expect(Math.max(...steps)).toBe(69)
+    expect(interrupted.step).toBeLessThan(69)
     expect(await metricsInStore(join(project, '.mlx'), id)).toEqual(metricsInFile(runDir))
+
+    // Every step's loss is logged (log_every 1): the interrupted-and-resumed run matches a run never stopped.
+    const whole = JSON.parse((await cli(['run', 'c.yaml', '--set', 'train.epochs=3', '--json'], {cwd: project})).stdout)
+    const losses = async (runId: string) => (await metricsInStore(join(project, '.mlx'), runId)).filter((m) => m.key === 'train/loss').map((m) => [m.step, m.value])
+    expect(await losses(id)).toEqual(await losses(whole.id))
   })
 
   it('a loss that becomes NaN: status diverged, exit 1, the step and metric named, the last good checkpoint saved', async () => {

@@ -8,8 +8,6 @@ import {metricGoal, type Goal} from './metrics/goal.js'
 import type {MetricSummary, RunRecord, RunStatus} from './store/store.js'
 import type {Task} from './config/schema.js'
 
-export type Aggregate = 'last' | 'best' | 'min' | 'max'
-
 export interface MetricCell {
   last: number | null
   best: number | null

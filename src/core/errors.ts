@@ -1,6 +1,6 @@
 /**
- * Typed errors. A user error carries exit code 2 and a hint; a failed child carries
- * its exit status; an interruption carries 130. One handler (src/commands/base.ts)
+ * Typed errors. A user error carries exit code 2 and a hint; a run that failed carries
+ * exit 1 (interrupted: 130) and its record. One handler (src/commands/base.ts)
  * prints them, never with a stack trace.
  */
 
@@ -54,13 +54,6 @@ export function formatDiagnostic(d: Diagnostic): string {
 export class ConfigError extends UserError {
   constructor(readonly diagnostics: Diagnostic[]) {
     super(diagnostics.map(formatDiagnostic).join('\n'))
-  }
-}
-
-/** An external program (the trainer, git, python) failed. Exit 1. */
-export class ExternalFailure extends MlxError {
-  constructor(message: string, hint?: string) {
-    super(message, ExitCode.failed, hint)
   }
 }
 

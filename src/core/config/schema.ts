@@ -285,7 +285,6 @@ function fillDerived(config: ParsedConfig): Derived<ParsedConfig> {
 
 export const ExperimentConfigSchema = TaskConfigs.transform(fillDerived)
 
-export type ExperimentConfigInput = z.input<typeof ExperimentConfigSchema>
 export type ExperimentConfig = z.output<typeof ExperimentConfigSchema>
 export type Task = ExperimentConfig['task']
 

@@ -1,7 +1,8 @@
 /**
- * `mlx run`: validate -> choose and probe Python -> create the run (id, directory,
+ * `mlx run`: validate -> choose and check Python -> create the run (id, directory,
  * resolved config, script, env.json) -> launch -> ingest metrics.jsonl into SQLite as
- * the script writes it -> record the outcome.
+ * the script writes it -> record the outcome. `mlx resume` relaunches a stopped run from
+ * its latest checkpoint through the same launch and follow.
  *
  * The caller gets a handle: `interrupt()` (Ctrl-C: SIGINT to the trainer's process
  * group, then SIGKILL after a grace period or on a second call) and `done`, the final

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import type {Comparison} from '../core/compare.js'
+import {RUN_STATUSES, type RunStatus} from '../core/store/store.js'
 import {MlxCommand} from './base.js'
 
 export const DEFAULT_LAST = 20
@@ -7,7 +8,12 @@ export const DEFAULT_LAST = 20
 export default class Compare extends MlxCommand {
   static override summary = 'Compare runs: the params that differ, the key metrics (last and best), the best value in each column marked.'
   static override description = `Without RUN arguments, compares the latest ${DEFAULT_LAST} runs (or --last N). A RUN is a run id, a unique prefix of one, or a run name. The best value of each metric is marked with * (lower is better for losses and errors, higher for accuracy, F1, AUC...).`
-  static override examples = ['<%= config.bin %> compare', '<%= config.bin %> compare --last 5 --metric val/acc --format markdown', '<%= config.bin %> compare 3fa9 b71c --format json']
+  static override examples = [
+    '<%= config.bin %> compare',
+    '<%= config.bin %> compare --last 5 --metric val/acc --format markdown',
+    '<%= config.bin %> compare 3fa9 b71c --format json',
+    '<%= config.bin %> compare --where "optim.lr < 0.01 and status = completed and val/acc >= 0.9" --sort val/acc',
+  ]
   static override strict = false
   static override args = {
     run: Args.string({description: 'runs to compare (id, id prefix or name)'}),
@@ -16,11 +22,17 @@ export default class Compare extends MlxCommand {
     last: Flags.integer({char: 'l', description: `compare the latest N runs (default ${DEFAULT_LAST} when no RUN is given)`, min: 1}),
     metric: Flags.string({char: 'm', description: "metric column(s) to show (default: the recipe's key metrics)", multiple: true}),
     format: Flags.string({char: 'f', description: 'output format', options: ['table', 'json', 'csv', 'markdown'], default: 'table'}),
+    where: Flags.string({char: 'w', description: 'keep the runs that match: "optim.lr < 0.01 and status = completed and val/acc >= 0.9" (fields: params, metrics, id, name, task, status, duration, tag)'}),
+    sort: Flags.string({description: 'order by a field: KEY, KEY:asc or KEY:desc (metrics: best first by default)'}),
+    status: Flags.string({description: 'only runs with this status; repeatable', options: [...RUN_STATUSES], multiple: true}),
+    tag: Flags.string({description: 'only runs with this tag; repeatable: all must match', multiple: true}),
+    params: Flags.string({description: 'param columns to show (comma-separated), instead of those that differ', exclusive: ['all-params']}),
+    'all-params': Flags.boolean({description: 'show every param, not only those that differ'}),
   }
 
   async run(): Promise<Comparison['runs'] | undefined> {
     const {argv, flags} = await this.parse(Compare)
-    const [{openProject}, {openStore}, {reconcileRuns}, {compareRuns}] = await Promise.all([
+    const [{openProject}, {openStore}, {reconcileRuns}, {compareRuns, filterRuns, sortRuns}] = await Promise.all([
       import('../core/project.js'),
       import('../core/store/store.js'),
       import('../core/run/reconcile.js'),
@@ -32,8 +44,15 @@ export default class Compare extends MlxCommand {
     try {
       reconcileRuns(store)
       const refs = argv as string[]
-      const runs = refs.length > 0 ? refs.map((ref) => store.resolveRun(ref)) : store.listRuns({limit: flags.last ?? DEFAULT_LAST}).reverse()
-      comparison = compareRuns(runs, store.summaries(runs.map((run) => run.id)), flags.metric)
+      const filter = {status: flags.status as RunStatus[] | undefined, tags: flags.tag}
+      // --where looks at every run (then --last keeps the latest that match); RUN arguments name runs outright.
+      let runs = refs.length > 0 ? refs.map((ref) => store.resolveRun(ref)) : store.listRuns({...filter, limit: flags.where ? undefined : (flags.last ?? DEFAULT_LAST)})
+      const summaries = store.summaries(runs.map((run) => run.id))
+      if (flags.where) runs = filterRuns(runs, summaries, flags.where)
+      if (refs.length === 0) runs = runs.slice(0, flags.last ?? DEFAULT_LAST).reverse()
+      if (flags.sort) runs = sortRuns(runs, summaries, flags.sort)
+      const paramColumns = flags['all-params'] ? 'all' : flags.params ? flags.params.split(',').map((p) => p.trim()).filter(Boolean) : 'differing'
+      comparison = compareRuns(runs, summaries, flags.metric, paramColumns)
     } finally {
       store.close()
     }
@@ -60,7 +79,8 @@ export default class Compare extends MlxCommand {
         }
         const [{comparisonTable}, {renderTable}] = await Promise.all([import('../core/format.js'), import('../ui/render.js')])
         const goals = comparison.metrics.filter((m) => m.goal).map((m) => `${m.key} ${m.goal === 'max' ? 'higher' : 'lower'}`)
-        const legend = `* best in column${goals.length ? ` (${goals.join(', ')} is better)` : ''}${comparison.runs.length > 1 ? '; params shown: those that differ' : ''}`
+        const shown = flags['all-params'] ? 'all' : flags.params ? 'those named' : 'those that differ'
+        const legend = `* best in column${goals.length ? ` (${goals.join(', ')} is better)` : ''}${comparison.runs.length > 1 ? `; params shown: ${shown}` : ''}`
         await renderTable(comparisonTable(comparison), legend)
         return undefined
       }

@@ -7,6 +7,7 @@ import {RECIPES} from './recipes/registry.js'
 import {metricGoal, type Goal} from './metrics/goal.js'
 import type {MetricSummary, RunRecord, RunStatus} from './store/store.js'
 import type {Task} from './config/schema.js'
+import {checkFields, evaluate, parseWhere, type FieldReader, type Value} from './where.js'
 
 export interface MetricCell {
   last: number | null
@@ -38,7 +39,7 @@ export interface MetricColumn {
 
 export interface Comparison {
   runs: ComparedRun[]
-  /** Params whose values differ among the runs (none when there is one run). */
+  /** The param columns: by default those whose values differ among the runs (none when there is one run). */
   differingParams: string[]
   metrics: MetricColumn[]
 }
@@ -74,7 +75,10 @@ export function defaultMetricKeys(runs: readonly RunRecord[], summaries: Map<str
   return [...wanted].filter((key) => present.has(key))
 }
 
-export function compareRuns(runs: readonly RunRecord[], summaries: Map<string, MetricSummary[]>, metricKeys?: readonly string[]): Comparison {
+/** Which params become columns: those that differ (the default), all of them, or the ones named. */
+export type ParamColumns = 'differing' | 'all' | readonly string[]
+
+export function compareRuns(runs: readonly RunRecord[], summaries: Map<string, MetricSummary[]>, metricKeys?: readonly string[], paramColumns: ParamColumns = 'differing'): Comparison {
   const keys = metricKeys && metricKeys.length > 0 ? [...metricKeys] : defaultMetricKeys(runs, summaries)
   const configuredGoals = Object.fromEntries(runs.map((run) => [run.primaryMetric, run.primaryGoal]))
   const goals = new Map(keys.map((key) => [key, metricGoal(key, configuredGoals)]))
@@ -99,7 +103,12 @@ export function compareRuns(runs: readonly RunRecord[], summaries: Map<string, M
   })
 
   const allParams = [...new Set(compared.flatMap((run) => Object.keys(run.params)))].sort()
-  const differingParams = allParams.filter((key) => new Set(compared.map((run) => JSON.stringify(run.params[key] ?? null))).size > 1)
+  const differingParams =
+    paramColumns === 'all'
+      ? allParams
+      : paramColumns === 'differing'
+        ? allParams.filter((key) => new Set(compared.map((run) => JSON.stringify(run.params[key] ?? null))).size > 1)
+        : [...paramColumns]
 
   const metrics: MetricColumn[] = keys.map((key) => {
     const goal = goals.get(key) ?? null
@@ -152,4 +161,58 @@ export function runReport(run: RunRecord, summaries: readonly MetricSummary[]): 
     error: run.error,
     ingest: run.ingest,
   }
+}
+
+/** Reads the fields of `--where` and `--sort` for one run: builtins, params, metrics (`val/acc`, `val/acc:last`). */
+export function runFieldReader(run: RunRecord, summaries: readonly MetricSummary[]): FieldReader {
+  const params = flattenParams(run.config)
+  const byKey = new Map(summaries.map((s) => [s.key, s]))
+  const tags = Array.isArray(run.config.tags) ? (run.config.tags as string[]) : []
+  const builtins: Record<string, Value | readonly Value[] | null> = {id: run.id, name: run.name, task: run.task, status: run.status, duration: durationOf(run), tag: tags}
+  return (field) => {
+    if (field in builtins) return builtins[field]
+    if (field in params) {
+      const value = params[field]
+      return typeof value === 'number' || typeof value === 'string' ? value : JSON.stringify(value)
+    }
+    const [key, aggregate] = field.split(/:(?=(?:last|best|min|max)$)/) as [string, string | undefined]
+    const summary = byKey.get(key)
+    if (!summary) return undefined
+    const goal = metricGoal(key, {[run.primaryMetric]: run.primaryGoal})
+    const cell = cellOf(summary, goal)
+    return cell[(aggregate ?? (goal ? 'best' : 'last')) as 'last' | 'best' | 'min' | 'max']
+  }
+}
+
+const BUILTIN_FIELDS = ['id', 'name', 'task', 'status', 'duration', 'tag']
+
+/** The runs that `--where` keeps. Unknown fields are an error (exit 2) that suggests a near one. */
+export function filterRuns(runs: readonly RunRecord[], summaries: Map<string, MetricSummary[]>, where: string): RunRecord[] {
+  const expression = parseWhere(where)
+  const known = new Set(BUILTIN_FIELDS)
+  for (const run of runs) for (const key of Object.keys(flattenParams(run.config))) known.add(key)
+  for (const list of summaries.values()) for (const summary of list) known.add(summary.key)
+  if (runs.length > 0) checkFields(expression, [...known], where)
+  return runs.filter((run) => evaluate(expression, runFieldReader(run, summaries.get(run.id) ?? [])))
+}
+
+/**
+ * Orders runs by a field: `KEY` or `KEY:asc` / `KEY:desc`. A metric sorts best first by
+ * default (its direction), anything else ascending; runs without the field go last.
+ */
+export function sortRuns(runs: readonly RunRecord[], summaries: Map<string, MetricSummary[]>, sort: string): RunRecord[] {
+  const [, field, order] = /^(.*?)(?::(asc|desc))?$/.exec(sort)!
+  const goal = metricGoal(field!.replace(/:(last|best|min|max)$/, ''))
+  const descending = order ? order === 'desc' : goal === 'max'
+  const keyed = runs.map((run) => ({run, value: runFieldReader(run, summaries.get(run.id) ?? [])(field!)}))
+  const scalar = (value: unknown) => (Array.isArray(value) ? value.join(',') : value)
+  return keyed
+    .sort((a, b) => {
+      const [x, y] = [scalar(a.value), scalar(b.value)]
+      if (x === undefined || x === null) return y === undefined || y === null ? 0 : 1
+      if (y === undefined || y === null) return -1
+      const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))
+      return descending ? -order : order
+    })
+    .map(({run}) => run)
 }

@@ -78,6 +78,14 @@ describe('mlx run, end to end', () => {
     expect(shown.stdout).toMatch(/confusion_matrix\.png \(\d+ bytes\)/)
     expect(env.packages).toEqual(expect.arrayContaining([expect.stringMatching(/^torch==2\./)]))
 
+    const where = async (expression: string) => cli(['compare', '--where', expression, '--format', 'json'], {cwd: project})
+    expect(JSON.parse((await where('status = completed and val/acc >= 0.1 and optim.lr = 0.001')).stdout)).toHaveLength(1)
+    expect(JSON.parse((await where('val/acc > 1')).stdout)).toEqual([])
+    const injection = await where("'; DROP TABLE runs; --")
+    expect(injection.exitCode).toBe(2)
+    expect(injection.stderr).toMatch(/^error: --where .*: column 1: this quoted text has no closing quote/)
+    expect(JSON.parse((await cli(['runs', '--json'], {cwd: project})).stdout)).toHaveLength(1)
+
     const table = await cli(['compare'], {cwd: project})
     expect(table.exitCode).toBe(0)
     expect(table.stdout).toMatch(/^run\s+name\s+status\s+duration\s+(\S+\s+)*val\/acc last\s+val\/acc best/)

@@ -137,7 +137,7 @@ function latestCheckpoint(store: Store, run: RunRecord): string {
 }
 
 export function resumeRun(project: Project, store: Store, prepared: PreparedResume, observer: RunObserver = {}): RunHandle {
-  store.restartRun(prepared.run.id)
+  store.restartRun(prepared.run.id, prepared.config)
   writeConfigFiles(prepared.run.runDir, prepared.run.id, prepared.config)
   return launchRun(project, store, store.getRun(prepared.run.id)!, prepared, ['--resume', join(prepared.run.runDir, prepared.checkpoint)], observer)
 }

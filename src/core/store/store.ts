@@ -193,11 +193,13 @@ export class Store {
       .run(run.id, run.name, run.task, createdAt, run.host, run.runDir, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal)
   }
 
-  /** A stopped run starts a new attempt (mlx resume): running again, its outcome cleared. */
-  restartRun(id: string): void {
+  /** A stopped run starts a new attempt (mlx resume) with its config as now resolved: running again, its outcome cleared. */
+  restartRun(id: string, config: Record<string, unknown>): void {
     this.db
-      .prepare("UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, attempt_line = lines_read WHERE id = ?")
-      .run(id)
+      .prepare(
+        "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, attempt_line = lines_read, config_json = ? WHERE id = ?",
+      )
+      .run(JSON.stringify(config), id)
   }
 
   setPid(id: string, pid: number): void {

@@ -1,0 +1,96 @@
+import {describe, expect, it} from 'vitest'
+import {filterRuns, sortRuns} from '../../src/core/compare.js'
+import {UserError} from '../../src/core/errors.js'
+import type {MetricSummary, RunRecord} from '../../src/core/store/store.js'
+import {evaluate, parseWhere, type Value} from '../../src/core/where.js'
+
+const read = (fields: Record<string, Value | Value[]>) => (field: string) => fields[field]
+
+describe('parseWhere', () => {
+  it('parses comparisons, and/or/not with precedence, and parentheses', () => {
+    expect(parseWhere('optim.lr < 0.01 and status = completed or not tag = x')).toEqual({
+      kind: 'or',
+      left: {kind: 'and', left: {kind: 'compare', field: 'optim.lr', operator: '<', value: 0.01}, right: {kind: 'compare', field: 'status', operator: '=', value: 'completed'}},
+      right: {kind: 'not', operand: {kind: 'compare', field: 'tag', operator: '=', value: 'x'}},
+    })
+    expect(parseWhere("(a = 1 OR b != 'two words') AND val/acc:last >= 1e-3")).toMatchObject({kind: 'and', left: {kind: 'or'}, right: {field: 'val/acc:last', operator: '>=', value: 0.001}})
+    expect(parseWhere('name ~ "digits-*"')).toEqual({kind: 'compare', field: 'name', operator: '~', value: 'digits-*'})
+    expect(parseWhere('seed>=-3')).toEqual({kind: 'compare', field: 'seed', operator: '>=', value: -3})
+  })
+
+  it.each([
+    ["'; DROP TABLE runs; --", 'column 1: this quoted text has no closing quote'],
+    ['name = x; DROP TABLE runs; --', 'column 9: unexpected ";"'],
+    ["status = completed' OR '1'='1", 'column 19: expected "and", "or" or the end, found "\' OR \'"'],
+    ['1 = 1', 'column 1: expected a field'],
+    ['status', 'column 7: expected an operator'],
+    ['status =', 'column 9: expected a value after status ='],
+    ['status = completed and', 'column 23: expected a field'],
+    ['(status = completed', 'column 20: expected ")", found the end'],
+    ['status = completed)', 'column 19: expected "and", "or" or the end, found ")"'],
+    ['optim.lr << 1', 'column 11: expected a value after optim.lr <, found "<"'],
+    ['', 'column 1: the expression is empty'],
+    ['name = `rm -rf /`', 'column 8: unexpected "`"'],
+  ])('refuses %j with a position', (source, message) => {
+    expect(() => parseWhere(source)).toThrow(UserError)
+    expect(() => parseWhere(source)).toThrow(message)
+  })
+})
+
+describe('evaluate', () => {
+  it('compares numbers as numbers, words as text, globs, and treats a missing field as no match', () => {
+    const fields = read({'optim.lr': 0.001, status: 'completed', name: 'digits-cnn', tag: ['a', 'b']})
+    expect(evaluate(parseWhere('optim.lr < 0.01'), fields)).toBe(true)
+    expect(evaluate(parseWhere('optim.lr > 0.01'), fields)).toBe(false)
+    expect(evaluate(parseWhere('name ~ digits-*'), fields)).toBe(true)
+    expect(evaluate(parseWhere('name ~ "dig?ts-c*"'), fields)).toBe(true)
+    expect(evaluate(parseWhere('tag = b and tag != c'), fields)).toBe(true)
+    expect(evaluate(parseWhere('tag != a'), fields)).toBe(false)
+    expect(evaluate(parseWhere('val/acc > 0.5'), fields)).toBe(false)
+    expect(evaluate(parseWhere('val/acc != 0.5'), fields)).toBe(true)
+    expect(evaluate(parseWhere('not (status = completed or optim.lr > 1)'), fields)).toBe(false)
+  })
+})
+
+describe('filterRuns and sortRuns', () => {
+  const run = (id: string, lr: number, status: RunRecord['status'], tags: string[] = []): RunRecord => ({
+    id, name: `run-${id}`, task: 'image-classification', status, createdAt: 0, endedAt: 10, exitCode: 0, signal: null, pid: 1, host: 'h',
+    runDir: `/r/${id}`, config: {name: `run-${id}`, tags, optim: {lr, name: 'adam'}}, primaryMetric: 'val/acc', primaryGoal: 'max', error: null,
+    ingest: {lines: 0, badLines: 0, tornLines: 0, skippedValues: 0, lastProblem: null},
+  })
+  const summary = (key: string, last: number, min: number, max: number): MetricSummary => ({key, count: 2, last, lastStep: 2, min, minStep: 1, max, maxStep: 2})
+  const runs = [run('a', 0.1, 'completed', ['baseline']), run('b', 0.001, 'completed'), run('c', 0.001, 'failed')]
+  const summaries = new Map([
+    ['a', [summary('val/acc', 0.7, 0.5, 0.8), summary('val/loss', 0.6, 0.4, 1)]],
+    ['b', [summary('val/acc', 0.95, 0.6, 0.95), summary('val/loss', 0.2, 0.2, 0.9)]],
+    ['c', [summary('val/acc', 0.3, 0.3, 0.3)]],
+  ])
+
+  it('filters on params, builtins, metrics (best by default) and tags', () => {
+    const ids = (where: string) => filterRuns(runs, summaries, where).map((r) => r.id)
+    expect(ids('optim.lr < 0.01 and status = completed and val/acc >= 0.9')).toEqual(['b'])
+    expect(ids('val/acc >= 0.8')).toEqual(['a', 'b'])
+    expect(ids('val/acc:last >= 0.8')).toEqual(['b'])
+    expect(ids('val/loss <= 0.4')).toEqual(['a', 'b'])
+    expect(ids('tag = baseline or status = failed')).toEqual(['a', 'c'])
+    expect(ids('duration = 10 and optim.name = adam')).toEqual(['a', 'b', 'c'])
+  })
+
+  it('refuses a field no run has, suggesting one', () => {
+    expect(() => filterRuns(runs, summaries, 'optim.lrr < 1')).toThrow(/no run has a field "optim.lrr"/)
+    try {
+      filterRuns(runs, summaries, 'val/acd > 1')
+    } catch (error) {
+      expect((error as UserError).hint).toBe('did you mean val/acc?')
+    }
+  })
+
+  it('sorts metrics best first, others ascending, KEY:desc and KEY:asc explicit, missing values last', () => {
+    const ids = (sort: string) => sortRuns(runs, summaries, sort).map((r) => r.id)
+    expect(ids('val/acc')).toEqual(['b', 'a', 'c'])
+    expect(ids('val/loss')).toEqual(['b', 'a', 'c'])
+    expect(ids('val/acc:asc')).toEqual(['c', 'a', 'b'])
+    expect(ids('optim.lr')).toEqual(['b', 'c', 'a'])
+    expect(ids('name:desc')).toEqual(['c', 'b', 'a'])
+  })
+})

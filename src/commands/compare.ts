@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import type {Comparison} from '../core/compare.js'
 import {RUN_STATUSES, type RunStatus} from '../core/store/store.js'
 import {MlxCommand} from './base.js'
+import {withRuns} from './open.js'
 
 export const DEFAULT_LAST = 20
 
@@ -32,17 +33,8 @@ export default class Compare extends MlxCommand {
 
   async run(): Promise<Comparison['runs'] | undefined> {
     const {argv, flags} = await this.parse(Compare)
-    const [{openProject}, {openStore}, {reconcileRuns}, {compareRuns, filterRuns, sortRuns}] = await Promise.all([
-      import('../core/project.js'),
-      import('../core/store/store.js'),
-      import('../core/run/reconcile.js'),
-      import('../core/compare.js'),
-    ])
-    const project = openProject(process.cwd())
-    const store = await openStore(project.storeDir)
-    let comparison: Comparison
-    try {
-      reconcileRuns(store)
+    const {compareRuns, filterRuns, sortRuns} = await import('../core/compare.js')
+    const comparison: Comparison = await withRuns(({store}) => {
       const refs = argv as string[]
       const filter = {status: flags.status as RunStatus[] | undefined, tags: flags.tag}
       // --where looks at every run (then --last keeps the latest that match); RUN arguments name runs outright.
@@ -52,10 +44,8 @@ export default class Compare extends MlxCommand {
       if (refs.length === 0) runs = runs.slice(0, flags.last ?? DEFAULT_LAST).reverse()
       if (flags.sort) runs = sortRuns(runs, summaries, flags.sort)
       const paramColumns = flags['all-params'] ? 'all' : flags.params ? flags.params.split(',').map((p) => p.trim()).filter(Boolean) : 'differing'
-      comparison = compareRuns(runs, summaries, flags.metric, paramColumns)
-    } finally {
-      store.close()
-    }
+      return compareRuns(runs, summaries, flags.metric, paramColumns)
+    })
 
     const format = this.jsonEnabled() ? 'json' : flags.format
     switch (format) {

@@ -1,22 +1,30 @@
 /** The command table (oclif's explicit strategy: one import, no manifest to go stale). */
 import Compare from './compare.js'
+import Diff from './diff.js'
 import Doctor from './doctor.js'
 import Init from './init.js'
+import Rename from './rename.js'
 import Resume from './resume.js'
 import Run from './run.js'
 import Runs from './runs.js'
+import Rm from './rm.js'
 import Schema from './schema.js'
 import Show from './show.js'
+import Tag from './tag.js'
 import Validate from './validate.js'
 
 export const COMMANDS = {
   compare: Compare,
+  diff: Diff,
   doctor: Doctor,
   init: Init,
+  rename: Rename,
   resume: Resume,
   run: Run,
   runs: Runs,
+  rm: Rm,
   schema: Schema,
   show: Show,
+  tag: Tag,
   validate: Validate,
 }

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import type {RunReport} from '../core/compare.js'
 import {MlxCommand} from './base.js'
 import {chooseObserver, endOfRun, waitForRun} from './follow.js'
+import {withRuns} from './open.js'
 
 export default class Resume extends MlxCommand {
   static override summary = 'Continue a stopped run from its latest checkpoint, in the same run.'
@@ -19,23 +20,13 @@ Exit codes as for mlx run.`
 
   async run(): Promise<RunReport> {
     const {args, flags} = await this.parse(Resume)
-    const [{openProject}, {openStore}, {reconcileRuns}, {prepareResume, resumeRun}] = await Promise.all([
-      import('../core/project.js'),
-      import('../core/store/store.js'),
-      import('../core/run/reconcile.js'),
-      import('../core/run/run.js'),
-    ])
-    const project = openProject(process.cwd())
-    const store = await openStore(project.storeDir)
-    try {
-      reconcileRuns(store)
+    const {prepareResume, resumeRun} = await import('../core/run/run.js')
+    return withRuns(async ({project, store}) => {
       const prepared = await prepareResume(project, store, args.run, {sets: flags.set, python: flags.python})
       this.say(`resuming ${prepared.run.name} (${prepared.run.id}) from ${prepared.checkpoint}`)
       const observer = await chooseObserver((line) => this.say(line))
       const record = await waitForRun(resumeRun(project, store, prepared, observer), observer)
       return endOfRun(record, store, project.root, {log: (line) => this.log(line), say: (line) => this.say(line)})
-    } finally {
-      store.close()
-    }
+    })
   }
 }

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {RUN_STATUSES, type RunStatus} from '../core/store/store.js'
 import {MlxCommand} from './base.js'
+import {withRuns} from './open.js'
 
 
 export interface RunListEntry {
@@ -25,20 +26,11 @@ export default class Runs extends MlxCommand {
 
   async run(): Promise<RunListEntry[]> {
     const {flags} = await this.parse(Runs)
-    const [{openProject}, {openStore}, {reconcileRuns}, {durationOf}] = await Promise.all([
-      import('../core/project.js'),
-      import('../core/store/store.js'),
-      import('../core/run/reconcile.js'),
-      import('../core/compare.js'),
-    ])
-    const project = openProject(process.cwd())
-    const store = await openStore(project.storeDir)
-    let entries: RunListEntry[]
-    try {
-      reconcileRuns(store)
+    const {durationOf} = await import('../core/compare.js')
+    const entries: RunListEntry[] = await withRuns(({store}) => {
       const runs = store.listRuns({status: flags.status as RunStatus[] | undefined, name: flags.name, tags: flags.tag, limit: flags.limit})
       const summaries = store.summaries(runs.map((run) => run.id))
-      entries = runs.map((run) => {
+      return runs.map((run) => {
         const summary = summaries.get(run.id)?.find((s) => s.key === run.primaryMetric)
         const best = !summary ? null : run.primaryGoal === 'min' ? summary.min : run.primaryGoal === 'max' ? summary.max : null
         return {
@@ -51,9 +43,7 @@ export default class Runs extends MlxCommand {
           primary: {key: run.primaryMetric, goal: run.primaryGoal, best, last: summary?.last ?? null},
         }
       })
-    } finally {
-      store.close()
-    }
+    })
     if (this.jsonEnabled()) return entries
     if (entries.length === 0) {
       this.say('no runs yet: `mlx run CONFIG` starts one')

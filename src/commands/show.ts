@@ -4,6 +4,7 @@ import type {RunReport} from '../core/compare.js'
 import {formatNumber} from '../core/format.js'
 import {listArtifacts, readJsonFile, tailLines, type Artifact} from '../core/inspect.js'
 import {MlxCommand} from './base.js'
+import {withRuns} from './open.js'
 
 interface ShowResult extends RunReport {
   config: Record<string, unknown>
@@ -28,21 +29,12 @@ export default class Show extends MlxCommand {
 
   async run(): Promise<ShowResult> {
     const {args, flags} = await this.parse(Show)
-    const [{openProject}, {openStore}, {reconcileRuns}, {runReport}] = await Promise.all([
-      import('../core/project.js'),
-      import('../core/store/store.js'),
-      import('../core/run/reconcile.js'),
-      import('../core/compare.js'),
-    ])
-    const project = openProject(process.cwd())
-    const store = await openStore(project.storeDir)
-    let result: ShowResult
-    try {
-      reconcileRuns(store)
+    const {runReport} = await import('../core/compare.js')
+    const {root, result} = await withRuns(({project, store}) => {
       const run = store.resolveRun(args.run)
       const events = store.events(run.id, true)
       const matrix = events.findLast((event) => event.event === 'confusion_matrix')?.data
-      result = {
+      const result: ShowResult = {
         ...runReport(run, store.summaries([run.id]).get(run.id) ?? []),
         config: run.config,
         environment: readJsonFile(join(run.runDir, 'env.json')),
@@ -54,10 +46,9 @@ export default class Show extends MlxCommand {
           .map((event) => ({event: event.event, ...event.data})),
         log: {stdout: tailLines(join(run.runDir, 'stdout.log'), flags.lines), stderr: tailLines(join(run.runDir, 'stderr.log'), flags.lines)},
       }
-    } finally {
-      store.close()
-    }
-    if (!this.jsonEnabled()) this.log(this.describe(result, project.root))
+      return {root: project.root, result}
+    })
+    if (!this.jsonEnabled()) this.log(this.describe(result, root))
     return result
   }
 

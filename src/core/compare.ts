@@ -167,8 +167,7 @@ export function runReport(run: RunRecord, summaries: readonly MetricSummary[]): 
 export function runFieldReader(run: RunRecord, summaries: readonly MetricSummary[]): FieldReader {
   const params = flattenParams(run.config)
   const byKey = new Map(summaries.map((s) => [s.key, s]))
-  const tags = Array.isArray(run.config.tags) ? (run.config.tags as string[]) : []
-  const builtins: Record<string, Value | readonly Value[] | null> = {id: run.id, name: run.name, task: run.task, status: run.status, duration: durationOf(run), tag: tags}
+  const builtins: Record<string, Value | readonly Value[] | null> = {id: run.id, name: run.name, task: run.task, status: run.status, duration: durationOf(run), tag: run.tags}
   return (field) => {
     if (field in builtins) return builtins[field]
     if (field in params) {
@@ -215,4 +214,34 @@ export function sortRuns(runs: readonly RunRecord[], summaries: Map<string, Metr
       return descending ? -order : order
     })
     .map(({run}) => run)
+}
+
+export interface RunDiff {
+  a: {id: string; name: string}
+  b: {id: string; name: string}
+  /** The params whose values differ. */
+  params: Array<{key: string; a: unknown; b: unknown}>
+  /** Every metric either run has: best (when its direction is known) and last, and which run is better. */
+  metrics: Array<{key: string; aggregate: 'best' | 'last'; a: number | null; b: number | null; better: 'a' | 'b' | null}>
+}
+
+export function diffRuns(a: RunRecord, aSummaries: readonly MetricSummary[], b: RunRecord, bSummaries: readonly MetricSummary[]): RunDiff {
+  const [pa, pb] = [flattenParams(a.config), flattenParams(b.config)]
+  const params = [...new Set([...Object.keys(pa), ...Object.keys(pb)])]
+    .sort()
+    .filter((key) => JSON.stringify(pa[key] ?? null) !== JSON.stringify(pb[key] ?? null))
+    .map((key) => ({key, a: pa[key], b: pb[key]}))
+  const [ma, mb] = [new Map(aSummaries.map((s) => [s.key, s])), new Map(bSummaries.map((s) => [s.key, s]))]
+  const metrics: RunDiff['metrics'] = []
+  for (const key of [...new Set([...ma.keys(), ...mb.keys()])].sort()) {
+    const goal = metricGoal(key, {[a.primaryMetric]: a.primaryGoal})
+    const [ca, cb] = [ma.get(key), mb.get(key)].map((s) => (s ? cellOf(s, goal) : undefined))
+    const aggregates: Array<'best' | 'last'> = goal ? ['best', 'last'] : ['last']
+    for (const aggregate of aggregates) {
+      const [va, vb] = [ca?.[aggregate] ?? null, cb?.[aggregate] ?? null]
+      const better = va === null || vb === null || va === vb || !goal ? null : (goal === 'max') === vb > va ? 'b' : 'a'
+      metrics.push({key, aggregate, a: va, b: vb, better})
+    }
+  }
+  return {a: {id: a.id, name: a.name}, b: {id: b.id, name: b.name}, params, metrics}
 }

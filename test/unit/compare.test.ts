@@ -19,6 +19,7 @@ function run(id: string, lr: number, extra: Partial<RunRecord> = {}): RunRecord 
     config: {name: `lr-${lr}`, task: 'image-classification', optim: {lr, name: 'adam'}, model: {channels: [32, 64]}},
     primaryMetric: 'val/acc',
     primaryGoal: 'max',
+    tags: [],
     error: null,
     ingest: {lines: 0, badLines: 0, tornLines: 0, skippedValues: 0, lastProblem: null},
     ...extra,

@@ -55,7 +55,7 @@ describe('evaluate', () => {
 describe('filterRuns and sortRuns', () => {
   const run = (id: string, lr: number, status: RunRecord['status'], tags: string[] = []): RunRecord => ({
     id, name: `run-${id}`, task: 'image-classification', status, createdAt: 0, endedAt: 10, exitCode: 0, signal: null, pid: 1, host: 'h',
-    runDir: `/r/${id}`, config: {name: `run-${id}`, tags, optim: {lr, name: 'adam'}}, primaryMetric: 'val/acc', primaryGoal: 'max', error: null,
+    runDir: `/r/${id}`, config: {name: `run-${id}`, tags, optim: {lr, name: 'adam'}}, primaryMetric: 'val/acc', primaryGoal: 'max', tags, error: null,
     ingest: {lines: 0, badLines: 0, tornLines: 0, skippedValues: 0, lastProblem: null},
   })
   const summary = (key: string, last: number, min: number, max: number): MetricSummary => ({key, count: 2, last, lastStep: 2, min, minStep: 1, max, maxStep: 2})

@@ -15,10 +15,9 @@
  */
 import {z} from 'zod'
 import {metricGoal, type Goal} from '../metrics/goal.js'
+import {NAME_PATTERN, NAME_RULE} from '../names.js'
 
 const devicePattern = /^(auto|cpu|cuda(:\d+)?)$/
-// Printable text on one line: a name appears in file headers, tables and paths.
-const namePattern = /^[^\s/\\\p{Cc}][^/\\\p{Cc}]*$/u
 
 const Goal = z.enum(['min', 'max', 'auto'])
 const positive = () => z.number().positive()
@@ -199,7 +198,7 @@ const header = {
     .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
     .optional()
     .describe('Base config file(s) to start from, relative to this file; later ones and this file win.'),
-  name: z.string().min(1).max(200).regex(namePattern, {error: 'a name is one line of text without slashes, not starting with a space'}).describe('Experiment name; runs are listed and compared by it.'),
+  name: z.string().min(1).max(200).regex(NAME_PATTERN, {error: NAME_RULE}).describe('Experiment name; runs are listed and compared by it.'),
 }
 
 const about = {

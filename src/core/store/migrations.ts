@@ -24,7 +24,9 @@ export const MIGRATIONS: readonly string[] = [
     skipped_values INTEGER NOT NULL DEFAULT 0,
     last_problem   TEXT,
     -- lines_read when the current attempt (the first launch, or the latest resume) began
-    attempt_line   INTEGER NOT NULL DEFAULT 0
+    attempt_line   INTEGER NOT NULL DEFAULT 0,
+    -- a JSON list: the config's tags at creation, then whatever mlx tag adds or removes
+    tags_json      TEXT NOT NULL DEFAULT '[]'
   );
   CREATE INDEX runs_created ON runs (created_at);
   CREATE INDEX runs_name ON runs (name);

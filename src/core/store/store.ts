@@ -50,6 +50,7 @@ export interface RunRecord {
   config: Record<string, unknown>
   primaryMetric: string
   primaryGoal: 'min' | 'max' | null
+  tags: string[]
   /** The tail of the trainer's stderr when it failed, or why mlx stopped it. */
   error: string | null
   ingest: IngestCounters
@@ -120,6 +121,7 @@ interface RunRow {
   skipped_values: number
   last_problem: string | null
   attempt_line: number
+  tags_json: string
 }
 
 export async function openStore(storeDir: string): Promise<Store> {
@@ -187,10 +189,10 @@ export class Store {
   createRun(run: NewRun, createdAt: number): void {
     this.db
       .prepare(
-        `INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric, primary_goal)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric, primary_goal, tags_json)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(run.id, run.name, run.task, createdAt, run.host, run.runDir, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal)
+      .run(run.id, run.name, run.task, createdAt, run.host, run.runDir, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal, JSON.stringify(tagsOf(run.config)))
   }
 
   /** A stopped run starts a new attempt (mlx resume) with its config as now resolved: running again, its outcome cleared. */
@@ -200,6 +202,19 @@ export class Store {
         "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, attempt_line = lines_read, config_json = ? WHERE id = ?",
       )
       .run(JSON.stringify(config), id)
+  }
+
+  setTags(id: string, tags: readonly string[]): void {
+    this.db.prepare('UPDATE runs SET tags_json = ? WHERE id = ?').run(JSON.stringify([...new Set(tags)]), id)
+  }
+
+  rename(id: string, name: string): void {
+    this.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(name, id)
+  }
+
+  /** Removes a run's rows (metrics, summaries and events go with it); the caller removes its directory. */
+  deleteRun(id: string): void {
+    this.db.prepare('DELETE FROM runs WHERE id = ?').run(id)
   }
 
   setPid(id: string, pid: number): void {
@@ -329,7 +344,7 @@ export class Store {
       params.push(filter.name)
     }
     for (const tag of filter.tags ?? []) {
-      where.push("EXISTS (SELECT 1 FROM json_each(config_json, '$.tags') WHERE value = ?)")
+      where.push('EXISTS (SELECT 1 FROM json_each(tags_json) WHERE value = ?)')
       params.push(tag)
     }
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC ${filter.limit ? 'LIMIT ?' : ''}`
@@ -369,6 +384,10 @@ export class Store {
   }
 }
 
+function tagsOf(config: Record<string, unknown>): string[] {
+  return Array.isArray(config.tags) ? config.tags.filter((tag): tag is string => typeof tag === 'string') : []
+}
+
 function countersOf(row: RunRow): IngestCounters {
   return {lines: row.lines_read, badLines: row.bad_lines, tornLines: row.torn_lines, skippedValues: row.skipped_values, lastProblem: row.last_problem}
 }
@@ -389,6 +408,7 @@ function toRecord(row: RunRow): RunRecord {
     config: JSON.parse(row.config_json) as Record<string, unknown>,
     primaryMetric: row.primary_metric,
     primaryGoal: row.primary_goal,
+    tags: JSON.parse(row.tags_json) as string[],
     error: row.error,
     ingest: countersOf(row),
   }

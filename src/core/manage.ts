@@ -1,0 +1,43 @@
+/** Changing runs after the fact: tags, names, removal. The run directory's run.json follows the index. */
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {UserError} from './errors.js'
+import {NAME_PATTERN, NAME_RULE} from './names.js'
+import type {RunRecord, Store} from './store/store.js'
+
+function updateRunFile(run: RunRecord, fields: Record<string, unknown>): void {
+  const path = join(run.runDir, 'run.json')
+  try {
+    writeFileSync(path, JSON.stringify({...(JSON.parse(readFileSync(path, 'utf8')) as object), ...fields}, null, 2) + '\n')
+  } catch {
+    // A run directory without run.json (removed by hand) keeps only the index.
+  }
+}
+
+/** Adds tags (`tag`) and removes them (`-tag`); returns the run's tags after. */
+export function retag(store: Store, run: RunRecord, changes: readonly string[]): string[] {
+  let tags = [...run.tags]
+  for (const change of changes) {
+    if (change.startsWith('-')) tags = tags.filter((tag) => tag !== change.slice(1))
+    else if (!tags.includes(change)) tags.push(change)
+  }
+  store.setTags(run.id, tags)
+  updateRunFile(run, {tags})
+  return tags
+}
+
+export function renameRun(store: Store, run: RunRecord, name: string): void {
+  if (!NAME_PATTERN.test(name)) throw new UserError(`${JSON.stringify(name)} is not a run name`, NAME_RULE)
+  store.rename(run.id, name)
+  updateRunFile(run, {name})
+}
+
+/** Deletes runs that are not running: their rows and their directories. */
+export function removeRuns(store: Store, runs: readonly RunRecord[]): void {
+  const running = runs.filter((run) => run.status === 'running')
+  if (running.length > 0) throw new UserError(`run ${running.map((run) => run.id).join(', ')} is still running`, 'stop it first; nothing was removed')
+  for (const run of runs) {
+    store.deleteRun(run.id)
+    rmSync(run.runDir, {recursive: true, force: true})
+  }
+}

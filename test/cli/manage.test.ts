@@ -1,0 +1,84 @@
+/** tag, rename, rm and diff on a real store seeded with runs (no training needed for these). */
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {diffRuns} from '../../src/core/compare.js'
+import {openStore} from '../../src/core/store/store.js'
+import {cli, tempProject} from '../helpers/cli.js'
+
+async function seed(): Promise<string> {
+  const project = tempProject()
+  const store = await openStore(join(project, '.mlx'))
+  const runs = [
+    {id: 'aaaa000001', name: 'small', lr: 0.001, acc: [0.5, 0.8], tags: ['baseline']},
+    {id: 'bbbb000002', name: 'large', lr: 0.01, acc: [0.6, 0.9, 0.85], tags: []},
+  ]
+  for (const [index, run] of runs.entries()) {
+    const runDir = store.runDir(run.id)
+    mkdirSync(runDir, {recursive: true})
+    writeFileSync(join(runDir, 'run.json'), JSON.stringify({id: run.id, name: run.name}))
+    store.createRun({id: run.id, name: run.name, task: 'image-classification', host: 'h', runDir, config: {name: run.name, tags: run.tags, optim: {name: 'adam', lr: run.lr}}, primaryMetric: 'val/acc', primaryGoal: 'max'}, 1000 + index)
+    let offset = 0
+    const lines = run.acc.map((acc, step) => {
+      const text = JSON.stringify({v: 1, t: 1000 + step, kind: 'metrics', step: step + 1, values: {'val/acc': acc, 'val/loss': 1 - acc}})
+      offset += Buffer.byteLength(text) + 1
+      return {text, endOffset: offset}
+    })
+    store.ingest(run.id, 0, lines)
+    store.finishRun(run.id, {status: 'completed', endedAt: 1010 + index, exitCode: 0, signal: null, error: null})
+  }
+  store.close()
+  return project
+}
+
+describe('mlx tag, rename, rm, diff', () => {
+  it('tags and untags a run; runs --tag and compare --where tag = ... find it; run.json follows', async () => {
+    const project = await seed()
+    expect((await cli(['tag', 'bbbb', 'best', 'lr-sweep'], {cwd: project})).stderr.trim()).toBe('bbbb000002: best, lr-sweep')
+    expect((await cli(['tag', 'bbbb', '--', '-lr-sweep'], {cwd: project})).stderr.trim()).toBe('bbbb000002: best')
+    const tagged = JSON.parse((await cli(['runs', '--tag', 'best', '--json'], {cwd: project})).stdout)
+    expect(tagged.map((r: {id: string}) => r.id)).toEqual(['bbbb000002'])
+    const where = JSON.parse((await cli(['compare', '--where', 'tag = baseline or tag = best', '--format', 'json'], {cwd: project})).stdout)
+    expect(where.map((r: {id: string}) => r.id)).toEqual(['aaaa000001', 'bbbb000002'])
+    expect(JSON.parse(readFileSync(join(project, '.mlx/runs/bbbb000002/run.json'), 'utf8')).tags).toEqual(['best'])
+  })
+
+  it('renames a run, refusing a name with a slash', async () => {
+    const project = await seed()
+    expect((await cli(['rename', 'small', 'small-lr'], {cwd: project})).exitCode).toBe(0)
+    expect(JSON.parse((await cli(['show', 'small-lr', '--json'], {cwd: project})).stdout).id).toBe('aaaa000001')
+    const bad = await cli(['rename', 'small-lr', 'a/b'], {cwd: project})
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toContain('a name is one line of text without slashes')
+  })
+
+  it('removes runs only when confirmed: --yes outside a terminal', async () => {
+    const project = await seed()
+    const unconfirmed = await cli(['rm', 'aaaa'], {cwd: project})
+    expect(unconfirmed.exitCode).toBe(2)
+    expect(unconfirmed.stderr).toMatch(/needs confirmation\nhint: pass --yes/)
+    expect(existsSync(join(project, '.mlx/runs/aaaa000001'))).toBe(true)
+    const removed = await cli(['rm', 'aaaa', '--yes', '--json'], {cwd: project})
+    expect(JSON.parse(removed.stdout)).toEqual({removed: ['aaaa000001']})
+    expect(existsSync(join(project, '.mlx/runs/aaaa000001'))).toBe(false)
+    expect(JSON.parse((await cli(['runs', '--json'], {cwd: project})).stdout).map((r: {id: string}) => r.id)).toEqual(['bbbb000002'])
+    const store = await openStore(join(project, '.mlx'))
+    expect(store.metrics('aaaa000001')).toEqual([])
+    store.close()
+  })
+
+  it('diffs two runs: differing params, metrics with the better run named', async () => {
+    const project = await seed()
+    const diff = JSON.parse((await cli(['diff', 'small', 'large', '--json'], {cwd: project})).stdout) as ReturnType<typeof diffRuns>
+    expect(diff.params).toEqual([
+      {key: 'optim.lr', a: 0.001, b: 0.01},
+      {key: 'tags', a: ['baseline'], b: []},
+    ])
+    expect(diff.metrics.find((m) => m.key === 'val/acc' && m.aggregate === 'best')).toEqual({key: 'val/acc', aggregate: 'best', a: 0.8, b: 0.9, better: 'b'})
+    // last val/loss: 1 - 0.8 against 1 - 0.85: lower is better, so b
+    expect(diff.metrics.find((m) => m.key === 'val/loss' && m.aggregate === 'last')).toMatchObject({better: 'b'})
+    const text = await cli(['diff', 'small', 'large'], {cwd: project})
+    expect(text.stdout).toMatch(/^optim\.lr\s+0\.001\s+0\.01\s*$/m)
+    expect(text.stdout).toMatch(/^val\/acc best\s+0\.8\s+0\.9\s+\+0\.1 \(b better\)$/m)
+  })
+})

@@ -3,6 +3,7 @@ import Compare from './compare.js'
 import Diff from './diff.js'
 import Doctor from './doctor.js'
 import Init from './init.js'
+import Logs from './logs.js'
 import Rename from './rename.js'
 import Resume from './resume.js'
 import Run from './run.js'
@@ -18,6 +19,7 @@ export const COMMANDS = {
   diff: Diff,
   doctor: Doctor,
   init: Init,
+  logs: Logs,
   rename: Rename,
   resume: Resume,
   run: Run,

@@ -352,6 +352,8 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
     if checkpoint_cfg["every_epochs"] and epoch % checkpoint_cfg["every_epochs"] == 0:
         checkpoints.save_periodic(epoch, training_state(), step=step)
     metrics.event("epoch_end", epoch=epoch, step=step)
+    print(f"epoch {epoch}/{epochs} step {step}/{total_steps}"
+          + "".join(f" {key} {value:.4g}" for key, value in (results if evaluated else {}).items()), flush=True)
 
 if stop.requested:
     checkpoints.save("last.pt", training_state(), step=step)

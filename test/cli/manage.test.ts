@@ -31,7 +31,20 @@ async function seed(): Promise<string> {
   return project
 }
 
-describe('mlx tag, rename, rm, diff', () => {
+describe('mlx tag, rename, rm, diff, logs', () => {
+  it('prints a run\'s logs, one stream or both; -f returns once the run has ended', async () => {
+    const project = await seed()
+    writeFileSync(join(project, '.mlx/runs/aaaa000001/stdout.log'), 'epoch 1\nepoch 2\n')
+    writeFileSync(join(project, '.mlx/runs/aaaa000001/stderr.log'), 'a warning\nno newline at the end')
+    const both = await cli(['logs', 'small'], {cwd: project})
+    expect(both.stdout).toBe('epoch 1\nepoch 2')
+    expect(both.stderr).toBe('a warning\nno newline at the end')
+    expect((await cli(['logs', 'small', '--stream', 'stdout'], {cwd: project})).stderr).toBe('')
+    const followed = await cli(['logs', 'small', '-f'], {cwd: project})
+    expect(followed.exitCode).toBe(0)
+    expect(followed.stdout).toBe('epoch 1\nepoch 2')
+  })
+
   it('tags and untags a run; runs --tag and compare --where tag = ... find it; run.json follows', async () => {
     const project = await seed()
     expect((await cli(['tag', 'bbbb', 'best', 'lr-sweep'], {cwd: project})).stderr.trim()).toBe('bbbb000002: best, lr-sweep')

@@ -54,6 +54,7 @@ export default class Runs extends MlxCommand {
     await renderTable(
       {
         headers: ['run', 'name', 'status', 'started (UTC)', 'duration', 'primary metric (best)'],
+        shrinkable: [false, true, false, false, false, true],
         rows: entries.map((e) => [
           {text: e.id},
           {text: e.name},

@@ -3,6 +3,7 @@
  * Markdown. The ink table (src/ui) renders the same cells, so every format shows the
  * same columns.
  */
+import stringWidth from 'string-width'
 import type {Comparison} from './compare.js'
 import type {RunStatus} from './store/store.js'
 
@@ -18,6 +19,64 @@ export interface TableCell {
 export interface Table {
   headers: string[]
   rows: TableCell[][]
+  /** Columns that may be cut (with an ellipsis) when the table is wider than the terminal: names and params. */
+  shrinkable?: boolean[]
+}
+
+/** Terminal cells a text takes (wide characters count two, escape codes none). */
+export function displayWidth(text: string): number {
+  return stringWidth(text)
+}
+
+/** `text` cut to `width` cells, ending in an ellipsis when it was cut. */
+export function truncate(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text
+  let cut = ''
+  for (const character of text) {
+    if (displayWidth(cut + character) > width - 1) break
+    cut += character
+  }
+  return cut + '…'
+}
+
+/** A cell as drawn: a cell that can be best carries a mark, or a space in its place, so a column's numbers align. */
+export const BEST_MARK = '*'
+export function cellText(cell: TableCell): string {
+  if (cell.best === undefined) return cell.text
+  return cell.text + (cell.best ? BEST_MARK : ' ')
+}
+
+export const COLUMN_GAP = 2
+const NARROWEST = 6
+
+/** Each column's width: its widest header or cell. */
+export function columnWidths(table: Table): number[] {
+  return table.headers.map((header, column) => Math.max(displayWidth(header), ...table.rows.map((row) => displayWidth(cellText(row[column]!)))))
+}
+
+/**
+ * The table cut to fit `columns` terminal cells: the widest shrinkable column (a name or
+ * a param) gives way first, one cell at a time, down to 6 cells; ids, statuses and metric
+ * values are never cut. What still does not fit is cut at the line's end by the renderer,
+ * never wrapped.
+ */
+export function fitTable(table: Table, columns: number): Table {
+  const widths = columnWidths(table)
+  const total = () => widths.reduce((sum, width) => sum + width, 0) + COLUMN_GAP * Math.max(0, widths.length - 1)
+  while (total() > columns) {
+    let widest = -1
+    widths.forEach((width, column) => {
+      if (table.shrinkable?.[column] && width > NARROWEST && (widest < 0 || width > widths[widest]!)) widest = column
+    })
+    if (widest < 0) break
+    widths[widest]!--
+  }
+  const fit = (text: string, column: number) => (table.shrinkable?.[column] ? truncate(text, widths[column]!) : text)
+  return {
+    ...table,
+    headers: table.headers.map((header, column) => fit(header, column)),
+    rows: table.rows.map((row) => row.map((cell, column) => ({...cell, text: fit(cell.text, column)}))),
+  }
 }
 
 export function formatNumber(value: number | null | undefined): string {
@@ -50,6 +109,7 @@ export function comparisonTable(comparison: Comparison): Table {
     headers.push(metric.goal ? `${metric.key} last` : metric.key)
     if (metric.goal) headers.push(`${metric.key} best`)
   }
+  const shrinkable = headers.map((_, column) => column === 1 || (column >= 4 && column < 4 + comparison.differingParams.length))
   const rows = comparison.runs.map((run): TableCell[] => {
     const cells: TableCell[] = [
       {text: run.id},
@@ -65,7 +125,7 @@ export function comparisonTable(comparison: Comparison): Table {
     }
     return cells
   })
-  return {headers, rows}
+  return {headers, rows, shrinkable}
 }
 
 function csvField(text: string): string {

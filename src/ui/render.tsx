@@ -3,7 +3,7 @@
  * it lazily, so ink and React load only when a view is drawn.
  */
 import {render} from 'ink'
-import type {Table} from '../core/format.js'
+import {fitTable, type Table} from '../core/format.js'
 import type {Progress} from '../core/metrics/progress.js'
 import {CompareTable, tableWidth} from './components/CompareTable.js'
 import {RunProgress, type RunHeader} from './components/RunProgress.js'
@@ -19,10 +19,11 @@ function sizedForPipe(stream: NodeJS.WriteStream, columns: number): NodeJS.Write
   })
 }
 
-/** Draws a table once on `stream` and returns when it is written. */
+/** Draws a table once on `stream` and returns when it is written. A terminal gets it cut to its width. */
 export async function renderTable(table: Table, legend: string, stream: NodeJS.WriteStream = process.stdout): Promise<void> {
-  const columns = Math.max(legend.length, tableWidth(table)) + 1
-  const instance = render(<CompareTable table={table} legend={legend} />, {stdout: sizedForPipe(stream, columns), patchConsole: false, exitOnCtrlC: false})
+  const shown = stream.isTTY ? fitTable(table, stream.columns ?? 80) : table
+  const columns = Math.max(legend.length, tableWidth(shown)) + 1
+  const instance = render(<CompareTable table={shown} legend={legend} />, {stdout: sizedForPipe(stream, columns), patchConsole: false, exitOnCtrlC: false})
   instance.unmount()
   await instance.waitUntilExit()
 }

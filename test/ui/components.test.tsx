@@ -1,9 +1,10 @@
 import {render} from 'ink-testing-library'
 import {describe, expect, it} from 'vitest'
-import type {Table} from '../../src/core/format.js'
+import {displayWidth, fitTable, truncate, type Table} from '../../src/core/format.js'
 import {initialProgress} from '../../src/core/metrics/progress.js'
 import {CompareTable, tableWidth} from '../../src/ui/components/CompareTable.js'
 import {progressBar, RunProgress} from '../../src/ui/components/RunProgress.js'
+import {renderAtWidth} from '../helpers/ink.js'
 
 const table: Table = {
   headers: ['run', 'status', 'val/acc best'],
@@ -59,5 +60,39 @@ describe('RunProgress', () => {
     expect(lastFrame()).toContain('waiting for the first metrics')
     expect(progressBar(0, 4)).toBe('░░░░')
     expect(progressBar(1, 4)).toBe('████')
+  })
+})
+
+describe('CompareTable fitted to the terminal', () => {
+  const wide: Table = {
+    headers: ['run', 'name', 'status', 'duration', 'optim.name', 'model.channels', 'val/acc last', 'val/acc best'],
+    shrinkable: [false, true, false, false, true, true, false, false],
+    rows: [
+      [{text: '3fa9c2ab01'}, {text: 'digits-cnn-with-a-very-long-experiment-name'}, {text: 'running', status: 'running'}, {text: '12.0s', align: 'right'}, {text: 'adamw'}, {text: '[32,64]'}, {text: '0.9944', align: 'right'}, {text: '0.9944', align: 'right', best: true}],
+      [{text: 'b71c000002'}, {text: '数字の実験 ünïcödé'}, {text: 'failed', status: 'failed'}, {text: '3.0s', align: 'right'}, {text: 'sgd'}, {text: '[8,16]'}, {text: '–', align: 'right'}, {text: '–', align: 'right', best: false}],
+    ],
+  }
+
+  it.each([40, 80, 200])('at %i columns no line is wider, nothing wraps, the ids and best marks stay whole', (columns) => {
+    const lines = renderAtWidth(<CompareTable table={fitTable(wide, columns)} />, columns).split('\n')
+    expect(lines).toHaveLength(3) // header and two rows: nothing wrapped onto a line of its own
+    for (const line of lines) expect(displayWidth(line)).toBeLessThanOrEqual(columns)
+    expect(lines[1]!.startsWith('3fa9c2ab01')).toBe(true)
+    expect(lines[2]!.startsWith('b71c000002')).toBe(true)
+    if (columns === 200) {
+      expect(lines[1]).toContain('digits-cnn-with-a-very-long-experiment-name')
+      expect(lines[2]).toContain('数字の実験 ünïcödé')
+      expect(lines[1]).toMatch(/0\.9944\*$/)
+    } else {
+      // The name and params gave way first (to 6 cells); what still did not fit is cut at the end.
+      expect(lines[1]).toContain('  digit…  running')
+      expect(lines[1]!.endsWith('…')).toBe(true)
+    }
+  })
+
+  it('cuts wide characters by their display width', () => {
+    expect(truncate('数字の実験 ünïcödé', 7)).toBe('数字の…')
+    expect(displayWidth(truncate('数字の実験 ünïcödé', 7))).toBeLessThanOrEqual(7)
+    expect(truncate('short', 10)).toBe('short')
   })
 })

@@ -1,27 +1,12 @@
 import {Box, Text} from 'ink'
-import type {Table, TableCell} from '../../core/format.js'
+import {cellText, columnWidths, COLUMN_GAP, displayWidth, type Table} from '../../core/format.js'
 import {statusColor, theme} from '../theme.js'
 
-const GAP = '  '
-export const BEST_MARK = '*'
-
-function width(text: string): number {
-  return [...text].length
-}
+const GAP = ' '.repeat(COLUMN_GAP)
 
 function pad(text: string, size: number, align: 'left' | 'right' = 'left'): string {
-  const fill = ' '.repeat(Math.max(0, size - width(text)))
+  const fill = ' '.repeat(Math.max(0, size - displayWidth(text)))
   return align === 'right' ? fill + text : text + fill
-}
-
-/** A cell that can be best carries a mark or a space in its place, so the numbers of a column stay aligned. */
-function cellText(cell: TableCell): string {
-  if (cell.best === undefined) return cell.text
-  return cell.text + (cell.best ? BEST_MARK : ' ')
-}
-
-function columnWidths(table: Table): number[] {
-  return table.headers.map((header, column) => Math.max(width(header), ...table.rows.map((row) => width(cellText(row[column]!)))))
 }
 
 /** Characters in the widest line of the table. */

@@ -4,6 +4,7 @@ import Diff from './diff.js'
 import Doctor from './doctor.js'
 import Init from './init.js'
 import Logs from './logs.js'
+import Plot from './plot.js'
 import Rename from './rename.js'
 import Resume from './resume.js'
 import Run from './run.js'
@@ -20,6 +21,7 @@ export const COMMANDS = {
   doctor: Doctor,
   init: Init,
   logs: Logs,
+  plot: Plot,
   rename: Rename,
   resume: Resume,
   run: Run,

@@ -80,6 +80,22 @@ describe('mlx tag, rename, rm, diff, logs', () => {
     store.close()
   })
 
+  it('plots runs into PNG, SVG and HTML; a bad file type or an unknown metric is exit 2', async () => {
+    const project = await seed()
+    for (const out of ['curves.png', 'curves.svg', 'curves.html']) {
+      const plotted = await cli(['plot', 'small', 'large', '--metric', 'val/acc', '--metric', 'val/loss', '--out', out, '--json'], {cwd: project})
+      expect(plotted.exitCode, plotted.stderr).toBe(0)
+      expect(JSON.parse(plotted.stdout)).toMatchObject({metrics: ['val/acc', 'val/loss'], runs: ['aaaa000001', 'bbbb000002'], points: 10})
+    }
+    expect(readFileSync(join(project, 'curves.png')).subarray(0, 4)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47]))
+    expect(readFileSync(join(project, 'curves.svg'), 'utf8')).toContain('<svg')
+    expect(readFileSync(join(project, 'curves.html'), 'utf8')).toMatch(/^<!doctype html>[\s\S]*<svg/)
+    expect((await cli(['plot', 'small', '--out', 'x.jpg'], {cwd: project})).stderr).toMatch(/must end in \.png, \.svg, \.html/)
+    const unknown = await cli(['plot', 'small', '--metric', 'val/f9', '--out', 'x.png'], {cwd: project})
+    expect(unknown.exitCode).toBe(2)
+    expect(unknown.stderr).toContain('none of these runs logged val/f9')
+  })
+
   it('diffs two runs: differing params, metrics with the better run named', async () => {
     const project = await seed()
     const diff = JSON.parse((await cli(['diff', 'small', 'large', '--json'], {cwd: project})).stdout) as ReturnType<typeof diffRuns>

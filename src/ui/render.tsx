@@ -2,6 +2,7 @@
  * The render facade: the only module the commands call for terminal UI. Commands import
  * it lazily, so ink and React load only when a view is drawn.
  */
+import './no-color.js'
 import {render} from 'ink'
 import {fitTable, type Table} from '../core/format.js'
 import type {Progress} from '../core/metrics/progress.js'

@@ -35,6 +35,13 @@ describe('the mlx binary', () => {
     expect(readFileSync(trace, 'utf8')).toMatch(/node_modules\/better-sqlite3\//)
   })
 
+  it('colours statuses in a terminal, and not at all under NO_COLOR', async () => {
+    const draw = async (env: Record<string, string>) =>
+      String((await execa('node', [join(repoRoot, 'test/fixtures/render-status.mjs'), join(repoRoot, 'dist/ui/render.js')], {env: {FORCE_COLOR: '3', ...env}, extendEnv: false})).stdout)
+    expect(await draw({})).toBe('coloured')
+    expect(await draw({NO_COLOR: '1'})).toBe('plain')
+  })
+
   it('lists every command of the contract in --help', async () => {
     const {stdout, exitCode} = await cli(['--help'], {cwd: tempDir()})
     expect(exitCode).toBe(0)

@@ -7,6 +7,8 @@ import {MlxCommand} from './base.js'
 import {withRuns} from './open.js'
 
 interface ShowResult extends RunReport {
+  /** Each metric's values in step order (what the sparklines and charts draw). */
+  curves: Record<string, Array<[number, number | null]>>
   config: Record<string, unknown>
   environment: Record<string, unknown> | null
   artifacts: Artifact[]
@@ -25,6 +27,7 @@ export default class Show extends MlxCommand {
   }
   static override flags = {
     lines: Flags.integer({description: 'log lines to show', default: 10, min: 0}),
+    chart: Flags.string({description: "metric to draw as a line chart; repeatable (default: the run's primary metric)", multiple: true}),
   }
 
   async run(): Promise<ShowResult> {
@@ -34,8 +37,11 @@ export default class Show extends MlxCommand {
       const run = store.resolveRun(args.run)
       const events = store.events(run.id, true)
       const matrix = events.findLast((event) => event.event === 'confusion_matrix')?.data
+      const curves: ShowResult['curves'] = {}
+      for (const row of store.metrics(run.id)) (curves[row.key] ??= []).push([row.step, row.value])
       const result: ShowResult = {
         ...runReport(run, store.summaries([run.id]).get(run.id) ?? []),
+        curves,
         config: run.config,
         environment: readJsonFile(join(run.runDir, 'env.json')),
         artifacts: listArtifacts(run.runDir),
@@ -48,11 +54,18 @@ export default class Show extends MlxCommand {
       }
       return {root: project.root, result}
     })
-    if (!this.jsonEnabled()) this.log(this.describe(result, root))
+    if (!this.jsonEnabled()) {
+      const {lineChart, sparkline} = await import('../core/charts.js')
+      this.log(this.describe(result, root, sparkline))
+      for (const key of flags.chart ?? [result.primary.key]) {
+        if (!result.curves[key]) continue
+        this.log(['', `${key}${result.primary.key === key ? ' (primary)' : ''}`, ...lineChart(result.curves[key]!).map((line) => `  ${line}`)].join('\n'))
+      }
+    }
     return result
   }
 
-  private describe(r: ShowResult, root: string): string {
+  private describe(r: ShowResult, root: string, sparkline: (values: Array<number | null>) => string): string {
     const env = r.environment ?? {}
     const git = (env.git ?? {}) as {commit?: string | null; dirty?: boolean | null}
     const gpus = Array.isArray(env.gpus) && env.gpus.length > 0 ? (env.gpus as Array<{name: string}>).map((g) => g.name).join(', ') : 'none'
@@ -60,10 +73,11 @@ export default class Show extends MlxCommand {
       `${r.name} (${r.id}) · ${r.task} · ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`,
       `started ${r.startedAt}${r.endedAt ? ` · ended ${r.endedAt}` : ''} · ${relative(root, r.runDir) || r.runDir}`,
       '',
-      'metrics (last / best @ step / count)',
+      'metrics (last, best @ step, count, curve)',
     ]
     for (const [key, cell] of Object.entries(r.metrics)) {
-      out.push(`  ${key.padEnd(24)} ${formatNumber(cell.last).padStart(10)}  ${cell.best === null ? '' : `${formatNumber(cell.best)} @ ${cell.bestStep}`}  (${cell.count})`)
+        const best = cell.best === null ? '' : `${formatNumber(cell.best)} @ ${cell.bestStep}`
+      out.push(`  ${key.padEnd(24)} ${formatNumber(cell.last).padStart(10)}  ${best.padEnd(16)} ${String(cell.count).padStart(5)}  ${sparkline((r.curves[key] ?? []).map(([, value]) => value))}`)
     }
     out.push('', 'params')
     for (const [key, value] of Object.entries(r.params)) out.push(`  ${key} = ${JSON.stringify(value)}`)

@@ -96,6 +96,17 @@ describe('mlx tag, rename, rm, diff, logs', () => {
     expect(unknown.stderr).toContain('none of these runs logged val/f9')
   })
 
+  it('show draws sparklines for every metric and a line chart of the primary one (or those asked for)', async () => {
+    const project = await seed()
+    const shown = await cli(['show', 'large'], {cwd: project})
+    expect(shown.stdout).toMatch(/^ {2}val\/acc\s+0\.85\s+0\.9 @ 2\s+3 {2}▁█▇$/m)
+    expect(shown.stdout).toMatch(/\nval\/acc \(primary\)\n\s+0\.9 ┤/)
+    const charted = await cli(['show', 'large', '--chart', 'val/loss'], {cwd: project})
+    expect(charted.stdout).toMatch(/\nval\/loss\n/)
+    expect(charted.stdout).not.toContain('(primary)')
+    expect(JSON.parse((await cli(['show', 'large', '--json'], {cwd: project})).stdout).curves['val/acc']).toEqual([[1, 0.6], [2, 0.9], [3, 0.85]])
+  })
+
   it('diffs two runs: differing params, metrics with the better run named', async () => {
     const project = await seed()
     const diff = JSON.parse((await cli(['diff', 'small', 'large', '--json'], {cwd: project})).stdout) as ReturnType<typeof diffRuns>

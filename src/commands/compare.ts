@@ -1,10 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import type {Comparison} from '../core/compare.js'
-import {RUN_STATUSES, type RunStatus} from '../core/store/store.js'
+import {UserError} from '../core/errors.js'
+import {RUN_STATUSES, type RunStatus, type Store} from '../core/store/store.js'
 import {MlxCommand} from './base.js'
 import {withRuns} from './open.js'
 
 export const DEFAULT_LAST = 20
+const WATCH_INTERVAL_MS = 2000
 
 export default class Compare extends MlxCommand {
   static override summary = 'Compare runs: the params that differ, the key metrics (last and best), the best value in each column marked.'
@@ -29,12 +31,13 @@ export default class Compare extends MlxCommand {
     tag: Flags.string({description: 'only runs with this tag; repeatable: all must match', multiple: true}),
     params: Flags.string({description: 'param columns to show (comma-separated), instead of those that differ', exclusive: ['all-params']}),
     'all-params': Flags.boolean({description: 'show every param, not only those that differ'}),
+    watch: Flags.boolean({description: 'redraw the table while shown runs are running (in a terminal)'}),
   }
 
   async run(): Promise<Comparison['runs'] | undefined> {
     const {argv, flags} = await this.parse(Compare)
     const {compareRuns, filterRuns, sortRuns} = await import('../core/compare.js')
-    const comparison: Comparison = await withRuns(({store}) => {
+    const select = (store: Store): Comparison => {
       const refs = argv as string[]
       const filter = {status: flags.status as RunStatus[] | undefined, tags: flags.tag}
       // --where looks at every run (then --last keeps the latest that match); RUN arguments name runs outright.
@@ -45,7 +48,13 @@ export default class Compare extends MlxCommand {
       if (flags.sort) runs = sortRuns(runs, summaries, flags.sort)
       const paramColumns = flags['all-params'] ? 'all' : flags.params ? flags.params.split(',').map((p) => p.trim()).filter(Boolean) : 'differing'
       return compareRuns(runs, summaries, flags.metric, paramColumns)
-    })
+    }
+    if (flags.watch) {
+      if (!process.stdout.isTTY || flags.format !== 'table' || this.jsonEnabled()) throw new UserError('--watch redraws a table in a terminal', 'run it in a terminal, without --format or --json')
+      await this.watch(select)
+      return undefined
+    }
+    const comparison = await withRuns(({store}) => select(store))
 
     const format = this.jsonEnabled() ? 'json' : flags.format
     switch (format) {
@@ -68,12 +77,41 @@ export default class Compare extends MlxCommand {
           return undefined
         }
         const [{comparisonTable}, {renderTable}] = await Promise.all([import('../core/format.js'), import('../ui/render.js')])
-        const goals = comparison.metrics.filter((m) => m.goal).map((m) => `${m.key} ${m.goal === 'max' ? 'higher' : 'lower'}`)
-        const shown = flags['all-params'] ? 'all' : flags.params ? 'those named' : 'those that differ'
-        const legend = `* best in column${goals.length ? ` (${goals.join(', ')} is better)` : ''}${comparison.runs.length > 1 ? `; params shown: ${shown}` : ''}`
-        await renderTable(comparisonTable(comparison), legend)
+        await renderTable(comparisonTable(comparison), this.legend(comparison, flags))
         return undefined
       }
     }
+  }
+
+  private legend(comparison: Comparison, flags: {params?: string; 'all-params': boolean}): string {
+    const goals = comparison.metrics.filter((m) => m.goal).map((m) => `${m.key} ${m.goal === 'max' ? 'higher' : 'lower'}`)
+    const shown = flags['all-params'] ? 'all' : flags.params ? 'those named' : 'those that differ'
+    return `* best in column${goals.length ? ` (${goals.join(', ')} is better)` : ''}${comparison.runs.length > 1 ? `; params shown: ${shown}` : ''}`
+  }
+
+  /** Redraws the table every 2 s while any shown run is running; Ctrl-C stops watching. */
+  private async watch(select: (store: Store) => Comparison): Promise<void> {
+    const {flags} = await this.parse(Compare)
+    const [{comparisonTable}, {startTableView}, {reconcileRuns}] = await Promise.all([import('../core/format.js'), import('../ui/render.js'), import('../core/run/reconcile.js')])
+    let stopped = false
+    const stop = () => {
+      stopped = true
+    }
+    process.once('SIGINT', stop)
+    await withRuns(async ({store}) => {
+      let comparison = select(store)
+      const view = startTableView(comparisonTable(comparison), this.legend(comparison, flags))
+      try {
+        while (!stopped && comparison.runs.some((run) => run.status === 'running')) {
+          await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS))
+          reconcileRuns(store)
+          comparison = select(store)
+          view.update(comparisonTable(comparison), `${this.legend(comparison, flags)} · watching; Ctrl-C stops`)
+        }
+      } finally {
+        process.off('SIGINT', stop)
+        await view.finish()
+      }
+    })
   }
 }

@@ -21,14 +21,16 @@ export default class Runs extends MlxCommand {
     status: Flags.string({description: 'only runs with this status; repeatable', options: [...RUN_STATUSES], multiple: true}),
     name: Flags.string({description: 'only runs whose name matches this glob (digits-*)'}),
     tag: Flags.string({description: "only runs with this tag (the config's tags); repeatable: all must match", multiple: true}),
+    since: Flags.string({description: 'only runs started since: a duration (30m, 2h, 3d, 1w) or a date (2026-11-29)'}),
     limit: Flags.integer({description: 'at most N runs', min: 1, default: 50}),
   }
 
   async run(): Promise<RunListEntry[]> {
     const {flags} = await this.parse(Runs)
-    const {durationOf} = await import('../core/compare.js')
+    const [{durationOf}, {parseSince}] = await Promise.all([import('../core/compare.js'), import('../core/since.js')])
+    const since = flags.since === undefined ? undefined : parseSince(flags.since)
     const entries: RunListEntry[] = await withRuns(({store}) => {
-      const runs = store.listRuns({status: flags.status as RunStatus[] | undefined, name: flags.name, tags: flags.tag, limit: flags.limit})
+      const runs = store.listRuns({status: flags.status as RunStatus[] | undefined, name: flags.name, tags: flags.tag, since, limit: flags.limit})
       const summaries = store.summaries(runs.map((run) => run.id))
       return runs.map((run) => {
         const summary = summaries.get(run.id)?.find((s) => s.key === run.primaryMetric)

@@ -72,9 +72,15 @@ export function fitTable(table: Table, columns: number): Table {
     widths[widest]!--
   }
   const fit = (text: string, column: number) => (table.shrinkable?.[column] ? truncate(text, widths[column]!) : text)
+  // A dotted param name too long for its column keeps its last part whole: optim.lr -> o.lr.
+  const fitHeader = (header: string, column: number) => {
+    if (!table.shrinkable?.[column] || displayWidth(header) <= widths[column]!) return header
+    const parts = header.split('.')
+    return fit(parts.length > 1 ? [...parts.slice(0, -1).map((part) => part[0]), parts.at(-1)].join('.') : header, column)
+  }
   return {
     ...table,
-    headers: table.headers.map((header, column) => fit(header, column)),
+    headers: table.headers.map((header, column) => fitHeader(header, column)),
     rows: table.rows.map((row) => row.map((cell, column) => ({...cell, text: fit(cell.text, column)}))),
   }
 }

@@ -29,6 +29,26 @@ export async function renderTable(table: Table, legend: string, stream: NodeJS.W
   await instance.waitUntilExit()
 }
 
+export interface TableView {
+  update(table: Table, legend: string): void
+  finish(): Promise<void>
+}
+
+/** A table redrawn in place (mlx compare --watch), fitted to the terminal at each draw. */
+export function startTableView(table: Table, legend: string, stream: NodeJS.WriteStream = process.stdout): TableView {
+  const fitted = (t: Table) => fitTable(t, stream.columns ?? 80)
+  const instance = render(<CompareTable table={fitted(table)} legend={legend} />, {stdout: stream, patchConsole: false, exitOnCtrlC: false})
+  return {
+    update(next, nextLegend) {
+      instance.rerender(<CompareTable table={fitted(next)} legend={nextLegend} />)
+    },
+    async finish() {
+      instance.unmount()
+      await instance.waitUntilExit()
+    },
+  }
+}
+
 export interface RunView {
   update(progress: Progress): void
   /** Draws the last frame and leaves it on screen. */

@@ -96,3 +96,15 @@ describe('CompareTable fitted to the terminal', () => {
     expect(truncate('short', 10)).toBe('short')
   })
 })
+
+describe('fitTable', () => {
+  it('abbreviates a dotted param header before cutting it: optim.name -> o.name', () => {
+    const table: Table = {
+      headers: ['run', 'optim.name', 'model.channels'],
+      shrinkable: [false, true, true],
+      rows: [[{text: 'a1'}, {text: 'adamw'}, {text: '[32,64]'}]],
+    }
+    expect(fitTable(table, 3 + 2 + 6 + 2 + 7).headers).toEqual(['run', 'o.name', 'm.chan…'])
+    expect(fitTable(table, 100).headers).toEqual(table.headers)
+  })
+})

@@ -102,6 +102,7 @@ describe('store', () => {
     expect(store.listRuns({tags: ['baseline']}).map((r) => r.id)).toEqual(['a000000001'])
     expect(store.listRuns({tags: ['baseline', 'cnn']}).map((r) => r.id)).toEqual(['a000000001'])
     expect(store.listRuns({tags: ['baseline', 'other']})).toEqual([])
+    expect(store.listRuns({since: 2}).map((r) => r.id)).toEqual(['a000000003', 'a000000002'])
     expect(store.getRun('a000000002')).toMatchObject({status: 'failed', exitCode: 1, error: 'boom', endedAt: 5})
   })
 

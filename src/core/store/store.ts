@@ -332,7 +332,7 @@ export class Store {
   }
 
   /** Runs, newest first. */
-  listRuns(filter: {status?: RunStatus[]; name?: string; tags?: string[]; limit?: number} = {}): RunRecord[] {
+  listRuns(filter: {status?: RunStatus[]; name?: string; tags?: string[]; since?: number; limit?: number} = {}): RunRecord[] {
     const where: string[] = []
     const params: unknown[] = []
     if (filter.status && filter.status.length > 0) {
@@ -342,6 +342,10 @@ export class Store {
     if (filter.name) {
       where.push('name GLOB ?')
       params.push(filter.name)
+    }
+    if (filter.since !== undefined) {
+      where.push('created_at >= ?')
+      params.push(filter.since)
     }
     for (const tag of filter.tags ?? []) {
       where.push('EXISTS (SELECT 1 FROM json_each(tags_json) WHERE value = ?)')

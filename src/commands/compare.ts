@@ -36,7 +36,8 @@ export default class Compare extends MlxCommand {
 
   async run(): Promise<Comparison['runs'] | undefined> {
     const {argv, flags} = await this.parse(Compare)
-    const {compareRuns, filterRuns, sortRuns} = await import('../core/compare.js')
+    const {compareRuns, filterRuns, sortRuns, uniquePrefixLength} = await import('../core/compare.js')
+    let idLength: number | undefined
     const select = (store: Store): Comparison => {
       const refs = argv as string[]
       const filter = {status: flags.status as RunStatus[] | undefined, tags: flags.tag}
@@ -47,11 +48,12 @@ export default class Compare extends MlxCommand {
       if (refs.length === 0) runs = runs.slice(0, flags.last ?? DEFAULT_LAST).reverse()
       if (flags.sort) runs = sortRuns(runs, summaries, flags.sort)
       const paramColumns = flags['all-params'] ? 'all' : flags.params ? flags.params.split(',').map((p) => p.trim()).filter(Boolean) : 'differing'
+      idLength = uniquePrefixLength(runs.map((run) => run.id), store.runIds())
       return compareRuns(runs, summaries, flags.metric, paramColumns)
     }
     if (flags.watch) {
       if (!process.stdout.isTTY || flags.format !== 'table' || this.jsonEnabled()) throw new UserError('--watch redraws a table in a terminal', 'run it in a terminal, without --format or --json')
-      await this.watch(select)
+      await this.watch(select, () => idLength)
       return undefined
     }
     const comparison = await withRuns(({store}) => select(store))
@@ -77,7 +79,7 @@ export default class Compare extends MlxCommand {
           return undefined
         }
         const [{comparisonTable}, {renderTable}] = await Promise.all([import('../core/format.js'), import('../ui/render.js')])
-        await renderTable(comparisonTable(comparison), this.legend(comparison, flags))
+        await renderTable(comparisonTable(comparison, idLength), this.legend(comparison, flags))
         return undefined
       }
     }
@@ -90,7 +92,7 @@ export default class Compare extends MlxCommand {
   }
 
   /** Redraws the table every 2 s while any shown run is running; Ctrl-C stops watching. */
-  private async watch(select: (store: Store) => Comparison): Promise<void> {
+  private async watch(select: (store: Store) => Comparison, idLength: () => number | undefined): Promise<void> {
     const {flags} = await this.parse(Compare)
     const [{comparisonTable}, {startTableView}, {reconcileRuns}] = await Promise.all([import('../core/format.js'), import('../ui/render.js'), import('../core/run/reconcile.js')])
     let stopped = false
@@ -100,13 +102,13 @@ export default class Compare extends MlxCommand {
     process.once('SIGINT', stop)
     await withRuns(async ({store}) => {
       let comparison = select(store)
-      const view = startTableView(comparisonTable(comparison), this.legend(comparison, flags))
+      const view = startTableView(comparisonTable(comparison, idLength()), this.legend(comparison, flags))
       try {
         while (!stopped && comparison.runs.some((run) => run.status === 'running')) {
           await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS))
           reconcileRuns(store)
           comparison = select(store)
-          view.update(comparisonTable(comparison), `${this.legend(comparison, flags)} · watching; Ctrl-C stops`)
+          view.update(comparisonTable(comparison, idLength()), `${this.legend(comparison, flags)} · watching; Ctrl-C stops`)
         }
       } finally {
         process.off('SIGINT', stop)

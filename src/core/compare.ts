@@ -245,3 +245,22 @@ export function diffRuns(a: RunRecord, aSummaries: readonly MetricSummary[], b: 
   }
   return {a: {id: a.id, name: a.name}, b: {id: b.id, name: b.name}, params, metrics}
 }
+
+/**
+ * How many leading characters tell each of `shown` apart from every id in `all` (at least
+ * `minimum`): the id column shows that much, and what it shows works as a RUN argument.
+ */
+export function uniquePrefixLength(shown: readonly string[], all: readonly string[], minimum = 4): number {
+  const sorted = [...new Set(all)].sort()
+  let length = minimum
+  for (const id of shown) {
+    const at = sorted.indexOf(id)
+    for (const neighbour of [sorted[at - 1], sorted[at + 1]]) {
+      if (neighbour === undefined) continue
+      let common = 0
+      while (common < id.length && id[common] === neighbour[common]) common++
+      length = Math.max(length, Math.min(id.length, common + 1))
+    }
+  }
+  return length
+}

@@ -109,7 +109,8 @@ export function formatParam(value: unknown): string {
   return JSON.stringify(value)
 }
 
-export function comparisonTable(comparison: Comparison): Table {
+/** The table of a comparison; `idLength` shortens the run ids (to their shortest unique prefix). */
+export function comparisonTable(comparison: Comparison, idLength?: number): Table {
   const headers = ['run', 'name', 'status', 'duration', ...comparison.differingParams]
   for (const metric of comparison.metrics) {
     headers.push(metric.goal ? `${metric.key} last` : metric.key)
@@ -118,7 +119,7 @@ export function comparisonTable(comparison: Comparison): Table {
   const shrinkable = headers.map((_, column) => column === 1 || (column >= 4 && column < 4 + comparison.differingParams.length))
   const rows = comparison.runs.map((run): TableCell[] => {
     const cells: TableCell[] = [
-      {text: run.id},
+      {text: idLength ? run.id.slice(0, idLength) : run.id},
       {text: run.name},
       {text: run.status, status: run.status},
       {text: formatDuration(run.durationSeconds), align: 'right'},

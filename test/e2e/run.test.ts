@@ -89,7 +89,7 @@ describe('mlx run, end to end', () => {
     const table = await cli(['compare'], {cwd: project})
     expect(table.exitCode).toBe(0)
     expect(table.stdout).toMatch(/^run\s+name\s+status\s+duration\s+(\S+\s+)*val\/acc last\s+val\/acc best/)
-    expect(table.stdout).toContain(record.id)
+    expect(table.stdout).toMatch(new RegExp(`^${record.id.slice(0, 4)} `, "m")) // the shortest unique prefix
   })
 
   it('a script that raises: status failed, exit 1, the traceback shown and stored, earlier metrics kept', async () => {

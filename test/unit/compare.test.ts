@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {compareRuns, flattenParams, runReport} from '../../src/core/compare.js'
+import {compareRuns, flattenParams, runReport, uniquePrefixLength} from '../../src/core/compare.js'
 import {comparisonCsv, comparisonMarkdown, comparisonTable, formatDuration, formatNumber} from '../../src/core/format.js'
 import type {MetricSummary, RunRecord} from '../../src/core/store/store.js'
 
@@ -116,5 +116,15 @@ describe('formats', () => {
     expect(csv[0]).toBe('id,name,task,status,started_at,duration_s,model.channels,val/acc:last,val/acc:best,val/acc:min,val/acc:max')
     expect(csv[1]).toBe(`q1,"a, ""quoted"" name",image-classification,completed,1970-01-01T00:16:40.000Z,10.000,"[32,64]",${1 / 3},${1 / 3},${1 / 3},${1 / 3}`)
     expect(csv[2]).toBe('q2,lr-0.5,image-classification,completed,1970-01-01T00:16:40.000Z,10.000,"[8,16]",,,,')
+  })
+})
+
+describe('uniquePrefixLength', () => {
+  it('is the shortest length that tells the shown ids apart from every id, at least 4', () => {
+    const all = ['3fa9c2ab01', '3fa9d00000', 'b71c000002', 'b71c000003']
+    expect(uniquePrefixLength(['3fa9c2ab01'], all)).toBe(5)
+    expect(uniquePrefixLength(['b71c000002'], all)).toBe(10)
+    expect(uniquePrefixLength(['3fa9c2ab01'], ['3fa9c2ab01', 'ffff000000'])).toBe(4)
+    expect(uniquePrefixLength([], all)).toBe(4)
   })
 })

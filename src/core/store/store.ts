@@ -356,6 +356,11 @@ export class Store {
     return (this.db.prepare(sql).all(...params) as RunRow[]).map(toRecord)
   }
 
+  /** Every run id in the store (for the shortest unique prefixes). */
+  runIds(): string[] {
+    return (this.db.prepare('SELECT id FROM runs').pluck().all() as string[])
+  }
+
   summaries(runIds: readonly string[]): Map<string, MetricSummary[]> {
     const result = new Map<string, MetricSummary[]>(runIds.map((id) => [id, []]))
     if (runIds.length === 0) return result

@@ -78,8 +78,11 @@ export default class Compare extends MlxCommand {
           this.say('no runs yet: `mlx run CONFIG` starts one')
           return undefined
         }
-        const [{comparisonTable}, {renderTable}] = await Promise.all([import('../core/format.js'), import('../ui/render.js')])
-        await renderTable(comparisonTable(comparison, idLength), this.legend(comparison, flags))
+        const [{comparisonTable}, {browseTable, renderTable, tooTallForTerminal}] = await Promise.all([import('../core/format.js'), import('../ui/render.js')])
+        const table = comparisonTable(comparison, idLength)
+        // In a terminal with more rows than fit: scroll and sort interactively.
+        if (tooTallForTerminal(table)) await browseTable(table, this.legend(comparison, flags))
+        else await renderTable(table, this.legend(comparison, flags))
         return undefined
       }
     }

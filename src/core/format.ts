@@ -14,6 +14,8 @@ export interface TableCell {
   /** A status cell, coloured by the UI. */
   status?: RunStatus
   align?: 'left' | 'right'
+  /** What the cell sorts by when its text would sort wrong (a duration, a number); null sorts last. */
+  sortValue?: number | string | null
 }
 
 export interface Table {
@@ -122,13 +124,16 @@ export function comparisonTable(comparison: Comparison, idLength?: number): Tabl
       {text: idLength ? run.id.slice(0, idLength) : run.id},
       {text: run.name},
       {text: run.status, status: run.status},
-      {text: formatDuration(run.durationSeconds), align: 'right'},
-      ...comparison.differingParams.map((key): TableCell => ({text: formatParam(run.params[key])})),
+      {text: formatDuration(run.durationSeconds), align: 'right', sortValue: run.durationSeconds},
+      ...comparison.differingParams.map((key): TableCell => {
+        const value = run.params[key]
+        return {text: formatParam(value), sortValue: typeof value === 'number' || typeof value === 'string' ? value : value === undefined ? null : JSON.stringify(value)}
+      }),
     ]
     for (const metric of comparison.metrics) {
       const cell = run.metrics[metric.key]
-      cells.push({text: formatNumber(cell?.last), align: 'right'})
-      if (metric.goal) cells.push({text: formatNumber(cell?.best), align: 'right', best: metric.bestRunIds.includes(run.id)})
+      cells.push({text: formatNumber(cell?.last), align: 'right', sortValue: cell?.last ?? null})
+      if (metric.goal) cells.push({text: formatNumber(cell?.best), align: 'right', best: metric.bestRunIds.includes(run.id), sortValue: cell?.best ?? null})
     }
     return cells
   })

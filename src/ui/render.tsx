@@ -6,6 +6,7 @@ import './no-color.js'
 import {render} from 'ink'
 import {fitTable, type Table} from '../core/format.js'
 import type {Progress} from '../core/metrics/progress.js'
+import {BrowseTable} from './components/BrowseTable.js'
 import {CompareTable, tableWidth} from './components/CompareTable.js'
 import {RunProgress, type RunHeader} from './components/RunProgress.js'
 
@@ -27,6 +28,18 @@ export async function renderTable(table: Table, legend: string, stream: NodeJS.W
   const instance = render(<CompareTable table={shown} legend={legend} />, {stdout: sizedForPipe(stream, columns), patchConsole: false, exitOnCtrlC: false})
   instance.unmount()
   await instance.waitUntilExit()
+}
+
+/** A table too tall for the terminal, to scroll and sort; returns when the user quits (q). */
+export async function browseTable(table: Table, legend: string, stream: NodeJS.WriteStream = process.stdout): Promise<void> {
+  const height = Math.max(3, (stream.rows ?? 24) - 4)
+  const instance = render(<BrowseTable table={fitTable(table, stream.columns ?? 80)} legend={legend} height={height} />, {stdout: stream, patchConsole: false, exitOnCtrlC: true})
+  await instance.waitUntilExit()
+}
+
+/** Whether a table needs browsing: a terminal on both ends, and more rows than fit. */
+export function tooTallForTerminal(table: Table, stream: NodeJS.WriteStream = process.stdout): boolean {
+  return Boolean(stream.isTTY && process.stdin.isTTY && table.rows.length > (stream.rows ?? 24) - 4)
 }
 
 export interface TableView {

@@ -4,6 +4,7 @@ import {displayWidth, fitTable, truncate, type Table} from '../../src/core/forma
 import {initialProgress} from '../../src/core/metrics/progress.js'
 import {CompareTable, tableWidth} from '../../src/ui/components/CompareTable.js'
 import {progressBar, RunProgress} from '../../src/ui/components/RunProgress.js'
+import {BrowseTable, sortRows} from '../../src/ui/components/BrowseTable.js'
 import {renderAtWidth} from '../helpers/ink.js'
 
 const table: Table = {
@@ -106,5 +107,47 @@ describe('fitTable', () => {
     }
     expect(fitTable(table, 3 + 2 + 6 + 2 + 7).headers).toEqual(['run', 'o.name', 'm.chan…'])
     expect(fitTable(table, 100).headers).toEqual(table.headers)
+  })
+})
+
+describe('BrowseTable', () => {
+  const many: Table = {
+    headers: ['run', 'val/acc best'],
+    rows: Array.from({length: 10}, (_, i) => [{text: `r${i}`}, {text: String((i * 7) % 10 / 10), align: 'right' as const, sortValue: ((i * 7) % 10) / 10}]),
+  }
+  const press = async (stdin: {write(data: string): void}, keys: string) => {
+    stdin.write(keys)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  const rowsShown = (frame: string) => frame.split('\n').slice(1, 4).map((line) => line.split(/\s+/)[0])
+
+  it('scrolls a window of rows, moves the column cursor, sorts by the column under it, and quits', async () => {
+    const {lastFrame, stdin, frames} = render(<BrowseTable table={many} legend="legend" height={3} />)
+    expect(rowsShown(lastFrame()!)).toEqual(['r0', 'r1', 'r2'])
+    expect(lastFrame()).toContain('rows 1–3 of 10')
+    await press(stdin, '\u001B[B') // down arrow
+    await press(stdin, 'j')
+    expect(rowsShown(lastFrame()!)).toEqual(['r2', 'r3', 'r4'])
+    await press(stdin, ' ') // a page down
+    expect(lastFrame()).toContain('rows 6–8 of 10')
+    await press(stdin, '\u001B[C') // right arrow: the val/acc column
+    await press(stdin, 's')
+    expect(lastFrame()).toContain('sorted by val/acc best ↑')
+    await press(stdin, 's')
+    expect(lastFrame()).toContain('sorted by val/acc best ↓')
+    await press(stdin, '\u001B[5~') // page up: rows 3-5 of the sorted rows
+    expect(rowsShown(lastFrame()!)).toEqual(['r1', 'r8', 'r5']) // 0.7, 0.6, 0.5
+    await press(stdin, '\u001B[5~') // and to the top
+    expect(rowsShown(lastFrame()!)).toEqual(['r7', 'r4', 'r1']) // 0.9, 0.8, 0.7
+    await press(stdin, 'q')
+    const afterQuit = frames.length
+    await press(stdin, 'j')
+    expect(frames.length).toBe(afterQuit) // it quit: keys no longer redraw it
+  })
+
+  it('sorts numbers as numbers and puts missing values last', () => {
+    const rows = [[{text: 'a', sortValue: 10}], [{text: 'b', sortValue: null}], [{text: 'c', sortValue: 9}]]
+    expect(sortRows(rows, {column: 0, descending: false}).map((r) => r[0]!.text)).toEqual(['c', 'a', 'b'])
+    expect(sortRows(rows, {column: 0, descending: true}).map((r) => r[0]!.text)).toEqual(['a', 'c', 'b'])
   })
 })

@@ -15,14 +15,21 @@ export function tableWidth(table: Table): number {
   return widths.reduce((sum, w) => sum + w, 0) + GAP.length * Math.max(0, widths.length - 1)
 }
 
-/** One <Text> per row (fast even at hundreds of rows); best values marked and coloured. */
-export function CompareTable({table, legend}: {table: Table; legend?: string}) {
-  const widths = columnWidths(table)
+/**
+ * One <Text> per row (fast even at hundreds of rows); best values marked and coloured.
+ * `widths` keeps the columns of a scrolled window as wide as the whole table's;
+ * `cursorColumn` shows the header under the cursor inverted.
+ */
+export function CompareTable({table, legend, widths = columnWidths(table), cursorColumn}: {table: Table; legend?: string; widths?: number[]; cursorColumn?: number}) {
   const alignOf = (column: number) => table.rows[0]?.[column]?.align ?? 'left'
   return (
     <Box flexDirection="column">
       <Text bold color={theme.header} wrap="truncate-end">
-        {table.headers.map((header, column) => pad(header, widths[column]!, alignOf(column))).join(GAP)}
+        {table.headers.map((header, column) => (
+          <Text key={column} inverse={column === cursorColumn}>
+            {pad(header, widths[column]!, alignOf(column)) + (column < table.headers.length - 1 ? GAP : '')}
+          </Text>
+        ))}
       </Text>
       {table.rows.map((row, index) => (
         <Text key={index} wrap="truncate-end">

@@ -6,6 +6,7 @@ import {existsSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {ConfigError} from './errors.js'
 import {ProjectFileSchema, type ProjectFile} from './config/schema.js'
+import {closest} from './config/suggest.js'
 import {positionOf, readYaml} from './config/yaml-source.js'
 
 export const PROJECT_FILE = 'mlx.yaml'
@@ -49,12 +50,14 @@ function readProjectFile(file: string): ProjectFile {
     parsed.error.issues.map((issue) => {
       const path = issue.path.map(String)
       const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined
+      const known = Object.keys(ProjectFileSchema.shape)
+      const suggestion = key ? closest(key, known) : undefined
       return {
         source: file,
         ...positionOf(read.source, path, key),
         path: [...path, ...(key ? [key] : [])].join('.'),
-        message: issue.message,
-        hint: key ? 'mlx.yaml knows: python' : undefined,
+        message: key ? `unknown key ${JSON.stringify(key)}` : issue.message,
+        hint: key ? (suggestion ? `did you mean ${suggestion}?` : `mlx.yaml knows: ${known.join(', ')}`) : undefined,
       }
     }),
   )

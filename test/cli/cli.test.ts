@@ -1,4 +1,4 @@
-import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import {describe, expect, it} from 'vitest'
@@ -197,5 +197,22 @@ describe('mlx run with bad input', () => {
     const {exitCode, stderr} = await cli(['show', 'nothing'], {cwd: tempProject()})
     expect(exitCode).toBe(2)
     expect(stderr).toMatch(/^error: no run matches "nothing"\nhint: /)
+  })
+})
+
+describe('mlx.yaml', () => {
+  it('an unknown key is exit 2 with its position and a suggestion', async () => {
+    const project = tempProject()
+    writeFileSync(join(project, 'mlx.yaml'), '# project\npyhton: .venv/bin/python\n')
+    const {exitCode, stderr} = await cli(['runs'], {cwd: project})
+    expect(exitCode).toBe(2)
+    expect(stderr.trim()).toBe(`${join(project, 'mlx.yaml')}:2:1: pyhton: unknown key "pyhton" (did you mean python?)`)
+  })
+
+  it('marks the project root for commands run in a folder below it', async () => {
+    const project = tempProject()
+    mkdirSync(join(project, 'a', 'b'), {recursive: true})
+    const {stdout} = await cli(['doctor', '--json'], {cwd: join(project, 'a', 'b')})
+    expect(JSON.parse(stdout).project).toMatchObject({root: project, store: join(project, '.mlx')})
   })
 })

@@ -4,12 +4,21 @@
  */
 import {existsSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
-import {ConfigError} from './errors.js'
-import {ProjectFileSchema, type ProjectFile} from './config/schema.js'
+import {ConfigError, type Diagnostic} from './errors.js'
 import {closest} from './config/suggest.js'
 import {positionOf, readYaml} from './config/yaml-source.js'
 
 export const PROJECT_FILE = 'mlx.yaml'
+
+/**
+ * `mlx.yaml`: marks a project root and holds project-wide settings. Checked by hand
+ * rather than with the config schema, so that commands that only read runs never load zod.
+ */
+export interface ProjectFile {
+  /** Python interpreter that runs training (a path relative to the project, or a command on PATH). */
+  python?: string
+}
+const PROJECT_KEYS = ['python']
 
 export interface Project {
   root: string
@@ -44,21 +53,17 @@ function readProjectFile(file: string): ProjectFile {
     if (read.diagnostics.length === 1 && read.diagnostics[0]!.message === 'file is empty') return {}
     throw new ConfigError(read.diagnostics)
   }
-  const parsed = ProjectFileSchema.safeParse(read.value)
-  if (parsed.success) return parsed.data
-  throw new ConfigError(
-    parsed.error.issues.map((issue) => {
-      const path = issue.path.map(String)
-      const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined
-      const known = Object.keys(ProjectFileSchema.shape)
-      const suggestion = key ? closest(key, known) : undefined
-      return {
-        source: file,
-        ...positionOf(read.source, path, key),
-        path: [...path, ...(key ? [key] : [])].join('.'),
-        message: key ? `unknown key ${JSON.stringify(key)}` : issue.message,
-        hint: key ? (suggestion ? `did you mean ${suggestion}?` : `mlx.yaml knows: ${known.join(', ')}`) : undefined,
-      }
-    }),
-  )
+  const value = read.value as Record<string, unknown>
+  const problems = Object.entries(value).flatMap(([key, setting]): Diagnostic[] => {
+    if (!PROJECT_KEYS.includes(key)) {
+      const suggestion = closest(key, PROJECT_KEYS)
+      return [{source: file, ...positionOf(read.source, [], key), path: key, message: `unknown key ${JSON.stringify(key)}`, hint: suggestion ? `did you mean ${suggestion}?` : `mlx.yaml knows: ${PROJECT_KEYS.join(', ')}`}]
+    }
+    if (typeof setting !== 'string' || setting === '') {
+      return [{source: file, ...positionOf(read.source, [key]), path: key, message: 'expected the path or command of a Python interpreter'}]
+    }
+    return []
+  })
+  if (problems.length > 0) throw new ConfigError(problems)
+  return value as ProjectFile
 }

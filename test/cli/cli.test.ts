@@ -28,6 +28,17 @@ describe('the mlx binary', () => {
     }
   })
 
+  it('commands that only read runs load neither ink and React (for json) nor zod and execa', async () => {
+    const project = tempProject()
+    for (const args of [['compare', '--format', 'json'], ['runs', '--json'], ['show', 'x', '--json']]) {
+      const trace = join(project, `imports-${args[0]}.txt`)
+      await execa('node', ['--import', join(repoRoot, 'test/fixtures/trace-imports.mjs'), binRun, ...args], {cwd: project, env: cliEnv({MLX_TRACE_IMPORTS: trace}), reject: false})
+      const loaded = readFileSync(trace, 'utf8').split('\n')
+      expect(loaded.filter((url) => /\/node_modules\/(ink|react|react-reconciler|zod|execa)\//.test(url)), args.join(' ')).toEqual([])
+      expect(loaded.some((url) => url.includes('/node_modules/better-sqlite3/'))).toBe(true)
+    }
+  })
+
   it('the trace sees the heavy modules where they are loaded', async () => {
     const project = tempProject()
     const trace = join(project, 'imports.txt')

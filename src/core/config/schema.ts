@@ -293,14 +293,6 @@ export const TASK_SCHEMAS = TaskConfigs.options
 /** The tasks the schema knows, in the order they are declared. */
 export const TASKS: readonly Task[] = TASK_SCHEMAS.map((option) => option.shape.task.value)
 
-/** `mlx.yaml`: marks a project root and holds project-wide settings. */
-export const ProjectFileSchema = z
-  .strictObject({
-    python: z.string().min(1).optional().describe('Python interpreter that runs training (a path relative to the project, or a command on PATH).'),
-  })
-  .describe('An mlx project file.')
-export type ProjectFile = z.output<typeof ProjectFileSchema>
-
 /** The JSON Schema of config files as written (fields with defaults are optional). */
 export function experimentJsonSchema(): Record<string, unknown> {
   return {

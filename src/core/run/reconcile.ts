@@ -10,7 +10,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {join} from 'node:path'
 import type {Store} from '../store/store.js'
-import {ingestAvailable} from './run.js'
+import {ingestAvailable} from './ingest.js'
 
 /** Whether a process runs. A zombie (ended, never reaped: its parent mlx was killed) does not. */
 export function processAlive(pid: number): boolean {

@@ -20,12 +20,12 @@ import {UserError} from '../errors.js'
 import {localLauncher} from '../launch/local.js'
 import type {LaunchedProcess, ProcessOutcome} from '../launch/launcher.js'
 import {advance, initialProgress, type Progress} from '../metrics/progress.js'
-import {readNewLines} from '../metrics/tail.js'
 import {mlxVersion, runtimeDir} from '../paths.js'
 import type {Project} from '../project.js'
 import {checkPython, choosePython, probePython, runtimeEnv, type PythonChoice, type QuickCheck} from '../python.js'
 import {renderScript} from '../recipes/registry.js'
-import type {IngestBatch, RunRecord, RunStatus, Store} from '../store/store.js'
+import type {RunRecord, RunStatus, Store} from '../store/store.js'
+import {ingestAvailable} from './ingest.js'
 
 export interface RunOptions {
   configFile: string
@@ -219,14 +219,6 @@ async function follow(store: Store, run: RunRecord, child: LaunchedProcess, metr
     }
     await Promise.race([child.done, sleep(POLL_MS)])
   }
-}
-
-/** Ingests whatever metrics.jsonl holds past the stored offset; `final` once the writer has ended. */
-export function ingestAvailable(store: Store, runId: string, metricsFile: string, final: boolean): IngestBatch | null {
-  const offset = store.ingestOffset(runId)
-  const read = readNewLines(metricsFile, offset, final)
-  if (read.lines.length === 0 && !read.torn) return null
-  return store.ingest(runId, offset, read.lines, read.torn)
 }
 
 function finish(store: Store, run: RunRecord, outcome: ProcessOutcome, interrupted: boolean): RunRecord {

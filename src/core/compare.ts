@@ -5,6 +5,7 @@
  */
 import {RECIPES} from './recipes/registry.js'
 import {metricGoal, type Goal} from './metrics/goal.js'
+import {compareSortValues} from './format.js'
 import type {MetricSummary, RunRecord, RunStatus} from './store/store.js'
 import type {Task} from './config/schema.js'
 import {checkFields, evaluate, parseWhere, type FieldReader, type Value} from './where.js'
@@ -205,15 +206,7 @@ export function sortRuns(runs: readonly RunRecord[], summaries: Map<string, Metr
   const descending = order ? order === 'desc' : goal === 'max'
   const keyed = runs.map((run) => ({run, value: runFieldReader(run, summaries.get(run.id) ?? [])(field!)}))
   const scalar = (value: unknown) => (Array.isArray(value) ? value.join(',') : value)
-  return keyed
-    .sort((a, b) => {
-      const [x, y] = [scalar(a.value), scalar(b.value)]
-      if (x === undefined || x === null) return y === undefined || y === null ? 0 : 1
-      if (y === undefined || y === null) return -1
-      const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))
-      return descending ? -order : order
-    })
-    .map(({run}) => run)
+  return keyed.sort((a, b) => compareSortValues(scalar(a.value), scalar(b.value), descending)).map(({run}) => run)
 }
 
 export interface RunDiff {

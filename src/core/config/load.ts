@@ -418,7 +418,7 @@ function keysAt(path: readonly PathKey[], value: unknown, key: string): {known: 
 }
 
 function describeUnion(path: readonly PathKey[], value: unknown): string {
-  const schema = schemaAt(path, valueAt(value, []) === undefined ? {} : value)
+  const schema = schemaAt(path, value)
   const def = schema && (unwrap(schema)._zod.def as {type: string; options?: Schema[]})
   if (!def || def.type !== 'union') return 'another value'
   return def.options!

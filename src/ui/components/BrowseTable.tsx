@@ -1,6 +1,6 @@
 import {Box, Text, useApp, useInput} from 'ink'
 import {useState} from 'react'
-import {columnWidths, type Table, type TableCell} from '../../core/format.js'
+import {columnWidths, compareSortValues, type Table, type TableCell} from '../../core/format.js'
 import {theme} from '../theme.js'
 import {CompareTable} from './CompareTable.js'
 
@@ -9,22 +9,11 @@ export interface SortState {
   descending: boolean
 }
 
-function sortKey(cell: TableCell | undefined): number | string | undefined {
-  if (!cell) return undefined
-  if (cell.sortValue !== undefined) return cell.sortValue ?? undefined
-  return cell.text
-}
-
-/** Rows ordered by a column: numbers as numbers, text as text, empty cells last. */
+/** Rows ordered by a column: by each cell's sortValue where it has one, else its text; empty cells last. */
 export function sortRows(rows: readonly TableCell[][], sort: SortState | null): TableCell[][] {
   if (!sort) return [...rows]
-  return [...rows].sort((a, b) => {
-    const [x, y] = [sortKey(a[sort.column]), sortKey(b[sort.column])]
-    if (x === undefined) return y === undefined ? 0 : 1
-    if (y === undefined) return -1
-    const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))
-    return sort.descending ? -order : order
-  })
+  const key = (cell: TableCell | undefined) => (cell && cell.sortValue !== undefined ? cell.sortValue : cell?.text)
+  return [...rows].sort((a, b) => compareSortValues(key(a[sort.column]), key(b[sort.column]), sort.descending))
 }
 
 /**

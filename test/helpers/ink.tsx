@@ -37,6 +37,8 @@ export function renderAtWidth(tree: ReactElement, columns: number): string {
     exitOnCtrlC: false,
     patchConsole: false,
   })
+  // Taken before unmount: with CI set, ink's unmount writes one more, empty, frame.
+  const frame = stdout.lastFrame
   instance.unmount()
-  return stdout.lastFrame
+  return frame
 }

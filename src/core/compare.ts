@@ -50,7 +50,7 @@ export function flattenParams(config: Record<string, unknown>, prefix = ''): Rec
   const flat: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(config)) {
     const path = prefix ? `${prefix}.${key}` : key
-    if (!prefix && (key === 'name' || key === 'task')) continue
+    if (!prefix && (key === 'name' || key === 'task' || key === 'tags')) continue
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) Object.assign(flat, flattenParams(value as Record<string, unknown>, path))
     else flat[path] = value
   }

@@ -56,6 +56,20 @@ describe('store', () => {
     expect(store.ingestOffset('aaaa111111')).toBe(written.at(-1)!.endOffset)
   })
 
+  it("keeps each run's rows apart under shared metric keys, and removing a run removes its rows", async () => {
+    const store = await freshStore()
+    newRun(store, 'aaaa111111')
+    newRun(store, 'bbbb222222')
+    store.ingest('aaaa111111', 0, lines(metric(1, {'val/acc': 0.5, 'train/loss': 1})))
+    store.ingest('bbbb222222', 0, lines(metric(1, {'val/acc': 0.6}), metric(2, {'val/acc': 0.7, 'val/f1': 0.1})))
+    expect(store.metrics('aaaa111111').map((m) => [m.key, m.value])).toEqual([['val/acc', 0.5], ['train/loss', 1]])
+    expect(store.metrics('bbbb222222').map((m) => [m.key, m.value])).toEqual([['val/acc', 0.6], ['val/acc', 0.7], ['val/f1', 0.1]])
+    store.deleteRun('aaaa111111')
+    expect(store.metrics('aaaa111111')).toEqual([])
+    expect(store.summaries(['aaaa111111']).get('aaaa111111')).toEqual([])
+    expect(store.metrics('bbbb222222')).toHaveLength(3)
+  })
+
   it('resumes at the stored offset and never stores a line twice', async () => {
     const store = await freshStore()
     newRun(store, 'bbbb222222')

@@ -99,6 +99,7 @@ export interface TailLine {
 }
 
 interface RunRow {
+  seq: number
   id: string
   name: string
   task: string
@@ -154,12 +155,13 @@ export class Store {
   private readonly upsertSummary: BetterSqlite3.Statement
   private readonly insertEvent: BetterSqlite3.Statement
   private readonly deleteMetricsAfter: BetterSqlite3.Statement
+  private readonly keyIds = new Map<string, number>()
 
   constructor(
     private readonly db: BetterSqlite3.Database,
     readonly dir: string,
   ) {
-    this.insertMetric = db.prepare('INSERT INTO metrics (run_id, line, key, step, epoch, t, value) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this.insertMetric = db.prepare('INSERT INTO metrics (run, line, key, step, epoch, t, value) VALUES (?, ?, ?, ?, ?, ?, ?)')
     // Right-hand sides read the row as it was before the update (SQL semantics), and
     // NaN arrives as NULL, which never wins min or max.
     this.upsertSummary = db.prepare(`
@@ -175,7 +177,7 @@ export class Store {
         max_step = CASE WHEN excluded.max IS NOT NULL AND (max IS NULL OR excluded.max > max) THEN excluded.max_step ELSE max_step END,
         max = CASE WHEN excluded.max IS NOT NULL AND (max IS NULL OR excluded.max > max) THEN excluded.max ELSE max END`)
     this.insertEvent = db.prepare('INSERT INTO events (run_id, line, t, event, data_json) VALUES (?, ?, ?, ?, ?)')
-    this.deleteMetricsAfter = db.prepare('DELETE FROM metrics WHERE run_id = ? AND step > ?')
+    this.deleteMetricsAfter = db.prepare('DELETE FROM metrics WHERE run = ? AND step > ?')
   }
 
   close(): void {
@@ -242,7 +244,7 @@ export class Store {
    */
   ingest(id: string, fromOffset: number, lines: readonly TailLine[], tornTail?: {endOffset: number}): IngestBatch | null {
     const records: Array<MetricsRecord | EventRecord> = []
-    return this.db.transaction((): IngestBatch | null => {
+    const batch = this.db.transaction((): IngestBatch | null => {
       const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined
       if (!row) throw new Error(`no run ${id} in the store`)
       if (row.ingest_offset !== fromOffset) return null
@@ -265,19 +267,19 @@ export class Store {
           counters.skippedValues += record.skipped
           for (const {key, value} of record.values) {
             const stored = Number.isNaN(value) ? null : value
-            this.insertMetric.run(id, counters.lines, key, record.step, record.epoch, record.t, stored)
+            this.insertMetric.run(row.seq, counters.lines, this.keyId(key), record.step, record.epoch, record.t, stored)
             this.upsertSummary.run({run: id, key, value: stored, step: record.step})
           }
         } else {
           this.insertEvent.run(id, counters.lines, record.t, record.event, JSON.stringify(record.data))
           const fromStep = record.data.from_step
           if (record.event === 'resume' && Number.isInteger(fromStep)) {
-            this.deleteMetricsAfter.run(id, fromStep)
+            this.deleteMetricsAfter.run(row.seq, fromStep)
             summariesStale = true
           }
         }
       }
-      if (summariesStale) this.rebuildSummaries(id)
+      if (summariesStale) this.rebuildSummaries(row)
       if (tornTail) {
         counters.lines++
         counters.tornLines++
@@ -288,28 +290,46 @@ export class Store {
         .prepare('UPDATE runs SET ingest_offset = ?, lines_read = ?, bad_lines = ?, torn_lines = ?, skipped_values = ?, last_problem = ? WHERE id = ?')
         .run(offset, counters.lines, counters.badLines, counters.tornLines, counters.skippedValues, counters.lastProblem, id)
       return {records, counters}
-    }).immediate()
+    })
+    try {
+      return batch.immediate()
+    } catch (error) {
+      // Keys created in the rolled-back transaction are gone from the table.
+      this.keyIds.clear()
+      throw error
+    }
   }
 
   /**
    * Recomputes a run's metric summaries from its rows, after a `resume` event dropped the
    * values logged past the checkpoint it resumed from.
    */
-  private rebuildSummaries(id: string): void {
-    this.db.prepare('DELETE FROM metric_summary WHERE run_id = ?').run(id)
+  private rebuildSummaries(run: RunRow): void {
+    this.db.prepare('DELETE FROM metric_summary WHERE run_id = ?').run(run.id)
     this.db
       .prepare(
         `INSERT INTO metric_summary (run_id, key, count, last, last_step, min, min_step, max, max_step)
-         SELECT m.run_id, m.key, COUNT(*),
-           (SELECT value FROM metrics x WHERE x.run_id = m.run_id AND x.key = m.key ORDER BY line DESC, rowid DESC LIMIT 1),
-           (SELECT step FROM metrics x WHERE x.run_id = m.run_id AND x.key = m.key ORDER BY line DESC, rowid DESC LIMIT 1),
+         SELECT @id, k.name, COUNT(*),
+           (SELECT value FROM metrics x WHERE x.run = m.run AND x.key = m.key ORDER BY line DESC, rowid DESC LIMIT 1),
+           (SELECT step FROM metrics x WHERE x.run = m.run AND x.key = m.key ORDER BY line DESC, rowid DESC LIMIT 1),
            MIN(m.value),
-           (SELECT step FROM metrics x WHERE x.run_id = m.run_id AND x.key = m.key AND x.value IS NOT NULL ORDER BY value ASC, line ASC LIMIT 1),
+           (SELECT step FROM metrics x WHERE x.run = m.run AND x.key = m.key AND x.value IS NOT NULL ORDER BY value ASC, line ASC LIMIT 1),
            MAX(m.value),
-           (SELECT step FROM metrics x WHERE x.run_id = m.run_id AND x.key = m.key AND x.value IS NOT NULL ORDER BY value DESC, line ASC LIMIT 1)
-         FROM metrics m WHERE m.run_id = ? GROUP BY m.key`,
+           (SELECT step FROM metrics x WHERE x.run = m.run AND x.key = m.key AND x.value IS NOT NULL ORDER BY value DESC, line ASC LIMIT 1)
+         FROM metrics m JOIN metric_keys k ON k.id = m.key WHERE m.run = @seq GROUP BY m.key`,
       )
-      .run(id)
+      .run({id: run.id, seq: run.seq})
+  }
+
+  /** The integer a metric name is stored as, created on first use. */
+  private keyId(name: string): number {
+    let id = this.keyIds.get(name)
+    if (id === undefined) {
+      this.db.prepare('INSERT OR IGNORE INTO metric_keys (name) VALUES (?)').run(name)
+      id = this.db.prepare('SELECT id FROM metric_keys WHERE name = ?').pluck().get(name) as number
+      this.keyIds.set(name, id)
+    }
+    return id
   }
 
   getRun(id: string): RunRecord | undefined {
@@ -382,7 +402,9 @@ export class Store {
 
   /** Every stored metric value of a run, in the order of metrics.jsonl. */
   metrics(runId: string): StoredMetric[] {
-    return this.db.prepare('SELECT line, key, step, epoch, t, value FROM metrics WHERE run_id = ? ORDER BY line, rowid').all(runId) as StoredMetric[]
+    return this.db
+      .prepare('SELECT m.line, k.name AS key, m.step, m.epoch, m.t, m.value FROM metrics m JOIN runs r ON r.seq = m.run JOIN metric_keys k ON k.id = m.key WHERE r.id = ? ORDER BY m.line, m.rowid')
+      .all(runId) as StoredMetric[]
   }
 
   /** A run's events in file order; with `currentAttempt`, only those since its latest launch or resume. */

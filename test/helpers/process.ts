@@ -10,7 +10,7 @@ export function alive(pid: number): boolean {
   }
 }
 
-export async function waitFor(condition: () => boolean, ms = 60_000): Promise<void> {
+export async function waitFor(condition: () => boolean, ms = 180_000): Promise<void> {
   const until = Date.now() + ms
   while (!condition()) {
     if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${condition.toString()}`)

@@ -18,9 +18,12 @@ function spec(script: string, extra: Partial<LaunchSpec> = {}): LaunchSpec & {di
   return {dir, command: 'bash', args: ['-c', script, 'arg0', 'first arg'], cwd: dir, env: {MLX_TEST_VALUE: 'from env'}, stdoutFile: join(dir, 'out.log'), stderrFile: join(dir, 'err.log'), ...extra}
 }
 
-/** Launches a shell script that starts `sleep 300` in the background; returns once the sleeper's pid is known. */
-async function launchTree(launcher: Launcher, script: string) {
-  const s = spec(`sleep 300 & echo $! > child.pid; ${script}; wait`)
+/**
+ * Launches a shell script that runs `setup` (its traps), then starts `sleep 300` in the
+ * background; returns once the sleeper's pid is known, so the traps are in place by then.
+ */
+async function launchTree(launcher: Launcher, setup: string) {
+  const s = spec(`${setup}; sleep 300 & echo $! > child.pid; wait`)
   const child = launcher.launch(s)
   const pidFile = join(s.dir, 'child.pid')
   await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 10_000)
@@ -46,7 +49,7 @@ describe.each(launchers.map((launcher) => [launcher.name, launcher] as const))('
   })
 
   it('interrupt reaches the whole process tree, which may clean up', async () => {
-    const {s, child, grandchild} = await launchTree(launcher, 'trap "echo cleaned > cleanup.txt; kill $!; exit 130" INT')
+    const {s, child, grandchild} = await launchTree(launcher, `trap 'echo cleaned > cleanup.txt; kill $!; exit 130' INT`)
     child.interrupt()
     const outcome = await child.done
     expect(outcome.exitCode === 130 || outcome.signal === 'SIGINT').toBe(true)

@@ -23,9 +23,15 @@ $(VENV)/.installed: python/requirements.txt
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r python/requirements.txt
 	touch $@
 
+# The terminal UI is then bundled with ink and React into one file (dist/ui/render.js):
+# loading it takes ~0.17 s instead of ~0.53 s for ink's hundred-odd modules.
 dist/.built: node_modules/.package-lock.json $(SOURCES)
 	rm -rf dist
 	npx tsc -p tsconfig.json
+	npx esbuild src/ui/render.tsx --bundle --platform=node --format=esm --target=node20 \
+	  --outfile=dist/ui/render.js --sourcemap --log-level=warning \
+	  --define:process.env.NODE_ENV='"production"' --alias:react-devtools-core=./src/ui/no-devtools.ts \
+	  --banner:js="import {createRequire as mlxCreateRequire} from 'node:module'; const require = mlxCreateRequire(import.meta.url);"
 	touch $@
 
 demo: setup

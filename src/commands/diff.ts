@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import type {RunDiff} from '../core/compare.js'
-import {formatNumber, formatParam} from '../core/format.js'
+import {formatNumber, formatParam} from '../core/numbers.js'
 import {MlxCommand} from './base.js'
 import {withRuns} from './open.js'
 

@@ -11,7 +11,7 @@ export default class Doctor extends MlxCommand {
   async run(): Promise<DoctorReport> {
     const {flags} = await this.parse(Doctor)
     const [{diagnose}, {openProject}] = await Promise.all([import('../core/doctor.js'), import('../core/project.js')])
-    const report = await diagnose(openProject(process.cwd()), flags.python)
+    const report = await diagnose(await openProject(process.cwd()), flags.python)
     if (!this.jsonEnabled()) this.log(describe(report))
     return report
   }

@@ -4,7 +4,7 @@ import type {Store} from '../core/store/store.js'
 
 export async function openRuns(): Promise<{project: Project; store: Store}> {
   const [{openProject}, {openStore}, {reconcileRuns}] = await Promise.all([import('../core/project.js'), import('../core/store/store.js'), import('../core/run/reconcile.js')])
-  const project = openProject(process.cwd())
+  const project = await openProject(process.cwd())
   const store = await openStore(project.storeDir)
   reconcileRuns(store)
   return {project, store}

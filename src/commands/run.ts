@@ -22,7 +22,7 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
   async run(): Promise<RunReport | {dryRun: true; config: unknown; python: unknown; torch: string | null}> {
     const {args, flags} = await this.parse(Run)
     const {openProject} = await import('../core/project.js')
-    const project = openProject(process.cwd())
+    const project = await openProject(process.cwd())
     const options = {configFile: args.config, sets: flags.set, name: flags.name, python: flags.python}
     const {prepareRun, startRun} = await import('../core/run/run.js')
 

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {join, relative} from 'node:path'
 import type {RunReport} from '../core/compare.js'
-import {formatNumber} from '../core/format.js'
+import {formatNumber} from '../core/numbers.js'
 import {listArtifacts, readJsonFile, tailLines, type Artifact} from '../core/inspect.js'
 import {MlxCommand} from './base.js'
 import {withRuns} from './open.js'

@@ -1,5 +1,5 @@
 /** Metric curves drawn with text: sparklines for summaries, small line charts for `mlx show`. */
-import {formatNumber} from './format.js'
+import {formatNumber} from './numbers.js'
 
 const BLOCKS = '▁▂▃▄▅▆▇█'
 

@@ -4,6 +4,7 @@
  * same columns.
  */
 import stringWidth from 'string-width'
+import {formatDuration, formatNumber, formatParam} from './numbers.js'
 import type {Comparison} from './compare.js'
 import type {RunStatus} from './store/store.js'
 
@@ -23,14 +24,6 @@ export interface Table {
   rows: TableCell[][]
   /** Columns that may be cut (with an ellipsis) when the table is wider than the terminal: names and params. */
   shrinkable?: boolean[]
-}
-
-/** Orders two values: numbers as numbers, anything else as text; a missing value (undefined, null) goes last either way. */
-export function compareSortValues(x: unknown, y: unknown, descending: boolean): number {
-  const missing = (v: unknown) => v === undefined || v === null
-  if (missing(x) || missing(y)) return Number(missing(x)) - Number(missing(y))
-  const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))
-  return descending ? -order : order
 }
 
 /** Terminal cells a text takes (wide characters count two, escape codes none). */
@@ -93,30 +86,6 @@ export function fitTable(table: Table, columns: number): Table {
     headers: table.headers.map((header, column) => fitHeader(header, column)),
     rows: table.rows.map((row) => row.map((cell, column) => ({...cell, text: fit(cell.text, column)}))),
   }
-}
-
-export function formatNumber(value: number | null | undefined): string {
-  if (value === null || value === undefined) return '–'
-  if (Number.isNaN(value)) return 'NaN'
-  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf'
-  if (Number.isInteger(value) && Math.abs(value) < 1e9) return String(value)
-  const magnitude = Math.abs(value)
-  if (magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e6)) return value.toExponential(2)
-  return String(Number(value.toPrecision(4)))
-}
-
-export function formatDuration(seconds: number | null): string {
-  if (seconds === null) return '–'
-  if (seconds < 60) return `${seconds.toFixed(1)}s`
-  const s = Math.round(seconds)
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
-}
-
-export function formatParam(value: unknown): string {
-  if (value === undefined) return '–'
-  if (typeof value === 'string') return value
-  return JSON.stringify(value)
 }
 
 /** The table of a comparison; `idLength` shortens the run ids (to their shortest unique prefix). */

@@ -2,11 +2,10 @@
  * The project: the nearest ancestor holding `mlx.yaml` (else the current directory),
  * and its store: `<root>/.mlx`, unless MLX_HOME names another directory.
  */
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {ConfigError, type Diagnostic} from './errors.js'
 import {closest} from './config/suggest.js'
-import {positionOf, readYaml} from './config/yaml-source.js'
 
 export const PROJECT_FILE = 'mlx.yaml'
 
@@ -38,15 +37,18 @@ export function findProjectRoot(from: string): string | undefined {
   }
 }
 
-export function openProject(cwd: string, env: NodeJS.ProcessEnv = process.env): Project {
+export async function openProject(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Project> {
   const found = findProjectRoot(cwd)
   const root = found ?? resolve(cwd)
   const file = found ? join(found, PROJECT_FILE) : undefined
   const storeDir = env.MLX_HOME ? resolve(cwd, env.MLX_HOME) : join(root, '.mlx')
-  return {root, file, settings: file ? readProjectFile(file) : {}, storeDir}
+  return {root, file, settings: file ? await readProjectFile(file) : {}, storeDir}
 }
 
-function readProjectFile(file: string): ProjectFile {
+async function readProjectFile(file: string): Promise<ProjectFile> {
+  // Most mlx.yaml files only mark the root (comments, or nothing): they need no YAML parser.
+  if (readFileSync(file, 'utf8').split('\n').every((line) => /^\s*(#.*)?$/.test(line))) return {}
+  const {positionOf, readYaml} = await import('./config/yaml-source.js')
   const read = readYaml(file)
   if ('diagnostics' in read) {
     // An empty mlx.yaml is a valid marker of a project root.

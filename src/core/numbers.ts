@@ -1,0 +1,25 @@
+/** Numbers, durations and param values as a person reads them in tables and summaries. */
+
+export function formatNumber(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '–'
+  if (Number.isNaN(value)) return 'NaN'
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf'
+  if (Number.isInteger(value) && Math.abs(value) < 1e9) return String(value)
+  const magnitude = Math.abs(value)
+  if (magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e6)) return value.toExponential(2)
+  return String(Number(value.toPrecision(4)))
+}
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null) return '–'
+  if (seconds < 60) return `${seconds.toFixed(1)}s`
+  const s = Math.round(seconds)
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+}
+
+export function formatParam(value: unknown): string {
+  if (value === undefined) return '–'
+  if (typeof value === 'string') return value
+  return JSON.stringify(value)
+}

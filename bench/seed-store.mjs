@@ -2,10 +2,11 @@
 // Seeds a project whose store holds RUNS runs (default 10,000), each with a config of 20
 // params and 10 metrics logged at 1,000 steps: 10^8 metric rows at the defaults. Usage:
 //   node bench/seed-store.mjs DIR [RUNS] [STEPS]
-// The schema comes from mlx itself (openStore runs its migrations) and runs are created with
-// Store.createRun. Metric rows are generated inside SQLite and their summaries computed
-// from them in SQL, as ingestion would have kept them: feeding 10^8 values through
-// Store.ingest would take the better part of an hour, and ingestion has its own tests.
+// The schema comes from mlx itself (openStore runs its migrations); runs and their params
+// are written as Store.createRun writes them. Metric rows are generated inside SQLite and
+// their summaries computed from them in SQL, as ingestion would have kept them: feeding
+// 10^8 values through Store.ingest would take the better part of an hour, and ingestion
+// has its own tests.
 // A store already seeded with the same sizes is kept (seeding 10^8 rows takes minutes).
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -33,6 +34,7 @@ mkdirSync(dir, {recursive: true})
 writeFileSync(join(dir, 'mlx.yaml'), '# a project seeded by bench/seed-store.mjs\n')
 
 const {openStore} = await import(join(repo, 'dist/core/store/store.js'))
+const {flattenParams} = await import(join(repo, 'dist/core/params.js'))
 const store = await openStore(join(dir, '.mlx'))
 store.close()
 const {default: Database} = await import('better-sqlite3')
@@ -65,6 +67,7 @@ function configOf(i) {
 const insertRun = db.prepare(`
   INSERT INTO runs (seq, id, name, task, status, created_at, ended_at, exit_code, host, run_dir, config_json, primary_metric, primary_goal, tags_json, lines_read)
   VALUES (@seq, @id, @name, 'image-classification', @status, @createdAt, @endedAt, @exitCode, 'bench', @runDir, @config, 'val/acc', 'max', @tags, @steps)`)
+const insertParam = db.prepare('INSERT INTO run_params (key, run, value) VALUES (?, ?, ?)')
 // Every key at every step, in index order; values shaped like training curves, different per run.
 const insertMetrics = db.prepare(`
   WITH RECURSIVE step(s) AS (SELECT 1 UNION ALL SELECT s + 1 FROM step WHERE s < @steps)
@@ -118,6 +121,7 @@ for (let first = 1; first <= runCount; first += batchSize) {
         tags: JSON.stringify(config.tags),
         steps,
       })
+      for (const [key, value] of Object.entries(flattenParams(config))) insertParam.run(key, i, JSON.stringify(value ?? null))
     }
     insertMetrics.run({first, last, steps})
     insertSummaries.run({first, last})

@@ -36,16 +36,17 @@ export default class Compare extends MlxCommand {
 
   async run(): Promise<Comparison['runs'] | undefined> {
     const {argv, flags} = await this.parse(Compare)
-    const {compareRuns, filterRuns, sortRuns, uniquePrefixLength} = await import('../core/compare.js')
+    const {compareRuns, filterRuns, matchingRunIds, sortRuns, uniquePrefixLength} = await import('../core/compare.js')
     let idLength: number | undefined
     const select = (store: Store): Comparison => {
       const refs = argv as string[]
       const filter = {status: flags.status as RunStatus[] | undefined, tags: flags.tag}
-      // --where looks at every run (then --last keeps the latest that match); RUN arguments name runs outright.
-      let runs = refs.length > 0 ? refs.map((ref) => store.resolveRun(ref)) : store.listRuns({...filter, limit: flags.where ? undefined : (flags.last ?? DEFAULT_LAST)})
+      const last = flags.last ?? DEFAULT_LAST
+      // RUN arguments name runs outright; otherwise --where looks at every run, then --last keeps the latest that match.
+      let runs = refs.length > 0 ? refs.map((ref) => store.resolveRun(ref)) : flags.where ? store.runsById(matchingRunIds(store, flags.where, filter).slice(0, last)) : store.listRuns({...filter, limit: last})
       const summaries = store.summaries(runs.map((run) => run.id))
-      if (flags.where) runs = filterRuns(runs, summaries, flags.where)
-      if (refs.length === 0) runs = runs.slice(0, flags.last ?? DEFAULT_LAST).reverse()
+      if (refs.length > 0 && flags.where) runs = filterRuns(runs, summaries, flags.where)
+      if (refs.length === 0) runs = runs.reverse()
       if (flags.sort) runs = sortRuns(runs, summaries, flags.sort)
       const paramColumns = flags['all-params'] ? 'all' : flags.params ? flags.params.split(',').map((p) => p.trim()).filter(Boolean) : 'differing'
       idLength = uniquePrefixLength(runs.map((run) => run.id), store.runIds())

@@ -31,7 +31,10 @@ export default class Runs extends MlxCommand {
     const since = flags.since === undefined ? undefined : parseSince(flags.since)
     const entries: RunListEntry[] = await withRuns(({store}) => {
       const runs = store.listRuns({status: flags.status as RunStatus[] | undefined, name: flags.name, tags: flags.tag, since, limit: flags.limit})
-      const summaries = store.summaries(runs.map((run) => run.id))
+      const summaries = store.summaries(
+        runs.map((run) => run.id),
+        [...new Set(runs.map((run) => run.primaryMetric))],
+      )
       return runs.map((run) => {
         const summary = summaries.get(run.id)?.find((s) => s.key === run.primaryMetric)
         const best = !summary ? null : run.primaryGoal === 'min' ? summary.min : run.primaryGoal === 'max' ? summary.max : null
@@ -51,7 +54,7 @@ export default class Runs extends MlxCommand {
       this.say('no runs yet: `mlx run CONFIG` starts one')
       return entries
     }
-    const [{formatDuration, formatNumber}, {renderTable}] = await Promise.all([import('../core/format.js'), import('../ui/render.js')])
+    const [{formatDuration, formatNumber}, {renderTable}] = await Promise.all([import('../core/numbers.js'), import('../ui/render.js')])
     const started = (iso: string) => iso.slice(0, 19).replace('T', ' ')
     await renderTable(
       {

@@ -5,10 +5,13 @@
  */
 import {RECIPES} from './recipes/registry.js'
 import {metricGoal, type Goal} from './metrics/goal.js'
-import {compareSortValues} from './format.js'
-import type {MetricSummary, RunRecord, RunStatus} from './store/store.js'
+import {compareSortValues} from './sort-values.js'
+import type {MetricSummary, RunBrief, RunRecord, RunStatus} from './store/store.js'
 import type {Task} from './config/schema.js'
-import {checkFields, evaluate, parseWhere, type FieldReader, type Value} from './where.js'
+import {flattenParams} from './params.js'
+import {checkFields, evaluate, fieldsOf, parseWhere, type FieldReader, type Value} from './where.js'
+
+export {flattenParams}
 
 export interface MetricCell {
   last: number | null
@@ -45,19 +48,7 @@ export interface Comparison {
   metrics: MetricColumn[]
 }
 
-/** `{optim: {lr: 0.001}}` -> `{"optim.lr": 0.001}`; lists stay values. The name and task identify a run; they are not params. */
-export function flattenParams(config: Record<string, unknown>, prefix = ''): Record<string, unknown> {
-  const flat: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(config)) {
-    const path = prefix ? `${prefix}.${key}` : key
-    if (!prefix && (key === 'name' || key === 'task' || key === 'tags')) continue
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) Object.assign(flat, flattenParams(value as Record<string, unknown>, path))
-    else flat[path] = value
-  }
-  return flat
-}
-
-export function durationOf(run: RunRecord, now = Date.now() / 1000): number | null {
+export function durationOf(run: Pick<RunBrief, 'status' | 'createdAt' | 'endedAt'>, now = Date.now() / 1000): number | null {
   return run.status === 'running' ? now - run.createdAt : run.endedAt === null ? null : run.endedAt - run.createdAt
 }
 
@@ -168,15 +159,21 @@ export function runReport(run: RunRecord, summaries: readonly MetricSummary[]): 
 export function runFieldReader(run: RunRecord, summaries: readonly MetricSummary[]): FieldReader {
   const params = flattenParams(run.config)
   const byKey = new Map(summaries.map((s) => [s.key, s]))
+  return fieldReaderOf(run, (key) => (key in params ? {value: params[key]} : undefined), (key) => byKey.get(key))
+}
+
+/**
+ * The one definition of what a field means for a run: a builtin, else a param the run has
+ * (lists and null as JSON text), else a metric aggregate (best when its direction is known).
+ */
+function fieldReaderOf(run: RunBrief, paramOf: (key: string) => {value: unknown} | undefined, summaryOf: (key: string) => MetricSummary | undefined): FieldReader {
   const builtins: Record<string, Value | readonly Value[] | null> = {id: run.id, name: run.name, task: run.task, status: run.status, duration: durationOf(run), tag: run.tags}
   return (field) => {
     if (field in builtins) return builtins[field]
-    if (field in params) {
-      const value = params[field]
-      return typeof value === 'number' || typeof value === 'string' ? value : JSON.stringify(value)
-    }
+    const param = paramOf(field)
+    if (param) return typeof param.value === 'number' || typeof param.value === 'string' ? param.value : JSON.stringify(param.value)
     const [key, aggregate] = field.split(/:(?=(?:last|best|min|max)$)/) as [string, string | undefined]
-    const summary = byKey.get(key)
+    const summary = summaryOf(key)
     if (!summary) return undefined
     const goal = metricGoal(key, {[run.primaryMetric]: run.primaryGoal})
     const cell = cellOf(summary, goal)
@@ -194,6 +191,40 @@ export function filterRuns(runs: readonly RunRecord[], summaries: Map<string, Me
   for (const list of summaries.values()) for (const summary of list) known.add(summary.key)
   if (runs.length > 0) checkFields(expression, [...known], where)
   return runs.filter((run) => evaluate(expression, runFieldReader(run, summaries.get(run.id) ?? [])))
+}
+
+/** What `matchingRunIds` reads from the store: runs at a glance, and one param or metric at a time. */
+export interface WhereSource {
+  briefRuns(filter: {status?: RunStatus[]; tags?: string[]}): Array<RunBrief & {seq: number}>
+  paramValues(key: string): Map<number, unknown>
+  summariesOfKey(key: string): Map<string, MetricSummary>
+  paramKeys(): string[]
+  metricKeys(): string[]
+}
+
+/**
+ * The ids of the runs that `--where` keeps among all runs (newest first), reading only the
+ * params and metrics the expression names: over 10,000 runs that is a few columns, not
+ * 10,000 configs. Means the same as `filterRuns`, field for field.
+ */
+export function matchingRunIds(store: WhereSource, where: string, filter: {status?: RunStatus[]; tags?: string[]} = {}): string[] {
+  const expression = parseWhere(where)
+  const runs = store.briefRuns(filter)
+  const fields = fieldsOf(expression).filter((field) => !BUILTIN_FIELDS.includes(field))
+  const params = new Map(fields.map((field) => [field, store.paramValues(field)]))
+  const metricKeys = [...new Set(fields.map((field) => field.replace(/:(last|best|min|max)$/, '')))]
+  const metrics = new Map(metricKeys.map((key) => [key, store.summariesOfKey(key)]))
+  const unknown = fields.some((field) => params.get(field)!.size === 0 && metrics.get(field.replace(/:(last|best|min|max)$/, ''))!.size === 0)
+  if (unknown && runs.length > 0) checkFields(expression, [...BUILTIN_FIELDS, ...store.paramKeys(), ...store.metricKeys()], where)
+  return runs
+    .filter((run) => {
+      const paramOf = (key: string) => {
+        const values = params.get(key)
+        return values?.has(run.seq) ? {value: values.get(run.seq)} : undefined
+      }
+      return evaluate(expression, fieldReaderOf(run, paramOf, (key) => metrics.get(key)?.get(run.id)))
+    })
+    .map((run) => run.id)
 }
 
 /**

@@ -110,10 +110,8 @@ describe('mlx tag, rename, rm, diff, logs', () => {
   it('diffs two runs: differing params, metrics with the better run named', async () => {
     const project = await seed()
     const diff = JSON.parse((await cli(['diff', 'small', 'large', '--json'], {cwd: project})).stdout) as ReturnType<typeof diffRuns>
-    expect(diff.params).toEqual([
-      {key: 'optim.lr', a: 0.001, b: 0.01},
-      {key: 'tags', a: ['baseline'], b: []},
-    ])
+    // Tags label runs (mlx tag changes them); they are not params.
+    expect(diff.params).toEqual([{key: 'optim.lr', a: 0.001, b: 0.01}])
     expect(diff.metrics.find((m) => m.key === 'val/acc' && m.aggregate === 'best')).toEqual({key: 'val/acc', aggregate: 'best', a: 0.8, b: 0.9, better: 'b'})
     // last val/loss: 1 - 0.8 against 1 - 0.85: lower is better, so b
     expect(diff.metrics.find((m) => m.key === 'val/loss' && m.aggregate === 'last')).toMatchObject({better: 'b'})

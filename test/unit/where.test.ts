@@ -1,7 +1,9 @@
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {filterRuns, sortRuns} from '../../src/core/compare.js'
+import {filterRuns, matchingRunIds, sortRuns} from '../../src/core/compare.js'
 import {UserError} from '../../src/core/errors.js'
-import type {MetricSummary, RunRecord} from '../../src/core/store/store.js'
+import {openStore, type MetricSummary, type RunRecord} from '../../src/core/store/store.js'
+import {tempDir} from '../helpers/cli.js'
 import {evaluate, parseWhere, type Value} from '../../src/core/where.js'
 
 const read = (fields: Record<string, Value | Value[]>) => (field: string) => fields[field]
@@ -92,5 +94,67 @@ describe('filterRuns and sortRuns', () => {
     expect(ids('val/acc:asc')).toEqual(['c', 'a', 'b'])
     expect(ids('optim.lr')).toEqual(['b', 'c', 'a'])
     expect(ids('name:desc')).toEqual(['c', 'b', 'a'])
+  })
+})
+
+describe('matchingRunIds: --where over a real store, reading only the fields it names', () => {
+  const metrics = (step: number, values: Record<string, number>) => JSON.stringify({v: 1, t: 1000 + step, kind: 'metrics', step, values})
+  async function seeded() {
+    const store = await openStore(join(tempDir(), '.mlx'))
+    const configs: Array<[string, Record<string, unknown>, Record<string, number>[], string[]]> = [
+      ['aaaa000001', {optim: {lr: 0.1, name: 'adam'}, model: {channels: [16, 32]}, train: {max_steps: null}}, [{'val/acc': 0.5, 'val/loss': 1}, {'val/acc': 0.8, 'val/loss': 0.6}], ['baseline']],
+      ['bbbb000002', {optim: {lr: 0.001, name: 'adam'}, model: {channels: [32, 64]}, train: {max_steps: 100}}, [{'val/acc': 0.6, 'val/loss': 0.9}, {'val/acc': 0.95, 'val/loss': 0.2}], []],
+      ['cccc000003', {optim: {lr: 0.001, name: 'sgd'}, model: {channels: [32, 64]}, train: {max_steps: null}}, [{'val/acc': 0.3}], []],
+      ['dddd000004', {optim: {lr: 0.01, name: 'sgd'}}, [], []],
+    ]
+    configs.forEach(([id, config, values, tags], i) => {
+      store.createRun({id, name: `run-${i}`, task: 'image-classification', host: 'h', runDir: store.runDir(id), config: {name: `run-${i}`, tags, ...config}, primaryMetric: 'val/acc', primaryGoal: 'max'}, 1000 + i)
+      let offset = 0
+      const lines = values.map((v, step) => {
+        const text = metrics(step + 1, v)
+        offset += Buffer.byteLength(text) + 1
+        return {text, endOffset: offset}
+      })
+      store.ingest(id, 0, lines)
+      store.finishRun(id, {status: i === 2 ? 'failed' : 'completed', endedAt: 1010 + i, exitCode: i === 2 ? 1 : 0, signal: null, error: null})
+    })
+    return store
+  }
+
+  it('keeps exactly the runs filterRuns keeps, newest first, for params, lists, nulls, builtins, tags and metric aggregates', async () => {
+    const store = await seeded()
+    const all = store.listRuns()
+    const summaries = store.summaries(all.map((run) => run.id))
+    for (const where of [
+      'optim.lr < 0.01 and status = completed and val/acc >= 0.9',
+      'val/acc >= 0.8',
+      'val/acc:last < 0.9',
+      'val/loss <= 0.6 or tag = baseline',
+      'model.channels = "32,64"',
+      'train.max_steps = null',
+      'optim.name ~ "s*" and not status = failed',
+      'val/loss != 1',
+      'duration < 100',
+    ]) {
+      expect(matchingRunIds(store, where), where).toEqual(filterRuns(all, summaries, where).map((run) => run.id))
+    }
+    expect(matchingRunIds(store, 'optim.lr > 0', {status: ['failed']})).toEqual(['cccc000003'])
+    store.close()
+  })
+
+  it('refuses a field no run has, suggesting one', async () => {
+    const store = await seeded()
+    expect(() => matchingRunIds(store, 'optim.lrr < 1')).toThrow(/no run has a field "optim.lrr"/)
+    expect(() => matchingRunIds(store, 'val/acd > 1')).toThrow(expect.objectContaining({hint: 'did you mean val/acc?'}))
+    store.close()
+  })
+
+  it('a run resumed with a new config is filtered by its new params; a removed run is gone', async () => {
+    const store = await seeded()
+    store.restartRun('dddd000004', {name: 'run-3', optim: {lr: 0.5, name: 'sgd'}})
+    expect(matchingRunIds(store, 'optim.lr = 0.5')).toEqual(['dddd000004'])
+    store.deleteRun('dddd000004')
+    expect(matchingRunIds(store, 'optim.name = sgd')).toEqual(['cccc000003'])
+    store.close()
   })
 })

@@ -32,6 +32,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX runs_created ON runs (created_at);
   CREATE INDEX runs_name ON runs (name);
+  CREATE INDEX runs_status ON runs (status);
 
   CREATE TABLE metric_keys (
     id   INTEGER PRIMARY KEY,
@@ -49,6 +50,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX metrics_run_key_step ON metrics (run, key, step);
 
+  -- each run's params (its config flattened: optim.lr...), values as JSON, so that
+  -- compare --where reads the few params it names for every run without parsing configs
+  CREATE TABLE run_params (
+    key   TEXT NOT NULL,
+    run   INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+    value TEXT NOT NULL,
+    PRIMARY KEY (key, run)
+  ) WITHOUT ROWID;
+  CREATE INDEX run_params_run ON run_params (run);
+
   CREATE TABLE metric_summary (
     run_id    TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     key       TEXT NOT NULL,
@@ -59,8 +70,10 @@ export const MIGRATIONS: readonly string[] = [
     min_step  INTEGER,
     max       REAL,
     max_step  INTEGER,
-    PRIMARY KEY (run_id, key)
+    -- key first: compare --where reads one metric of every run as a range of this key
+    PRIMARY KEY (key, run_id)
   ) WITHOUT ROWID;
+  CREATE INDEX metric_summary_run ON metric_summary (run_id);
 
   CREATE TABLE events (
     run_id    TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,

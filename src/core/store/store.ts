@@ -16,6 +16,7 @@ import {join} from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import {UserError} from '../errors.js'
 import {parseMetricsLine, type EventRecord, type MetricsRecord} from '../metrics/parse.js'
+import {flattenParams} from '../params.js'
 import {MIGRATIONS} from './migrations.js'
 
 /** diverged: the loss became NaN or infinite and the script stopped (after saving the last good checkpoint). */
@@ -35,22 +36,26 @@ export interface IngestCounters {
   lastProblem: string | null
 }
 
-export interface RunRecord {
+/** What a run is at a glance: enough to list it, filter it by its builtin fields, and time it. */
+export interface RunBrief {
   id: string
   name: string
   task: string
   status: RunStatus
   createdAt: number
   endedAt: number | null
+  primaryMetric: string
+  primaryGoal: 'min' | 'max' | null
+  tags: string[]
+}
+
+export interface RunRecord extends RunBrief {
   exitCode: number | null
   signal: string | null
   pid: number | null
   host: string
   runDir: string
   config: Record<string, unknown>
-  primaryMetric: string
-  primaryGoal: 'min' | 'max' | null
-  tags: string[]
   /** The tail of the trainer's stderr when it failed, or why mlx stopped it. */
   error: string | null
   ingest: IngestCounters
@@ -168,7 +173,7 @@ export class Store {
       INSERT INTO metric_summary (run_id, key, count, last, last_step, min, min_step, max, max_step)
       VALUES (@run, @key, 1, @value, @step, @value, CASE WHEN @value IS NULL THEN NULL ELSE @step END,
               @value, CASE WHEN @value IS NULL THEN NULL ELSE @step END)
-      ON CONFLICT (run_id, key) DO UPDATE SET
+      ON CONFLICT (key, run_id) DO UPDATE SET
         count = count + 1,
         last = excluded.last,
         last_step = excluded.last_step,
@@ -195,6 +200,14 @@ export class Store {
          VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(run.id, run.name, run.task, createdAt, run.host, run.runDir, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal, JSON.stringify(tagsOf(run.config)))
+    this.writeParams(run.id, run.config)
+  }
+
+  private writeParams(id: string, config: Record<string, unknown>): void {
+    const seq = this.db.prepare('SELECT seq FROM runs WHERE id = ?').pluck().get(id) as number
+    this.db.prepare('DELETE FROM run_params WHERE run = ?').run(seq)
+    const insert = this.db.prepare('INSERT INTO run_params (key, run, value) VALUES (?, ?, ?)')
+    for (const [key, value] of Object.entries(flattenParams(config))) insert.run(key, seq, JSON.stringify(value ?? null))
   }
 
   /** A stopped run starts a new attempt (mlx resume) with its config as now resolved: running again, its outcome cleared. */
@@ -204,6 +217,7 @@ export class Store {
         "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, attempt_line = lines_read, config_json = ? WHERE id = ?",
       )
       .run(JSON.stringify(config), id)
+    this.writeParams(id, config)
   }
 
   setTags(id: string, tags: readonly string[]): void {
@@ -353,27 +367,54 @@ export class Store {
 
   /** Runs, newest first. */
   listRuns(filter: {status?: RunStatus[]; name?: string; tags?: string[]; since?: number; limit?: number} = {}): RunRecord[] {
-    const where: string[] = []
-    const params: unknown[] = []
-    if (filter.status && filter.status.length > 0) {
-      where.push(`status IN (${filter.status.map(() => '?').join(', ')})`)
-      params.push(...filter.status)
-    }
-    if (filter.name) {
-      where.push('name GLOB ?')
-      params.push(filter.name)
-    }
-    if (filter.since !== undefined) {
-      where.push('created_at >= ?')
-      params.push(filter.since)
-    }
-    for (const tag of filter.tags ?? []) {
-      where.push('EXISTS (SELECT 1 FROM json_each(tags_json) WHERE value = ?)')
-      params.push(tag)
-    }
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC ${filter.limit ? 'LIMIT ?' : ''}`
+    const {where, params} = runFilter(filter)
+    const sql = `SELECT * FROM runs ${where} ORDER BY created_at DESC, rowid DESC ${filter.limit ? 'LIMIT ?' : ''}`
     if (filter.limit) params.push(filter.limit)
     return (this.db.prepare(sql).all(...params) as RunRow[]).map(toRecord)
+  }
+
+  /** Runs by id, in the order given (ids not in the store are left out). */
+  runsById(ids: readonly string[]): RunRecord[] {
+    const rows = this.db.prepare('SELECT * FROM runs WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as RunRow[]
+    const byId = new Map(rows.map((row) => [row.id, toRecord(row)]))
+    return ids.flatMap((id) => byId.get(id) ?? [])
+  }
+
+  /** Every run at a glance, newest first, with the store's integer key of each (for paramValues). */
+  briefRuns(filter: {status?: RunStatus[]; tags?: string[]} = {}): Array<RunBrief & {seq: number}> {
+    const {where, params} = runFilter(filter)
+    const rows = this.db
+      .prepare(`SELECT seq, id, name, task, status, created_at, ended_at, primary_metric, primary_goal, tags_json FROM runs ${where} ORDER BY created_at DESC, rowid DESC`)
+      .raw()
+      .all(...params) as Array<[number, string, string, string, RunStatus, number, number | null, string, 'min' | 'max' | null, string]>
+    return rows.map(([seq, id, name, task, status, createdAt, endedAt, primaryMetric, primaryGoal, tags]) => ({
+      seq,
+      id,
+      name,
+      task,
+      status,
+      createdAt,
+      endedAt,
+      primaryMetric,
+      primaryGoal,
+      tags: tags === '[]' ? [] : (JSON.parse(tags) as string[]),
+    }))
+  }
+
+  /** One param of every run that has it, by the run's integer key (briefRuns' seq). */
+  paramValues(key: string): Map<number, unknown> {
+    const rows = this.db.prepare('SELECT run, value FROM run_params WHERE key = ?').raw().all(key) as Array<[number, string]>
+    return new Map(rows.map(([run, value]) => [run, JSON.parse(value) as unknown]))
+  }
+
+  /** Every param key any run has. */
+  paramKeys(): string[] {
+    return this.db.prepare('SELECT DISTINCT key FROM run_params').pluck().all() as string[]
+  }
+
+  /** Every metric key ever logged. */
+  metricKeys(): string[] {
+    return this.db.prepare('SELECT name FROM metric_keys').pluck().all() as string[]
   }
 
   /** Every run id in the store (for the shortest unique prefixes). */
@@ -381,23 +422,21 @@ export class Store {
     return (this.db.prepare('SELECT id FROM runs').pluck().all() as string[])
   }
 
-  summaries(runIds: readonly string[]): Map<string, MetricSummary[]> {
+  /** The metric summaries of these runs, sorted by key; only the `keys` named, when given. */
+  summaries(runIds: readonly string[], keys?: readonly string[]): Map<string, MetricSummary[]> {
     const result = new Map<string, MetricSummary[]>(runIds.map((id) => [id, []]))
-    if (runIds.length === 0) return result
-    const statement = this.db.prepare(`SELECT * FROM metric_summary WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY key`)
-    for (const row of statement.all(JSON.stringify(runIds)) as Array<Record<string, number | string | null>>) {
-      result.get(row.run_id as string)!.push({
-        key: row.key as string,
-        count: row.count as number,
-        last: row.last as number | null,
-        lastStep: row.last_step as number,
-        min: row.min as number | null,
-        minStep: row.min_step as number | null,
-        max: row.max as number | null,
-        maxStep: row.max_step as number | null,
-      })
-    }
+    if (runIds.length === 0 || keys?.length === 0) return result
+    const onlyKeys = keys ? 'AND key IN (SELECT value FROM json_each(?))' : ''
+    const statement = this.db.prepare(`${SUMMARY_SELECT} WHERE run_id IN (SELECT value FROM json_each(?)) ${onlyKeys} ORDER BY key`).raw()
+    const rows = (keys ? statement.all(JSON.stringify(runIds), JSON.stringify(keys)) : statement.all(JSON.stringify(runIds))) as SummaryRow[]
+    for (const row of rows) result.get(row[0])!.push(toSummary(row))
     return result
+  }
+
+  /** One metric's summary for every run that logged it, by run id. */
+  summariesOfKey(key: string): Map<string, MetricSummary> {
+    const rows = this.db.prepare(`${SUMMARY_SELECT} WHERE key = ?`).raw().all(key) as SummaryRow[]
+    return new Map(rows.map((row) => [row[0], toSummary(row)]))
   }
 
   /** Every stored metric value of a run, in the order of metrics.jsonl. */
@@ -413,6 +452,35 @@ export class Store {
     const rows = this.db.prepare('SELECT line, t, event, data_json FROM events WHERE run_id = ? AND line > ? ORDER BY line').all(runId, since) as Array<{line: number; t: number; event: string; data_json: string}>
     return rows.map((row) => ({line: row.line, t: row.t, event: row.event, data: JSON.parse(row.data_json) as Record<string, unknown>}))
   }
+}
+
+const SUMMARY_SELECT = 'SELECT run_id, key, count, last, last_step, min, min_step, max, max_step FROM metric_summary'
+type SummaryRow = [string, string, number, number | null, number, number | null, number | null, number | null, number | null]
+
+function toSummary([, key, count, last, lastStep, min, minStep, max, maxStep]: SummaryRow): MetricSummary {
+  return {key, count, last, lastStep, min, minStep, max, maxStep}
+}
+
+function runFilter(filter: {status?: RunStatus[]; name?: string; tags?: string[]; since?: number}): {where: string; params: unknown[]} {
+  const where: string[] = []
+  const params: unknown[] = []
+  if (filter.status && filter.status.length > 0) {
+    where.push(`status IN (${filter.status.map(() => '?').join(', ')})`)
+    params.push(...filter.status)
+  }
+  if (filter.name) {
+    where.push('name GLOB ?')
+    params.push(filter.name)
+  }
+  if (filter.since !== undefined) {
+    where.push('created_at >= ?')
+    params.push(filter.since)
+  }
+  for (const tag of filter.tags ?? []) {
+    where.push('EXISTS (SELECT 1 FROM json_each(tags_json) WHERE value = ?)')
+    params.push(tag)
+  }
+  return {where: where.length ? `WHERE ${where.join(' AND ')}` : '', params}
 }
 
 function tagsOf(config: Record<string, unknown>): string[] {

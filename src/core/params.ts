@@ -1,0 +1,17 @@
+/** A run's params: its config flattened to dotted keys. Shared by the store (which indexes them) and comparisons. */
+
+/** `{optim: {lr: 0.001}}` -> `{"optim.lr": 0.001}`; lists stay values. The name, task and tags identify or label a run; they are not params. */
+export function flattenParams(config: Record<string, unknown>): Record<string, unknown> {
+  const flat: Record<string, unknown> = {}
+  const walk = (object: Record<string, unknown>, prefix: string) => {
+    for (const key in object) {
+      if (!prefix && (key === 'name' || key === 'task' || key === 'tags')) continue
+      const value = object[key]
+      const path = prefix ? `${prefix}.${key}` : key
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) walk(value as Record<string, unknown>, path)
+      else flat[path] = value
+    }
+  }
+  walk(config, '')
+  return flat
+}

@@ -12,6 +12,10 @@ out=docs/benchmarks.md
   echo
   node bench/validate-many.mjs
   echo
+  node bench/compare-10k.mjs
+  echo
+  node bench/recipe-quality.mjs
+  echo
   .venv/bin/python bench/parity.py
 } > "$out.tmp"
 mv "$out.tmp" "$out"

@@ -16,30 +16,45 @@ top to bottom. The pieces:
 - ``select_device``: turns ``launch.device`` (auto, cpu, cuda, cuda:N) into a torch.device;
   ``compile_model``: ``train.compile``, with a clear message where torch.compile is unavailable;
   ``explain_out_of_memory``: a hint naming the batch size when CUDA runs out of memory.
+- ``build_optimizer``, ``build_scheduler``: the optimiser and schedule that ``optim`` and ``scheduler`` name.
+- ``DataError``, ``read_csv_table``: a user's data files read with errors naming the file and
+  row; bad data ends the script with exit status 2 and no traceback.
+- ``save_confusion_matrix``, ``save_predicted_vs_true``, ``pyplot``: analysis figures (PNG).
 - ``environment``: what this interpreter has (Python, torch, CUDA, GPUs), for env.json.
 """
 
+from .analysis import pyplot, save_confusion_matrix, save_predicted_vs_true
 from .checkpoints import CheckpointKeeper, restore_rng_states, rng_states
 from .config import load_config
+from .data import DataError, check_columns, read_csv_table
 from .device import compile_model, explain_out_of_memory, select_device
 from .envinfo import environment
 from .metrics import MetricsWriter
 from .monitor import Monitor
+from .optim import build_optimizer, build_scheduler
 from .seeding import configure_determinism, seed_everything
 from .signals import StopRequest
 
 __all__ = [
     "CheckpointKeeper",
+    "DataError",
     "MetricsWriter",
     "Monitor",
     "StopRequest",
+    "build_optimizer",
+    "build_scheduler",
+    "check_columns",
     "compile_model",
     "configure_determinism",
     "environment",
     "explain_out_of_memory",
     "load_config",
+    "pyplot",
+    "read_csv_table",
     "restore_rng_states",
     "rng_states",
+    "save_confusion_matrix",
+    "save_predicted_vs_true",
     "seed_everything",
     "select_device",
 ]

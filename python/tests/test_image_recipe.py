@@ -4,60 +4,22 @@ precision, accumulation, clipping, step limits, early stopping, checkpoint reten
 The config is resolved by mlx itself (``mlx validate --json``), so these tests see exactly
 what a run would see. They need the TypeScript build (``make setup``)."""
 
-import copy
-import json
-import os
-import runpy
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
+from recipe_helpers import REPO, resolve_config
+from recipe_helpers import run_recipe as run_template
 
-REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "templates" / "image-classification" / "train.py"
 
 
 @pytest.fixture(scope="module")
 def base_config(tmp_path_factory):
-    config = tmp_path_factory.mktemp("config") / "c.yaml"
-    config.write_text("name: recipe-test\ntask: image-classification\ndata: {batch_size: 128}\n"
-                      "train: {epochs: 3, log_every: 1}\n")
-    result = subprocess.run(["node", str(REPO / "bin" / "run.js"), "validate", str(config), "--json"],
-                            capture_output=True, text=True, env={**os.environ, "NODE_ENV": "production"})
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)["valid"][0]["config"]
+    return resolve_config("name: recipe-test\ntask: image-classification\ndata: {batch_size: 128}\n"
+                          "train: {epochs: 3, log_every: 1}\n", tmp_path_factory.mktemp("config"))
 
 
 def run_recipe(base, tmp_path, **sections):
-    # TensorBoard files and the analysis figures are tested end to end; here they only cost time.
-    sections.setdefault("train", {})
-    sections["train"] = {"tensorboard": False, "artifacts": False, **sections["train"]}
-    """Runs the template on ``base`` with ``sections`` merged in; returns (metrics, events, run_dir)."""
-    cfg = copy.deepcopy(base)
-    for section, values in sections.items():
-        if isinstance(values, dict) and isinstance(cfg.get(section), dict):
-            cfg[section].update(values)
-        else:
-            cfg[section] = values
-    run_dir = tmp_path / "run"
-    run_dir.mkdir(exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(cfg))
-    saved = dict(os.environ), list(sys.argv)
-    os.environ.update(MLX_RUN_DIR=str(run_dir), MLX_METRICS_FILE=str(run_dir / "metrics.jsonl"))
-    sys.argv = [str(TEMPLATE), "--config", str(run_dir / "config.json")]
-    try:
-        runpy.run_path(str(TEMPLATE), run_name="__main__")
-    finally:
-        os.environ.clear()
-        os.environ.update(saved[0])
-        sys.argv = saved[1]
-        torch.use_deterministic_algorithms(False)
-    lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    metrics = [line for line in lines if line["kind"] == "metrics"]
-    events = [line for line in lines if line["kind"] == "event"]
-    return metrics, events, run_dir
+    return run_template(TEMPLATE, base, tmp_path / "run", **sections)
 
 
 def series(metrics, key):

@@ -6,7 +6,7 @@
 import {relative} from 'node:path'
 import {runReport, type RunReport} from '../core/compare.js'
 import {ExitCode, RunEndedError} from '../core/errors.js'
-import {formatDuration, formatNumber} from '../core/format.js'
+import {formatDuration, formatNumber} from '../core/numbers.js'
 import {headlineMetrics, initialProgress, type Progress} from '../core/metrics/progress.js'
 import type {RunHandle, RunObserver} from '../core/run/run.js'
 import type {RunRecord, Store} from '../core/store/store.js'
@@ -96,6 +96,9 @@ export function summaryLines(report: RunReport, root: string): string[] {
  * ingestion warning (stderr). A run that did not complete becomes the typed error that
  * carries its exit code.
  */
+/** The exit status of a training script that found its data bad (mlx_runtime.DataError). */
+const DATA_ERROR_EXIT = 2
+
 export function endOfRun(record: RunRecord, store: Store, root: string, out: {log(line: string): void; say(line: string): void}): RunReport {
   const report = runReport(record, store.summaries([record.id]).get(record.id) ?? [])
   const {badLines, tornLines, skippedValues, lastProblem} = report.ingest
@@ -107,6 +110,12 @@ export function endOfRun(record: RunRecord, store: Store, root: string, out: {lo
     case 'completed':
       return report
     case 'failed':
+      // Exit status 2 is the recipes' bad-input status (a DataError: a missing column, a ragged row...).
+      if (report.exitCode === DATA_ERROR_EXIT) {
+        // The script's own lines (error: FILE:LINE: ..., hint: ...) say it all; drop mlx's "exit code 2" line above them.
+        const said = (report.error ?? '').split('\n').slice(1).join('\n')
+        throw new RunEndedError(`run ${report.id} stopped on bad input data\n${said}`, ExitCode.badInput, report)
+      }
       throw new RunEndedError(`run ${report.id} failed: ${report.error ?? 'unknown error'}`, ExitCode.failed, report)
     case 'diverged':
       throw new RunEndedError(`run ${report.id} diverged: ${report.error ?? ''}`, ExitCode.failed, report)

@@ -39,15 +39,14 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from mlx_runtime import (CheckpointKeeper, MetricsWriter, Monitor, StopRequest, compile_model, configure_determinism,
-                         explain_out_of_memory, load_config, restore_rng_states, rng_states, seed_everything,
-                         select_device)
+from mlx_runtime import (CheckpointKeeper, MetricsWriter, Monitor, StopRequest, build_optimizer, build_scheduler,
+                         compile_model, configure_determinism, explain_out_of_memory, load_config, pyplot,
+                         restore_rng_states, rng_states, save_confusion_matrix, seed_everything, select_device)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
@@ -182,53 +181,14 @@ def evaluate() -> dict:
 # -----------------------------------------------------------------------------
 # 4. Optimiser and schedule
 
-optimizers = {
-    "sgd": lambda params: torch.optim.SGD(params, lr=optim_cfg["lr"], momentum=optim_cfg.get("momentum"),
-                                          nesterov=optim_cfg.get("nesterov"),
-                                          weight_decay=optim_cfg["weight_decay"]),
-    "adam": lambda params: torch.optim.Adam(params, lr=optim_cfg["lr"], betas=optim_cfg.get("betas"),
-                                            eps=optim_cfg.get("eps"), weight_decay=optim_cfg["weight_decay"]),
-    "adamw": lambda params: torch.optim.AdamW(params, lr=optim_cfg["lr"], betas=optim_cfg.get("betas"),
-                                              eps=optim_cfg.get("eps"), weight_decay=optim_cfg["weight_decay"]),
-}
-optimizer = optimizers[optim_cfg["name"]](model.parameters())
+optimizer = build_optimizer(optim_cfg, model.parameters())
 
 epochs, accum = train_cfg["epochs"], train_cfg["grad_accum_steps"]
 steps_per_epoch = math.ceil(len(train_loader) / accum)  # optimiser steps
 total_steps = epochs * steps_per_epoch if train_cfg["max_steps"] is None else min(epochs * steps_per_epoch,
                                                                                   train_cfg["max_steps"])
-
-
-def warmup_cosine(step: int) -> float:
-    """Factor of optim.lr: linear warmup from 0, then a cosine down to min_lr."""
-    warmup = max(1, round(sched_cfg["warmup_epochs"] * steps_per_epoch))
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
-    floor = sched_cfg["min_lr"] / optim_cfg["lr"]
-    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-# Each schedule and when it steps: after every optimiser step, every epoch, or every evaluation.
-schedulers = {
-    # "none" keeps one code path: a constant factor of 1 leaves the learning rate as it is.
-    "none": lambda: (torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0), "epoch"),
-    "step": lambda: (torch.optim.lr_scheduler.StepLR(optimizer, step_size=sched_cfg["step_size"],
-                                                     gamma=sched_cfg["gamma"]), "epoch"),
-    "multistep": lambda: (torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=sched_cfg["milestones"],
-                                                               gamma=sched_cfg["gamma"]), "epoch"),
-    "cosine": lambda: (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps,
-                                                                  eta_min=sched_cfg["min_lr"]), "step"),
-    "warmup_cosine": lambda: (torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine), "step"),
-    "onecycle": lambda: (torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=sched_cfg.get("max_lr") or optim_cfg["lr"], total_steps=total_steps,
-        pct_start=sched_cfg["pct_start"], div_factor=sched_cfg["div_factor"],
-        final_div_factor=sched_cfg["final_div_factor"]), "step"),
-    "plateau": lambda: (torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode=sched_cfg["mode"], factor=sched_cfg["factor"], patience=sched_cfg["patience"],
-        min_lr=sched_cfg["min_lr"]), "eval"),
-}
-scheduler, schedule_interval = schedulers[sched_cfg["name"]]()
+# schedule_interval: when the schedule steps (after every optimiser "step", every "epoch", every "eval").
+scheduler, schedule_interval = build_scheduler(sched_cfg, optimizer, optim_cfg["lr"], steps_per_epoch, total_steps)
 scaler = torch.amp.GradScaler(device.type, enabled=amp == "fp16")
 
 # -----------------------------------------------------------------------------
@@ -375,27 +335,15 @@ checkpoints.save("last.pt", training_state(), epoch=epochs_done, step=step)
 
 
 def save_analysis(labels: torch.Tensor, predictions: torch.Tensor, images: torch.Tensor) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from torchvision.utils import make_grid
 
     matrix = confusion_matrix(labels, predictions, labels=list(range(num_classes)))
-    figure, axes = plt.subplots(figsize=(6, 5))
-    axes.imshow(matrix, cmap="Blues")
-    for (row, column), count in np.ndenumerate(matrix):
-        axes.text(column, row, str(count), ha="center", va="center",
-                  color="white" if count > matrix.max() / 2 else "black", fontsize=8)
-    axes.set(xticks=range(num_classes), yticks=range(num_classes), xticklabels=class_names,
-             yticklabels=class_names, xlabel="predicted", ylabel="true", title="validation confusion matrix")
-    figure.tight_layout()
-    figure.savefig(run_dir / "confusion_matrix.png", dpi=100)
-    plt.close(figure)
+    save_confusion_matrix(matrix, class_names, run_dir / "confusion_matrix.png")
 
     wrong = (labels != predictions).nonzero().flatten()[:64]
     if len(wrong) > 0:
         grid = make_grid(images[wrong], nrow=8, padding=1, pad_value=1.0, normalize=True)
+        plt = pyplot()
         figure, axes = plt.subplots(figsize=(8, 1 + len(wrong) / 8))
         axes.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
         cell = images.shape[-1] + 1

@@ -112,7 +112,7 @@ export function checkConfig(file: string, sets: readonly string[] = []): LoadedC
  * evaluates. A monitor left to its default (metrics.primary) is checked once, there.
  */
 function unknownMetrics(config: ExperimentConfig, raw: unknown): Array<{path: string[]; message: string; hint: string}> {
-  const allowed = RECIPES[config.task].evalMetrics
+  const allowed = RECIPES[config.task].evalMetrics(config)
   const watched: Array<[string[], string | undefined]> = [
     [['metrics', 'primary'], config.metrics.primary],
     [['train', 'early_stopping', 'monitor'], config.train.early_stopping?.monitor],

@@ -8,7 +8,7 @@ import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {UserError} from '../errors.js'
 import {templatesDir} from '../paths.js'
-import type {Task} from '../config/schema.js'
+import type {ExperimentConfig, Task} from '../config/schema.js'
 
 export interface Recipe {
   task: Task
@@ -16,16 +16,25 @@ export interface Recipe {
   summary: string
   /** The metrics `mlx compare` shows by default, most important first. */
   keyMetrics: readonly string[]
-  /** What the script logs at each evaluation: what the primary metric and the monitors can watch. */
-  evalMetrics: readonly string[]
+  /** What the script logs at each evaluation for this config: what the primary metric and the monitors can watch. */
+  evalMetrics(config: ExperimentConfig): readonly string[]
 }
+
+const CLASSIFICATION_METRICS = ['val/loss', 'val/acc', 'val/f1'] as const
+const REGRESSION_METRICS = ['val/loss', 'val/rmse', 'val/mae', 'val/r2'] as const
 
 export const RECIPES: Readonly<Record<Task, Recipe>> = {
   'image-classification': {
     task: 'image-classification',
     summary: "CNN (Backbone + Classifier) on scikit-learn's bundled digits; cross-entropy, Adam, StepLR",
     keyMetrics: ['val/acc', 'val/f1', 'val/loss', 'train/loss'],
-    evalMetrics: ['val/loss', 'val/acc', 'val/f1'],
+    evalMetrics: () => CLASSIFICATION_METRICS,
+  },
+  tabular: {
+    task: 'tabular',
+    summary: "MLP on a table: scikit-learn's bundled wine (classification) or diabetes (regression), or your CSV",
+    keyMetrics: ['val/acc', 'val/f1', 'val/r2', 'val/rmse', 'val/mae', 'val/loss', 'train/loss'],
+    evalMetrics: (config) => (config.task === 'tabular' && config.data.kind === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS),
   },
 }
 

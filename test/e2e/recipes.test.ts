@@ -1,0 +1,38 @@
+/**
+ * Every recipe as a new user meets it: `mlx init --template X` in an empty folder, then
+ * `mlx run configs/X.yaml`, one short epoch, offline, with real PyTorch.
+ */
+import {existsSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {TASKS} from '../../src/core/config/schema.js'
+import {RECIPES} from '../../src/core/recipes/registry.js'
+import {cli, tempDir} from '../helpers/cli.js'
+
+describe('every recipe, from mlx init to a finished run', () => {
+  it.each(TASKS)('%s: init, then one short epoch of its default config', async (task) => {
+    const project = join(tempDir(), 'project')
+    const init = await cli(['init', project, '--template', task], {cwd: tempDir()})
+    expect(init.exitCode, init.stderr).toBe(0)
+    const run = await cli(['run', `configs/${task}.yaml`, '--set', 'train.epochs=1', '--json'], {cwd: project})
+    expect(run.exitCode, run.stderr).toBe(0)
+    const record = JSON.parse(run.stdout)
+    expect(record).toMatchObject({task, status: 'completed'})
+    expect(record.metrics[record.primary.key].count).toBe(1)
+    for (const key of RECIPES[task].keyMetrics.filter((key) => key in record.metrics)) expect(Number.isFinite(record.metrics[key].last), key).toBe(true)
+    expect(existsSync(join(record.runDir, 'checkpoints', 'last.pt'))).toBe(true)
+  })
+})
+
+describe('bad data in a recipe', () => {
+  it('a CSV without the target column: exit 2, the file, the line and a hint, no traceback; the run is kept as failed', async () => {
+    const project = join(tempDir(), 'project')
+    await cli(['init', project, '--template', 'tabular'], {cwd: tempDir()})
+    writeFileSync(join(project, 'plants.csv'), 'height,soil,kind\n1,clay,fern\n2,sand,cactus\n')
+    const run = await cli(['run', 'configs/tabular.yaml', '--set', 'data={source: csv, path: plants.csv, kind: classification, target: knd}', '--json'], {cwd: project})
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain(`stopped on bad input data\nerror: plants.csv:1: no column 'knd' in the header\nhint: 'knd': did you mean 'kind'?`)
+    expect(run.stderr).not.toMatch(/Traceback|at .*\.js:\d+/)
+    expect(JSON.parse(run.stdout)).toMatchObject({status: 'failed', exitCode: 2})
+  })
+})

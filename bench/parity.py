@@ -107,7 +107,7 @@ def run_recipe(config: dict, folder: Path) -> dict:
     metrics.unlink(missing_ok=True)
     env = {**os.environ, "PYTHONPATH": str(REPO / "python"), "MLX_RUN_DIR": str(folder), "MLX_METRICS_FILE": str(metrics)}
     subprocess.run([PYTHON, str(REPO / "templates" / "image-classification" / "train.py"), "--config",
-                    str(folder / "config.json")], check=True, env=env, cwd=folder)
+                    str(folder / "config.json")], check=True, env=env, cwd=folder, stdout=subprocess.DEVNULL)
     lines = [json.loads(line) for line in metrics.read_text().splitlines()]
     start = next(line["t"] for line in lines if line.get("event") == "start")
     end = [line["t"] for line in lines if line.get("event") == "epoch_end"][-1]

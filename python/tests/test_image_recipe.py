@@ -6,6 +6,7 @@ what a run would see. They need the TypeScript build (``make setup``)."""
 
 import pytest
 import torch
+from mlx_runtime import DataError
 from recipe_helpers import REPO, resolve_config
 from recipe_helpers import run_recipe as run_template
 
@@ -150,3 +151,102 @@ def test_loader_workers_and_channels_last(base_config, tmp_path):
     assert events[-1]["event"] == "end"
     assert [epoch for _, epoch, _ in series(metrics, "val/acc")] == [1, 2]
     assert all(data_time >= 0 for _, _, data_time in series(metrics, "perf/data_time"))
+
+
+# -- sources, transforms, models and transfer learning ----------------------------------------
+
+
+def write_image_folder(root, classes=("circle", "square"), per_class=12, size=24):
+    """PNG files in one subfolder per class: bright discs or bright squares on black, easy to tell apart."""
+    from PIL import Image, ImageDraw
+
+    for label in classes:
+        (root / label).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            image = Image.new("RGB", (size + i % 5, size), "black")
+            draw = ImageDraw.Draw(image)
+            box = (4 + i % 3, 4, size - 4, size - 4 - i % 2)
+            (draw.ellipse if label == "circle" else draw.rectangle)(box, fill=(255, 200 + i, 100))
+            image.save(root / label / f"{label}{i}.png")
+    return root
+
+
+def resolved(tmp_path, yaml_text, *overrides):
+    return resolve_config("name: t\ntask: image-classification\n" + yaml_text, tmp_path, *overrides)
+
+
+def test_an_image_folder_of_png_files_trains_end_to_end(tmp_path):
+    folder = write_image_folder(tmp_path / "shapes")
+    cfg = resolved(tmp_path, f"data: {{source: imagefolder, path: {folder}, image_size: 16, batch_size: 8, val_fraction: 0.25}}\n"
+                   "transforms: {horizontal_flip: true, rotation: 10}\noptim: {lr: 0.01}\ntrain: {epochs: 4}\n")
+    metrics, events, run_dir = run_recipe(cfg, tmp_path, train={"epochs": 4, "artifacts": True})
+    assert [e for e in events if e["event"] == "confusion_matrix"][0]["labels"] == ["circle", "square"]
+    assert len(series(metrics, "val/acc")) == 4 and series(metrics, "val/acc")[-1][2] >= 0.5
+    assert (run_dir / "misclassified.png").exists() or series(metrics, "val/acc")[-1][2] == 1.0
+
+
+def test_an_image_that_cannot_be_decoded_is_named(tmp_path):
+    folder = write_image_folder(tmp_path / "shapes", per_class=4)
+    (folder / "square" / "broken.png").write_bytes(b"not a png at all")
+    cfg = resolved(tmp_path, f"data: {{source: imagefolder, path: {folder}, image_size: 16, batch_size: 4}}\n")
+    with pytest.raises(DataError) as caught:
+        run_recipe(cfg, tmp_path)
+    assert caught.value.path == str(folder / "square" / "broken.png") and "cannot decode the image" in caught.value.message
+
+
+def test_a_validation_folder_with_a_class_training_lacks(tmp_path):
+    train = write_image_folder(tmp_path / "train", per_class=3)
+    val = write_image_folder(tmp_path / "val", classes=("circle", "triangle"), per_class=2)
+    cfg = resolved(tmp_path, f"data: {{source: imagefolder, path: {train}, val_path: {val}, image_size: 16}}\n")
+    with pytest.raises(DataError) as caught:
+        run_recipe(cfg, tmp_path)
+    assert caught.value.path == str(val / "triangle") and caught.value.hint == "the training classes are circle, square"
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_synthetic_images_with_every_augmentation(tmp_path, arch):
+    cfg = resolved(tmp_path, f"data: {{source: synthetic, samples: 64, classes: 4, image_size: 16, batch_size: 16}}\n"
+                   f"model: {{arch: {arch}, hidden: [32]}}\ntransforms: {{random_crop_padding: 2, horizontal_flip: true, "
+                   "rotation: 15, augment: randaugment, resize: 20}\ntrain: {epochs: 2}\n")
+    metrics, events, _ = run_recipe(cfg, tmp_path)
+    assert events[-1]["event"] == "end" and len(series(metrics, "val/acc")) == 2
+
+
+@pytest.mark.parametrize("unfreeze_at", [None, 2])
+def test_a_frozen_backbone_trains_only_the_head_until_unfrozen(tmp_path, unfreeze_at):
+    cfg = resolved(tmp_path, "data: {source: synthetic, samples: 32, classes: 3, image_size: 32, batch_size: 16}\n"
+                   f"model: {{arch: resnet18, freeze: backbone, unfreeze_at_epoch: {unfreeze_at or 'null'}}}\n"
+                   "train: {epochs: 2, checkpoint: {every_epochs: 1, keep_last: 2}}\n")
+    _, events, run_dir = run_recipe(cfg, tmp_path)
+    switches = [(e["trainable"], e["epoch"]) for e in events if e["event"] == "backbone"]
+    assert switches == ([(False, 1), (True, 2)] if unfreeze_at else [(False, 1)])
+    first, second = (torch.load(run_dir / "checkpoints" / f"epoch{n}.pt", weights_only=False)["model"] for n in (1, 2))
+    assert not torch.equal(first["fc.1.weight"], second["fc.1.weight"])  # the head trains in epoch 2 either way
+    assert torch.equal(first["conv1.weight"], second["conv1.weight"]) == (unfreeze_at is None)
+
+
+def no_network(monkeypatch):
+    """A proxy on a closed port: every download fails at once, as on a machine without network."""
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+
+
+def test_pretrained_weights_missing_offline_name_the_file_and_where_to_put_it(tmp_path, monkeypatch):
+    no_network(monkeypatch)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    cfg = resolved(tmp_path, "data: {source: synthetic, samples: 16, image_size: 32}\nmodel: {arch: resnet18, pretrained: true}\n")
+    with pytest.raises(DataError) as caught:
+        run_recipe(cfg, tmp_path)
+    cached = tmp_path / "torch" / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    assert caught.value.path == str(cached)
+    assert caught.value.hint == f"on a machine with network access, download https://download.pytorch.org/models/resnet18-f37072fd.pth and copy it to {cached}"
+
+
+@pytest.mark.parametrize("source, files", [("mnist", "MNIST/raw/train-images-idx3-ubyte.gz"), ("cifar10", "cifar-10-python.tar.gz")])
+def test_a_torchvision_set_missing_offline_says_where_to_put_it(tmp_path, monkeypatch, source, files):
+    no_network(monkeypatch)
+    cfg = resolved(tmp_path, f"data: {{source: {source}, root: {tmp_path / 'data'}}}\n")
+    with pytest.raises(DataError) as caught:
+        run_recipe(cfg, tmp_path)
+    assert caught.value.path == str(tmp_path / "data") and "could not be downloaded" in caught.value.message
+    assert files in caught.value.hint and caught.value.hint.endswith(f"into {tmp_path / 'data'}/ from a machine that has it")

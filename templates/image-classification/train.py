@@ -1,10 +1,19 @@
-"""Image classification: a small CNN on scikit-learn's bundled `digits` set.
+"""Image classification: the guide's CNN, an MLP or a torchvision model, on bundled, downloaded or your own images.
 
 The guide's method, top to bottom:
-  1. data       digits (1,797 greyscale 8x8 images, ships with scikit-learn, no download),
-                split into train/val with a fixed seed (stratified), pixels scaled to [0, 1]
-  2. model      Backbone (two conv blocks, adaptive pooling) + linear Classifier head;
-                optionally torch.compile'd
+  1. data       digits (1,797 greyscale 8x8 images, ships with scikit-learn, no download), MNIST,
+                Fashion-MNIST or CIFAR-10 through torchvision (downloaded into data.root when the
+                network allows; offline, the error says which files to put where), a folder of
+                yours with one subfolder per class (data.path; data.val_path or a split), or
+                synthetic images (torchvision FakeData, for smoke tests). Split with a fixed seed
+                (stratified). One torchvision transforms pipeline: resize, augmentation for training
+                images (random crop, flip, rotation, RandAugment or AutoAugment), standardisation
+                with the training images' own channel statistics. An image that cannot be decoded
+                is an error naming the file.
+  2. model      Backbone (two conv blocks, adaptive pooling) + linear Classifier head, an MLP, or
+                torchvision resnet18 / resnet50 / efficientnet_b0 with a new head, optionally from
+                ImageNet weights in the torch hub cache; transfer learning: the backbone frozen
+                (model.freeze) until model.unfreeze_at_epoch; optionally torch.compile'd
   3. loss       cross-entropy (optional label smoothing); metrics: loss, accuracy and macro-F1
                 (scikit-learn's metrics)
   4. optimiser  Adam, AdamW or SGD (momentum, Nesterov); schedules: none, step, multistep
@@ -39,14 +48,18 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
+from torchvision.transforms import v2
 
-from mlx_runtime import (CheckpointKeeper, MetricsWriter, Monitor, StopRequest, build_optimizer, build_scheduler,
-                         compile_model, configure_determinism, explain_out_of_memory, load_config, pyplot,
-                         restore_rng_states, rng_states, save_confusion_matrix, seed_everything, select_device)
+from mlx_runtime import (CheckpointKeeper, DataError, MetricsWriter, Monitor, StopRequest, build_optimizer,
+                         build_scheduler, compile_model, configure_determinism, explain_out_of_memory, load_config,
+                         pyplot, restore_rng_states, rng_states, save_confusion_matrix, seed_everything,
+                         select_device)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
@@ -54,6 +67,7 @@ parser.add_argument("--resume", help="checkpoint to continue from (mlx resume pa
 args = parser.parse_args()
 cfg = load_config(args.config)
 data_cfg, model_cfg, optim_cfg, sched_cfg, train_cfg = cfg["data"], cfg["model"], cfg["optim"], cfg["scheduler"], cfg["train"]
+transforms_cfg = cfg["transforms"]
 run_dir = Path(os.environ.get("MLX_RUN_DIR", "."))
 
 configure_determinism(train_cfg["deterministic"])
@@ -67,29 +81,175 @@ explain_out_of_memory(data_cfg["batch_size"], train_cfg["grad_accum_steps"])
 
 # -----------------------------------------------------------------------------
 # 1. Data
+#
+# Every source gives images (PIL or uint8 tensors) and integer labels; one pipeline of
+# torchvision transforms turns them into float tensors: resized, augmented (training images
+# only), standardised with the training images' own statistics.
+
+TORCHVISION_SETS = {"mnist": ("MNIST", "MNIST/raw/train-images-idx3-ubyte.gz and the other three MNIST files"),
+                    "fashion-mnist": ("FashionMNIST", "FashionMNIST/raw/train-images-idx3-ubyte.gz and the other three files"),
+                    "cifar10": ("CIFAR10", "cifar-10-python.tar.gz (or its extracted cifar-10-batches-py/)")}
+NATIVE_SIZE = {"digits": 8, "mnist": 28, "fashion-mnist": 28, "cifar10": 32}
 
 
-def load_digits_split(val_fraction: float, seed: int):
-    """digits as (N, 1, 8, 8) float tensors in [0, 1], split with a fixed seed, stratified."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+class DigitsImages(torch.utils.data.Dataset):
+    """scikit-learn's bundled digits as uint8 (1, 8, 8) images (0-16 scaled to 0-255)."""
 
-    digits = load_digits()
-    images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
-    labels = torch.tensor(digits.target, dtype=torch.long)
-    train_idx, val_idx = train_test_split(torch.arange(len(labels)).numpy(), test_size=val_fraction,
-                                          random_state=seed, stratify=labels.numpy())
-    return (TensorDataset(images[train_idx], labels[train_idx]),
-            TensorDataset(images[val_idx], labels[val_idx]), 10)
+    def __init__(self):
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        self.images = torch.from_numpy(np.round(digits.images * 255 / 16)).to(torch.uint8).unsqueeze(1)
+        self.targets = digits.target.tolist()
+        self.classes = [str(label) for label in range(10)]
+
+    def __len__(self):
+        return len(self.targets)
+
+    def __getitem__(self, index):
+        return self.images[index], self.targets[index]
 
 
-train_set, val_set, num_classes = load_digits_split(data_cfg["val_fraction"], cfg["seed"])
+def open_image(path: str):
+    """An image file as RGB; a file that is not an image is a DataError naming it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+    except (UnidentifiedImageError, OSError) as error:
+        raise DataError(path, f"cannot decode the image ({error})", hint="remove or replace the file") from None
+
+
+def image_folder(path: str):
+    from torchvision.datasets import ImageFolder
+
+    try:
+        return ImageFolder(path, loader=open_image)
+    except FileNotFoundError as error:
+        raise DataError(path, str(error), hint="an image folder holds one subfolder of images per class") from None
+
+
+def torchvision_set(name: str, root: str, download: bool):
+    """MNIST, Fashion-MNIST or CIFAR-10 (the training split) from root, downloaded there when missing."""
+    from torchvision import datasets
+
+    kind, files = TORCHVISION_SETS[name]
+    try:
+        return getattr(datasets, kind)(root, train=True, download=download)
+    except (RuntimeError, OSError) as error:
+        raise DataError(root, f"{name} is not there{' and could not be downloaded' if download else ''} ({error})",
+                        hint=f"with no network, copy {files} into {root}/ from a machine that has it") from None
+
+
+def load_source():
+    """The training images (and validation images, when the source has its own) and the class names."""
+    source = data_cfg["source"]
+    if source == "digits":
+        return DigitsImages(), None
+    if source in TORCHVISION_SETS:
+        return torchvision_set(source, data_cfg["root"], data_cfg["download"]), None
+    if source == "imagefolder":
+        train = image_folder(data_cfg["path"])
+        val = image_folder(data_cfg["val_path"]) if data_cfg["val_path"] else None
+        unknown = sorted(set(val.classes) - set(train.classes)) if val else []
+        if unknown:
+            raise DataError(Path(data_cfg["val_path"]) / unknown[0], "a class folder that the training folder lacks",
+                            hint=f"the training classes are {', '.join(train.classes)}")
+        if val:
+            val.class_to_idx = train.class_to_idx
+            val.samples = [(file, train.class_to_idx[val.classes[label]]) for file, label in val.samples]
+            val.targets = [label for _, label in val.samples]
+        return train, val
+    from torchvision.datasets import FakeData
+
+    size, channels = data_cfg["image_size"], data_cfg["channels"]
+    fake = FakeData(data_cfg["samples"], (channels, size, size), data_cfg["classes"], random_offset=cfg["seed"])
+    fake.targets = [int(fake[i][1]) for i in range(len(fake))]
+    fake.classes = [str(label) for label in range(data_cfg["classes"])]
+    return fake, None
+
+
+class Transformed(torch.utils.data.Dataset):
+    """Some items of a dataset, each image through a transform."""
+
+    def __init__(self, dataset, indices, transform):
+        self.dataset, self.indices, self.transform = dataset, list(indices), transform
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        image, label = self.dataset[self.indices[index]]
+        return self.transform(image), label
+
+
+train_source, val_source = load_source()
+class_names = [str(name) for name in train_source.classes]
+num_classes = len(class_names)
+if val_source is None:
+    targets = np.asarray(train_source.targets)
+    stratify = targets if np.bincount(targets).min(initial=0) >= 2 and data_cfg["source"] != "synthetic" else None
+    train_idx, val_idx = train_test_split(np.arange(len(targets)), test_size=data_cfg["val_fraction"],
+                                          random_state=cfg["seed"], stratify=stratify)
+    val_source = train_source
+else:
+    train_idx, val_idx = np.arange(len(train_source)), np.arange(len(val_source))
+
+# The size images come in (an image folder's vary: None), and the size the model sees.
+source_size = {**NATIVE_SIZE, "synthetic": data_cfg.get("image_size")}.get(data_cfg["source"])
+image_size = transforms_cfg["resize"] or source_size or data_cfg["image_size"]
+torchvision_model = model_cfg["arch"] in ("resnet18", "resnet50", "efficientnet_b0")
+in_channels = 3 if torchvision_model or data_cfg["source"] in ("cifar10", "imagefolder") else data_cfg.get("channels", 1)
+
+
+def pipeline(train: bool, mean=None, std=None) -> v2.Compose:
+    """Image -> float tensor: resize, augmentation (training only), 3 channels where the model wants them, standardisation."""
+    steps = [v2.ToImage()]
+    if image_size != source_size:
+        steps += [v2.Resize(image_size, antialias=True), v2.CenterCrop(image_size)]
+    if train and transforms_cfg["random_crop_padding"] is not None:
+        steps.append(v2.RandomCrop(image_size, padding=transforms_cfg["random_crop_padding"]))
+    if train and transforms_cfg["horizontal_flip"]:
+        steps.append(v2.RandomHorizontalFlip())
+    if train and transforms_cfg["rotation"]:
+        steps.append(v2.RandomRotation(transforms_cfg["rotation"]))
+    if train and transforms_cfg["augment"] != "none":
+        steps.append(v2.RandAugment() if transforms_cfg["augment"] == "randaugment" else v2.AutoAugment())
+    if in_channels == 3:
+        steps.append(v2.RGB())
+    steps.append(v2.ToDtype(torch.float32, scale=True))
+    if mean is not None:
+        steps.append(v2.Normalize(mean, std))
+    return v2.Compose(steps)
+
+
+def channel_statistics(dataset, indices) -> tuple:
+    """Mean and deviation of each channel over (up to 2,000 of) the training images, as the model will see them."""
+    chosen = np.random.RandomState(cfg["seed"]).permutation(indices)[:2000]
+    images = torch.stack([image for image, _ in Transformed(dataset, chosen, pipeline(train=False))])
+    return images.mean(dim=(0, 2, 3)).tolist(), images.std(dim=(0, 2, 3)).clamp(min=1e-6).tolist()
+
+
+def in_memory(dataset: Transformed, random_transforms: bool):
+    """A small in-memory source (digits, synthetic) whose transforms draw no random numbers is
+    transformed once, up front: per-image transforms would cost more than the training step."""
+    if random_transforms or data_cfg["source"] not in ("digits", "synthetic"):
+        return dataset
+    images, labels = zip(*(dataset[i] for i in range(len(dataset))))
+    return TensorDataset(torch.stack(images), torch.tensor(labels))
+
+
+augmenting = (transforms_cfg["random_crop_padding"] is not None or transforms_cfg["horizontal_flip"]
+              or transforms_cfg["rotation"] > 0 or transforms_cfg["augment"] != "none")
+mean, std = channel_statistics(train_source, train_idx) if transforms_cfg["normalize"] else (None, None)
+train_set = in_memory(Transformed(train_source, train_idx, pipeline(train=True, mean=mean, std=std)), augmenting)
+val_set = in_memory(Transformed(val_source, val_idx, pipeline(train=False, mean=mean, std=std)), False)
 pin_memory = device.type == "cuda" if data_cfg["pin_memory"] == "auto" else data_cfg["pin_memory"]
 loader_options = dict(batch_size=data_cfg["batch_size"], num_workers=data_cfg["num_workers"], pin_memory=pin_memory,
                       persistent_workers=data_cfg["persistent_workers"])
 train_loader = DataLoader(train_set, shuffle=True, generator=shuffle_generator, **loader_options)
 val_loader = DataLoader(val_set, shuffle=False, **loader_options)
-class_names = [str(label) for label in range(num_classes)]
 
 # -----------------------------------------------------------------------------
 # 2. Model
@@ -132,9 +292,69 @@ class Classifier(nn.Module):
         return self.head(self.backbone(x))
 
 
+def mlp(inputs: int, hidden: list, num_classes: int, dropout: float) -> nn.Sequential:
+    """Flattened pixels through linear layers; its last layer is the head."""
+    layers, width = [nn.Flatten()], inputs
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.ReLU(inplace=True), nn.Dropout(dropout)]
+        width = size
+    return nn.Sequential(*layers, nn.Linear(width, num_classes))
+
+
+def pretrained_weights(arch: str):
+    """torchvision's ImageNet weights for arch, from the torch hub cache; offline and missing: a clear error."""
+    from torch.hub import get_dir
+    from torchvision.models import get_model_weights
+
+    weights = get_model_weights(arch).DEFAULT
+    cached = Path(get_dir()) / "checkpoints" / Path(weights.url).name
+    if not cached.exists():
+        try:
+            weights.get_state_dict(progress=False)
+        except OSError as error:  # URLError is an OSError: no network
+            raise DataError(cached, f"the pretrained {arch} weights are not in the torch hub cache and could not be "
+                            f"downloaded ({error})", hint=f"on a machine with network access, download {weights.url} "
+                            f"and copy it to {cached}") from None
+    return weights
+
+
+def torchvision_classifier(arch: str, num_classes: int, dropout: float, pretrained: bool):
+    """resnet18, resnet50 or efficientnet_b0 with a new head for num_classes; returns (model, head)."""
+    from torchvision.models import get_model
+
+    net = get_model(arch, weights=pretrained_weights(arch) if pretrained else None)
+    if arch.startswith("resnet"):
+        net.fc = nn.Sequential(nn.Dropout(dropout), nn.Linear(net.fc.in_features, num_classes))
+        return net, net.fc
+    net.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(net.classifier[-1].in_features, num_classes))
+    return net, net.classifier
+
+
+def build_model():
+    """The network and its head (the part that trains while the backbone is frozen)."""
+    arch = model_cfg["arch"]
+    if arch == "cnn":
+        net = Classifier(Backbone(in_channels, model_cfg["channels"]), num_classes, model_cfg["dropout"])
+        return net, net.head
+    if arch == "mlp":
+        net = mlp(in_channels * image_size * image_size, model_cfg["hidden"], num_classes, model_cfg["dropout"])
+        return net, net[-1]
+    return torchvision_classifier(arch, num_classes, model_cfg["dropout"], model_cfg["pretrained"])
+
+
 memory_format = torch.channels_last if train_cfg["channels_last"] else torch.contiguous_format
-raw_model = Classifier(Backbone(1, model_cfg["channels"]), num_classes, model_cfg["dropout"]).to(device,
-                                                                                              memory_format=memory_format)
+raw_model, head = build_model()
+raw_model = raw_model.to(device, memory_format=memory_format)
+head_parameters = {id(parameter) for parameter in head.parameters()}
+backbone_parameters = [p for p in raw_model.parameters() if id(p) not in head_parameters]
+
+
+def backbone_trains(epoch: int) -> bool:
+    """Transfer learning: with freeze: backbone only the head trains, until unfreeze_at_epoch (if any)."""
+    unfreeze_at = model_cfg["unfreeze_at_epoch"]
+    return model_cfg["freeze"] == "none" or (unfreeze_at is not None and epoch >= unfreeze_at)
+
+
 # The compiled wrapper trains; raw_model's state_dict (no "_orig_mod." prefixes) is what checkpoints hold.
 model = compile_model(raw_model, train_cfg["compile"])
 
@@ -240,6 +460,11 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
     epoch = epochs_done + 1
     epoch_generator_state = shuffle_generator.get_state()
     batches = len(train_loader)
+    trains = backbone_trains(epoch)
+    if backbone_parameters and backbone_parameters[0].requires_grad != trains:
+        metrics.event("backbone", trainable=trains, epoch=epoch)
+    for parameter in backbone_parameters:
+        parameter.requires_grad_(trains)
     data_start = time.perf_counter()
     for batch_index, (images, labels) in enumerate(train_loader):
         if batch_index < batches_done:

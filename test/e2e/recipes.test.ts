@@ -7,7 +7,26 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {TASKS} from '../../src/core/config/schema.js'
 import {RECIPES} from '../../src/core/recipes/registry.js'
-import {cli, tempDir} from '../helpers/cli.js'
+import {execa} from 'execa'
+import {cli, repoRoot, tempDir} from '../helpers/cli.js'
+
+/** A folder of PNG files, one subfolder per class (drawn with Pillow from mlx's own environment). */
+async function writeShapes(folder: string, perClass: number): Promise<void> {
+  const draw = `
+import sys
+from pathlib import Path
+from PIL import Image, ImageDraw
+root, count = Path(sys.argv[1]), int(sys.argv[2])
+for label in ("circle", "square"):
+    (root / label).mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        image = Image.new("RGB", (20 + i % 4, 20), "black")
+        shape = ImageDraw.Draw(image).ellipse if label == "circle" else ImageDraw.Draw(image).rectangle
+        shape((3, 3, 16, 16 - i % 2), fill=(255, 220, 90))
+        image.save(root / label / f"{label}{i}.png")
+`
+  await execa(join(repoRoot, '.venv', 'bin', 'python'), ['-c', draw, folder, String(perClass)])
+}
 
 describe('every recipe, from mlx init to a finished run', () => {
   it.each(TASKS)('%s: init, then one short epoch of its default config', async (task) => {
@@ -21,6 +40,30 @@ describe('every recipe, from mlx init to a finished run', () => {
     expect(record.metrics[record.primary.key].count).toBe(1)
     for (const key of RECIPES[task].keyMetrics.filter((key) => key in record.metrics)) expect(Number.isFinite(record.metrics[key].last), key).toBe(true)
     expect(existsSync(join(record.runDir, 'checkpoints', 'last.pt'))).toBe(true)
+  })
+})
+
+describe('image-classification on a folder of PNG files', () => {
+  it('trains end to end: the class folders become the labels', async () => {
+    const project = join(tempDir(), 'project')
+    await cli(['init', project, '--template', 'image-classification'], {cwd: tempDir()})
+    await writeShapes(join(project, 'shapes'), 10)
+    const run = await cli(['run', 'configs/image-classification.yaml', '--set', 'data={source: imagefolder, path: shapes, image_size: 16, batch_size: 8}', '--set', 'train.epochs=3', '--json'], {cwd: project})
+    expect(run.exitCode, run.stderr).toBe(0)
+    const record = JSON.parse(run.stdout)
+    expect(record.metrics['val/acc'].count).toBe(3)
+    const show = JSON.parse((await cli(['show', record.id, '--json'], {cwd: project})).stdout)
+    expect(show.confusionMatrix.labels).toEqual(['circle', 'square'])
+  })
+
+  it('an image that cannot be decoded: exit 2, the file named', async () => {
+    const project = join(tempDir(), 'project')
+    await cli(['init', project, '--template', 'image-classification'], {cwd: tempDir()})
+    await writeShapes(join(project, 'shapes'), 3)
+    writeFileSync(join(project, 'shapes', 'square', 'broken.png'), 'not an image')
+    const run = await cli(['run', 'configs/image-classification.yaml', '--set', 'data={source: imagefolder, path: shapes, image_size: 16}'], {cwd: project})
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toMatch(/error: shapes\/square\/broken\.png: cannot decode the image/)
   })
 })
 

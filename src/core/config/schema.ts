@@ -214,28 +214,93 @@ const trainingSections = {
   launch: Launch.prefault({}),
 }
 
+const loaderFields = {
+  batch_size: z.int().min(1).default(64).describe('Samples per batch (per optimiser step unless grad_accum_steps > 1).'),
+  val_fraction: fraction().default(0.2).describe('Share of the data held out for validation (fixed seed; stratified for classification).'),
+  num_workers: z.int().min(0).default(0).describe('DataLoader worker processes.'),
+  pin_memory: z.union([z.literal('auto'), z.boolean()]).default('auto').describe('Page-locked batches for faster copies to the GPU; auto: when training on CUDA.'),
+}
+
+const imageLoaderFields = {
+  ...loaderFields,
+  persistent_workers: z.boolean().default(false).describe('Keep DataLoader workers alive between epochs (needs num_workers > 0).'),
+}
+
+const torchvisionSet = (name: string, what: string) =>
+  z
+    .strictObject({
+      source: z.literal(name).describe(`${what} through torchvision: read from root; downloaded there first when missing and download is true.`),
+      root: z.string().min(1).default('data').describe('The folder holding the dataset (relative to the project root).'),
+      download: z.boolean().default(true).describe('Download the files when they are missing (needs the network; offline, the error says where to put them).'),
+      ...imageLoaderFields,
+    })
+    .describe(`${what}.`)
+
+const ImageData = z
+  .discriminatedUnion('source', [
+    z
+      .strictObject({
+        source: z.literal('digits').default('digits').describe("scikit-learn's bundled 8x8 greyscale digits (1,797 images, offline; the default)."),
+        ...imageLoaderFields,
+      })
+      .describe('digits (the default).'),
+    torchvisionSet('mnist', 'MNIST (28x28 greyscale digits, 60,000 training images)'),
+    torchvisionSet('fashion-mnist', 'Fashion-MNIST (28x28 greyscale clothing, 10 classes)'),
+    torchvisionSet('cifar10', 'CIFAR-10 (32x32 colour, 10 classes)'),
+    z
+      .strictObject({
+        source: z.literal('imagefolder').describe('A folder of yours with one subfolder of images per class (PNG, JPEG...).'),
+        path: z.string().min(1).describe('The training folder (relative to the project root).'),
+        val_path: z.string().min(1).nullable().default(null).describe('A validation folder with the same class subfolders (null: split val_fraction off the training folder with the seed).'),
+        image_size: z.int().min(8).default(64).describe('Images are resized (shorter side) and centre-cropped to this square size.'),
+        ...imageLoaderFields,
+      })
+      .describe('An image folder.'),
+    z
+      .strictObject({
+        source: z.literal('synthetic').describe("Random images and labels (torchvision's FakeData), for smoke tests: nothing to learn."),
+        samples: z.int().min(10).default(512).describe('How many images.'),
+        classes: z.int().min(2).default(10).describe('How many classes.'),
+        image_size: z.int().min(8).default(32).describe('Square size of the images.'),
+        channels: z.union([z.literal(1), z.literal(3)]).default(3).describe('1 (greyscale) or 3 (colour).'),
+        ...imageLoaderFields,
+      })
+      .describe('Synthetic images.'),
+  ])
+  .describe('The images and how they are batched: `source` picks them and their fields.')
+
+const Transforms = z
+  .strictObject({
+    resize: z.int().min(8).nullable().default(null).describe('Resize (shorter side) and centre-crop every image to this square size (null: as the source gives them).'),
+    normalize: z.boolean().default(true).describe('Standardise each channel with the mean and deviation of the training images.'),
+    horizontal_flip: z.boolean().default(false).describe('Training images flipped left-right at random.'),
+    rotation: z.number().min(0).max(180).default(0).describe('Training images rotated at random by up to this many degrees.'),
+    random_crop_padding: z.int().min(0).nullable().default(null).describe('Training images padded by this many pixels, then cropped back at a random place (null: off).'),
+    augment: z.enum(['none', 'randaugment', 'autoaugment']).default('none').describe('A learned augmentation policy for the training images: RandAugment or AutoAugment (ImageNet policy).'),
+  })
+  .describe('How images are prepared: resizing and normalisation for all, augmentation for training images only.')
+
+const TORCHVISION_ARCHS = ['resnet18', 'resnet50', 'efficientnet_b0'] as const
+
 const ImageClassification = z
   .strictObject({
     ...header,
     task: z.literal('image-classification').describe('The recipe: which template generates the script.'),
     ...about,
-    data: z
-      .strictObject({
-        source: z.enum(['digits']).default('digits').describe("digits: scikit-learn's bundled 8x8 digits (offline)."),
-        batch_size: z.int().min(1).default(64).describe('Samples per batch (per optimiser step unless grad_accum_steps > 1).'),
-        val_fraction: fraction().default(0.2).describe('Share of the data held out for validation (stratified, fixed seed).'),
-        num_workers: z.int().min(0).default(0).describe('DataLoader worker processes.'),
-        pin_memory: z.union([z.literal('auto'), z.boolean()]).default('auto').describe('Page-locked batches for faster copies to the GPU; auto: when training on CUDA.'),
-        persistent_workers: z.boolean().default(false).describe('Keep DataLoader workers alive between epochs (needs num_workers > 0).'),
-      })
-      .refine((data) => !data.persistent_workers || data.num_workers > 0, {path: ['persistent_workers'], error: 'persistent_workers needs num_workers > 0'})
-      .prefault({})
-      .describe('The dataset and how it is batched.'),
+    data: ImageData.prefault({}),
+    transforms: Transforms.prefault({}),
     model: z
       .strictObject({
-        arch: z.enum(['cnn']).default('cnn').describe('cnn: the guide Backbone (two conv blocks, adaptive pooling) + linear Classifier.'),
-        channels: z.tuple([z.int().min(1), z.int().min(1)]).default([32, 64]).describe('Output channels of the two conv blocks.'),
+        arch: z
+          .enum(['cnn', 'mlp', ...TORCHVISION_ARCHS])
+          .default('cnn')
+          .describe('cnn: the guide Backbone (two conv blocks, adaptive pooling) + linear Classifier; mlp: flattened pixels through linear layers; resnet18, resnet50, efficientnet_b0: torchvision models with a new head.'),
+        channels: z.tuple([z.int().min(1), z.int().min(1)]).default([32, 64]).describe('cnn: output channels of the two conv blocks.'),
+        hidden: z.array(z.int().min(1)).min(1).default([256]).describe('mlp: widths of the hidden layers.'),
         dropout: z.number().min(0).lt(1).default(0.1).describe('Dropout before the linear head.'),
+        pretrained: z.boolean().default(false).describe("torchvision models: start from torchvision's ImageNet weights, read from the torch hub cache (offline, the error names the file and where to put it)."),
+        freeze: z.enum(['none', 'backbone']).default('none').describe('backbone: train only the head (transfer learning), until unfreeze_at_epoch.'),
+        unfreeze_at_epoch: z.int().min(2).nullable().default(null).describe('With freeze: backbone, the epoch from which the whole network trains (null: never).'),
       })
       .prefault({})
       .describe('The network.'),
@@ -249,14 +314,15 @@ const ImageClassification = z
     metrics: Metrics('val/acc').prefault({}),
     ...trainingSections,
   })
+  .superRefine((config, context) => {
+    const problem = (path: string[], message: string) => context.addIssue({code: 'custom', path, message, input: undefined})
+    if (config.data.persistent_workers && config.data.num_workers === 0) problem(['data', 'persistent_workers'], 'persistent_workers needs num_workers > 0')
+    const torchvisionModel = (TORCHVISION_ARCHS as readonly string[]).includes(config.model.arch)
+    if (config.model.pretrained && !torchvisionModel) problem(['model', 'pretrained'], `pretrained weights exist for ${TORCHVISION_ARCHS.join(', ')}, not ${config.model.arch}`)
+    if (config.model.freeze === 'backbone' && config.model.arch === 'mlp') problem(['model', 'freeze'], 'an mlp has no backbone to freeze')
+    if (config.model.unfreeze_at_epoch !== null && config.model.freeze !== 'backbone') problem(['model', 'unfreeze_at_epoch'], 'unfreeze_at_epoch needs freeze: backbone')
+  })
   .describe('Image classification.')
-
-const loaderFields = {
-  batch_size: z.int().min(1).default(64).describe('Samples per batch (per optimiser step unless grad_accum_steps > 1).'),
-  val_fraction: fraction().default(0.2).describe('Share of the data held out for validation (fixed seed; stratified for classification).'),
-  num_workers: z.int().min(0).default(0).describe('DataLoader worker processes.'),
-  pin_memory: z.union([z.literal('auto'), z.boolean()]).default('auto').describe('Page-locked batches for faster copies to the GPU; auto: when training on CUDA.'),
-}
 
 const columnName = () => z.string().min(1).max(500)
 
@@ -264,7 +330,7 @@ const TabularData = z
   .discriminatedUnion('source', [
     z
       .strictObject({
-        source: z.literal('wine').describe("scikit-learn's bundled wine set: 178 wines, 13 measurements, 3 cultivars (offline)."),
+        source: z.literal('wine').default('wine').describe("scikit-learn's bundled wine set: 178 wines, 13 measurements, 3 cultivars (offline; the default)."),
         kind: z.literal('classification').default('classification').describe('wine is a classification set.'),
         ...loaderFields,
       })
@@ -300,7 +366,7 @@ const Tabular = z
     ...header,
     task: z.literal('tabular').describe('The recipe: which template generates the script.'),
     ...about,
-    data: TabularData.prefault({source: 'wine'}),
+    data: TabularData.prefault({}),
     model: z
       .strictObject({
         arch: z.enum(['mlp']).default('mlp').describe('mlp: linear layers with ReLU, optional batch norm and dropout.'),

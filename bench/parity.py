@@ -39,7 +39,9 @@ from mlx_runtime import seed_everything
 seed, epochs, batch_size, lr, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 generator = seed_everything(seed)
 digits = load_digits()
-images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
+# 8-bit images, as the recipe reads digits (0-16 scaled to 0-255), then floats in [0, 1] as
+# torchvision's ToDtype makes them (times 1/255).
+images = torch.round(torch.tensor(digits.images, dtype=torch.float32) * 255 / 16).unsqueeze(1) * (1.0 / 255)
 labels = torch.tensor(digits.target, dtype=torch.long)
 train_idx, val_idx = train_test_split(torch.arange(len(labels)).numpy(), test_size=0.2, random_state=seed,
                                       stratify=labels.numpy())
@@ -94,7 +96,7 @@ def resolved_config(extra: str) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "c.yaml"
         path.write_text("name: parity\ntask: image-classification\nseed: 0\ndata: {batch_size: 64}\n"
-                        "model: {dropout: 0.1}\noptim: {name: adam, lr: 0.001}\n"
+                        "model: {dropout: 0.1}\noptim: {name: adam, lr: 0.001}\ntransforms: {normalize: false}\n"
                         f"train: {{epochs: {EPOCHS}, checkpoint: {{best: false}}, artifacts: false{extra}}}\n")
         result = subprocess.run(["node", str(REPO / "bin" / "run.js"), "validate", str(path), "--json"],
                                 capture_output=True, text=True, check=True, env={**os.environ, "NODE_ENV": "production"})

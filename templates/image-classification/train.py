@@ -189,7 +189,8 @@ class_names = [str(name) for name in train_source.classes]
 num_classes = len(class_names)
 if val_source is None:
     targets = np.asarray(train_source.targets)
-    stratify = targets if np.bincount(targets).min(initial=0) >= 2 and data_cfg["source"] != "synthetic" else None
+    # Stratified when every class has two images at least (and labels are real: not FakeData's).
+    stratify = targets if np.unique(targets, return_counts=True)[1].min() >= 2 and data_cfg["source"] != "synthetic" else None
     train_idx, val_idx = train_test_split(np.arange(len(targets)), test_size=data_cfg["val_fraction"],
                                           random_state=cfg["seed"], stratify=stratify)
     val_source = train_source

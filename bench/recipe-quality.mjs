@@ -18,6 +18,8 @@ const benchmarks = [
   {config: 'image-classification.yaml', metric: 'val/acc', goal: 0.98, seeds: [0]},
   {config: 'tabular.yaml', metric: 'val/acc', goal: 0.95, seeds: [0]},
   {config: 'tabular-diabetes.yaml', metric: 'val/r2', goal: 0.4, seeds: [0, 1, 2]},
+  // No goal was set for the fortunes topics: the figure is stated (docs/recipes.md).
+  {config: 'text-classification.yaml', metric: 'val/f1', goal: null, seeds: [0]},
 ]
 const run = (config, seed) => {
   const out = execFileSync('node', [join(repo, 'bin/run.js'), 'run', `configs/${config}`, '--set', `seed=${seed}`, '--json'], {cwd: project, stdio: ['ignore', 'pipe', 'ignore']})
@@ -37,8 +39,9 @@ for (const {config, metric, goal, seeds} of benchmarks) {
     const record = run(config, seed)
     const cell = record.metrics[metric]
     lasts.push(cell.last)
-    const met = seeds.length > 1 ? '' : cell.last >= goal ? 'yes' : '**no**'
-    console.log(`| ${config} | ${seed} | ${metric} | ${cell.last.toFixed(4)} | ${cell.best.toFixed(4)} | ${seeds.length > 1 ? '' : `>= ${goal}`} | ${met} | ${record.durationSeconds.toFixed(1)} s |`)
+    const judged = seeds.length === 1 && goal !== null
+    const met = judged ? (cell.last >= goal ? 'yes' : '**no**') : ''
+    console.log(`| ${config} | ${seed} | ${metric} | ${cell.last.toFixed(4)} | ${cell.best.toFixed(4)} | ${judged ? `>= ${goal}` : ''} | ${met} | ${record.durationSeconds.toFixed(1)} s |`)
   }
   if (seeds.length > 1) {
     const mean = lasts.reduce((sum, value) => sum + value, 0) / lasts.length

@@ -26,7 +26,7 @@ top to bottom. The pieces:
 from .analysis import pyplot, save_confusion_matrix, save_predicted_vs_true
 from .checkpoints import CheckpointKeeper, restore_rng_states, rng_states
 from .config import load_config
-from .data import DataError, check_columns, read_csv_table
+from .data import DataError, check_columns, read_csv_rows, read_csv_table
 from .device import compile_model, explain_out_of_memory, select_device
 from .envinfo import environment
 from .metrics import MetricsWriter
@@ -50,6 +50,7 @@ __all__ = [
     "explain_out_of_memory",
     "load_config",
     "pyplot",
+    "read_csv_rows",
     "read_csv_table",
     "restore_rng_states",
     "rng_states",

@@ -43,6 +43,35 @@ def install_data_error_hook() -> None:
     sys.excepthook = hook
 
 
+def read_csv_rows(path, fields: Optional[int] = None, delimiter: str = ",") -> List[Tuple[int, List[str]]]:
+    """Every non-blank row of a CSV file with its line number, each checked to have ``fields``
+    fields (default: as many as the first row). A missing, empty or ragged file is a DataError."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataError(path, "no such file", hint=f"relative data paths start at the project root, {Path.cwd()}")
+    rows = []
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        try:
+            start = 1
+            for row in reader:
+                if row and any(cell.strip() for cell in row):
+                    expected = fields if fields is not None else len(rows[0][1]) if rows else len(row)
+                    if len(row) != expected:
+                        what = "the header has" if fields is None else "expected"
+                        raise DataError(path, f"{len(row)} fields, but {what} {expected}", row=start,
+                                        hint="a ragged row: a missing or extra delimiter, or an unquoted comma in a value")
+                    rows.append((start, row))
+                start = reader.line_num + 1
+        except csv.Error as error:
+            raise DataError(path, f"not valid CSV: {error}", row=reader.line_num) from None
+        except UnicodeDecodeError as error:
+            raise DataError(path, f"not UTF-8 text: {error.reason} at byte {error.start}") from None
+    if not rows:
+        raise DataError(path, "the file is empty" + (": expected a header row, then data rows" if fields is None else ""))
+    return rows
+
+
 def read_csv_table(path, required: Sequence[str] = (), delimiter: str = ",") -> Tuple[List[str], List[Tuple[int, List[str]]]]:
     """The header and the rows of a CSV file, each row with its line number.
 
@@ -51,31 +80,8 @@ def read_csv_table(path, required: Sequence[str] = (), delimiter: str = ",") -> 
     header, and the ``required`` columns are there (a misspelt one is named with the
     closest header).
     """
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise DataError(path, "no such file", hint=f"relative data paths start at the project root, {Path.cwd()}")
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        try:
-            reader = csv.reader(f, delimiter=delimiter)
-            header = next(reader, None)
-            if header is None or not any(cell.strip() for cell in header):
-                raise DataError(path, "the file is empty: expected a header row, then data rows")
-            header = [cell.strip() for cell in header]
-            rows = []
-            start = reader.line_num + 1
-            for fields in reader:
-                if not fields:
-                    start = reader.line_num + 1
-                    continue  # a blank line
-                if len(fields) != len(header):
-                    raise DataError(path, f"{len(fields)} fields, but the header has {len(header)}", row=start,
-                                    hint="a ragged row: a missing or extra delimiter, or an unquoted comma in a value")
-                rows.append((start, fields))
-                start = reader.line_num + 1
-        except csv.Error as error:
-            raise DataError(path, f"not valid CSV: {error}", row=reader.line_num) from None
-        except UnicodeDecodeError as error:
-            raise DataError(path, f"not UTF-8 text: {error.reason} at byte {error.start}") from None
+    (_, header), *rows = read_csv_rows(path, delimiter=delimiter)
+    header = [cell.strip() for cell in header]
     if not rows:
         raise DataError(path, "the file has a header but no data rows")
     check_columns(path, header, required)

@@ -29,7 +29,9 @@ for label in ("circle", "square"):
 }
 
 describe('every recipe, from mlx init to a finished run', () => {
-  it.each(TASKS)('%s: init, then one short epoch of its default config', async (task) => {
+  it.each(TASKS)('%s: init, then one short epoch of its default config', async (task, context) => {
+    // .ci/run installs Debian's fortunes package; elsewhere its absence skips this one case, saying so.
+    if (task === 'text-classification' && !existsSync('/usr/share/games/fortunes/computers')) context.skip("needs Debian's fortunes package (apt-get install fortunes)")
     const project = join(tempDir(), 'project')
     const init = await cli(['init', project, '--template', task], {cwd: tempDir()})
     expect(init.exitCode, init.stderr).toBe(0)

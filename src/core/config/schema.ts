@@ -221,6 +221,19 @@ const loaderFields = {
   pin_memory: z.union([z.literal('auto'), z.boolean()]).default('auto').describe('Page-locked batches for faster copies to the GPU; auto: when training on CUDA.'),
 }
 
+/** The loss, metrics and training sections of the recipes that classify with cross-entropy. */
+const classificationSections = {
+  loss: z
+    .strictObject({
+      name: z.enum(['cross_entropy']).default('cross_entropy').describe('Training loss.'),
+      label_smoothing: z.number().min(0).lt(1).default(0).describe('Cross-entropy label smoothing.'),
+    })
+    .prefault({})
+    .describe('The training loss.'),
+  metrics: Metrics('val/acc').prefault({}),
+  ...trainingSections,
+}
+
 const imageLoaderFields = {
   ...loaderFields,
   persistent_workers: z.boolean().default(false).describe('Keep DataLoader workers alive between epochs (needs num_workers > 0).'),
@@ -304,15 +317,7 @@ const ImageClassification = z
       })
       .prefault({})
       .describe('The network.'),
-    loss: z
-      .strictObject({
-        name: z.enum(['cross_entropy']).default('cross_entropy').describe('Training loss.'),
-        label_smoothing: z.number().min(0).lt(1).default(0).describe('Cross-entropy label smoothing.'),
-      })
-      .prefault({})
-      .describe('The training loss.'),
-    metrics: Metrics('val/acc').prefault({}),
-    ...trainingSections,
+    ...classificationSections,
   })
   .superRefine((config, context) => {
     const problem = (path: string[], message: string) => context.addIssue({code: 'custom', path, message, input: undefined})
@@ -412,7 +417,80 @@ const Tabular = z
   })
   .describe('Tabular classification or regression.')
 
-const TaskConfigs = z.discriminatedUnion('task', [ImageClassification, Tabular]).describe('An mlx experiment config.')
+const textFile = (source: string, what: string, fields: Record<string, z.ZodType>) =>
+  z
+    .strictObject({
+      source: z.literal(source).describe(what),
+      path: z.string().min(1).describe('The training file (relative to the project root).'),
+      val_path: z.string().min(1).nullable().default(null).describe('A validation file of the same layout (null: split val_fraction off the training file).'),
+      ...fields,
+      ...loaderFields,
+    })
+    .describe(what)
+
+const TextData = z
+  .discriminatedUnion('source', [
+    z
+      .strictObject({
+        source: z.literal('fortunes').default('fortunes').describe("Quotations from Debian's fortunes package, one class per topic file (offline; the default)."),
+        directory: z.string().min(1).default('/usr/share/games/fortunes').describe('Where the fortunes package keeps its topic files.'),
+        topics: z.array(z.string().min(1)).min(2).default(['computers', 'food', 'politics', 'science', 'sports']).describe('The topic files that become the classes.'),
+        ...loaderFields,
+      })
+      .describe('fortunes topics (the default).'),
+    textFile('csv', 'A CSV file with a header: a text column and a label column.', {
+      text_column: columnName().default('text').describe('The column holding the text.'),
+      label_column: columnName().default('label').describe('The column holding the class.'),
+      delimiter: z.string().length(1).default(',').describe('The field delimiter.'),
+    }),
+    textFile('jsonl', 'JSON Lines: one object per line with a text field and a label field.', {
+      text_field: columnName().default('text').describe('The field holding the text.'),
+      label_field: columnName().default('label').describe('The field holding the class.'),
+    }),
+    textFile('ag_news', 'The AG_NEWS CSV layout: no header; class index (1-4), title, description.', {}),
+  ])
+  .describe('The texts and how they are batched: `source` picks them and their fields.')
+
+const TextClassification = z
+  .strictObject({
+    ...header,
+    task: z.literal('text-classification').describe('The recipe: which template generates the script.'),
+    ...about,
+    data: TextData.prefault({}),
+    tokenizer: z
+      .strictObject({
+        lowercase: z.boolean().default(true).describe('Lower-case the text before splitting it.'),
+        pattern: z.string().min(1).default("[a-z0-9]+(?:'[a-z]+)?").describe('A regular expression (Python re) matching one token; everything between tokens is dropped.'),
+        max_length: z.int().min(1).default(256).describe('Tokens kept per text (the first ones).'),
+      })
+      .prefault({})
+      .describe('How texts become tokens (basic English: lower-case words and numbers).'),
+    vocab: z
+      .strictObject({
+        min_freq: z.int().min(1).default(2).describe('Tokens seen fewer times in the training texts become <unk>.'),
+        max_size: z.int().min(10).default(20000).describe('At most this many tokens (the most frequent), plus <pad> and <unk>.'),
+      })
+      .prefault({})
+      .describe('The vocabulary, built from the training texts only and saved with each checkpoint.'),
+    model: z
+      .strictObject({
+        arch: z
+          .enum(['embedding_bag', 'textcnn', 'bilstm'])
+          .default('embedding_bag')
+          .describe("embedding_bag: the guide's baseline, a mean of token embeddings (EmbeddingBag with offsets) then linear; textcnn: convolutions of several widths with max pooling; bilstm: a bidirectional LSTM, mean-pooled."),
+        embed_dim: z.int().min(1).default(64).describe('Width of the token embeddings.'),
+        hidden: z.int().min(1).default(64).describe('bilstm: hidden units per direction.'),
+        kernel_sizes: z.array(z.int().min(1)).min(1).default([3, 4, 5]).describe('textcnn: convolution widths, in tokens.'),
+        filters: z.int().min(1).default(64).describe('textcnn: filters per width.'),
+        dropout: z.number().min(0).lt(1).default(0.2).describe('Dropout before the linear head.'),
+      })
+      .prefault({})
+      .describe('The network.'),
+    ...classificationSections,
+  })
+  .describe('Text classification.')
+
+const TaskConfigs = z.discriminatedUnion('task', [ImageClassification, Tabular, TextClassification]).describe('An mlx experiment config.')
 
 type ParsedConfig = z.output<typeof TaskConfigs>
 /** A parsed config once `fillDerived` has run: no `extends`, every goal decided. */
@@ -429,6 +507,8 @@ function defaultPrimary(config: ParsedConfig): string {
       return 'val/acc'
     case 'tabular':
       return config.data.kind === 'classification' ? 'val/acc' : 'val/r2'
+    case 'text-classification':
+      return 'val/acc'
     default: {
       const unreachable: never = config
       return unreachable

@@ -36,6 +36,12 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     keyMetrics: ['val/acc', 'val/f1', 'val/r2', 'val/rmse', 'val/mae', 'val/loss', 'train/loss'],
     evalMetrics: (config) => (config.task === 'tabular' && config.data.kind === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS),
   },
+  'text-classification': {
+    task: 'text-classification',
+    summary: "EmbeddingBag baseline, TextCNN or BiLSTM on topics from Debian's fortunes, or your CSV, JSON Lines or AG_NEWS files",
+    keyMetrics: ['val/f1', 'val/acc', 'val/loss', 'train/loss'],
+    evalMetrics: () => CLASSIFICATION_METRICS,
+  },
 }
 
 export function recipeFolder(task: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -1,0 +1,465 @@
+"""Text classification: the guide's EmbeddingBag baseline, a TextCNN or a BiLSTM over word tokens.
+
+The guide's method, top to bottom:
+  1. data       topics of quotations from Debian's fortunes package (one class per topic file,
+                offline), or your files: CSV with a text and a label column, JSON Lines, or the
+                AG_NEWS CSV layout (class index, title, description). Split with a fixed seed
+                (stratified) unless data.val_path gives validation texts. Bad rows are errors
+                naming the file and the line.
+  2. tokens     a basic English tokenizer (lower-case, a regular expression for a token, the
+                first tokenizer.max_length kept); a vocabulary built from the training texts only
+                (vocab.min_freq, vocab.max_size, <pad> and <unk>), saved with every checkpoint
+  3. model      embedding_bag: token embeddings averaged by nn.EmbeddingBag over one flat batch
+                with offsets (no padding), then linear; textcnn: convolutions of several widths,
+                max-pooled; bilstm: a bidirectional LSTM over packed sequences, mean-pooled
+  4. loss       cross-entropy (label smoothing); metrics: loss, accuracy, macro-F1; at the end
+                per-class F1 and the confusion matrix
+  5. optimiser  Adam, AdamW or SGD and the seven schedules (mlx_runtime.build_optimizer /
+                build_scheduler)
+  6. loop       mixed precision, gradient accumulation, clipping, a step limit, early stopping, a
+                non-finite loss stops the run (diverged), Ctrl-C saves a checkpoint; `--resume`
+                continues exactly
+
+Every value comes from the resolved config (JSON), read as data.
+
+Run it through mlx:  mlx run configs/text-classification.yaml
+Run it by hand:      python train.py --config config.json   (needs mlx's python/ on PYTHONPATH)
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import time
+from collections import Counter
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.model_selection import train_test_split
+from torch import nn
+from torch.utils.data import DataLoader
+
+from mlx_runtime import (CheckpointKeeper, DataError, MetricsWriter, Monitor, StopRequest, build_optimizer,
+                         build_scheduler, check_columns, compile_model, configure_determinism, explain_out_of_memory,
+                         load_config, read_csv_rows, read_csv_table, restore_rng_states, rng_states, save_confusion_matrix,
+                         seed_everything, select_device)
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
+parser.add_argument("--resume", help="checkpoint to continue from (mlx resume passes the latest)")
+args = parser.parse_args()
+cfg = load_config(args.config)
+data_cfg, model_cfg, optim_cfg, sched_cfg, train_cfg = cfg["data"], cfg["model"], cfg["optim"], cfg["scheduler"], cfg["train"]
+run_dir = Path(os.environ.get("MLX_RUN_DIR", "."))
+
+configure_determinism(train_cfg["deterministic"])
+shuffle_generator = seed_everything(cfg["seed"])
+device = select_device(cfg["launch"]["device"])
+resume_from = torch.load(args.resume, map_location="cpu", weights_only=False) if args.resume else None
+metrics = MetricsWriter(tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
+                        purge_step=resume_from["step"] + 1 if resume_from else None)
+stop = StopRequest()
+explain_out_of_memory(data_cfg["batch_size"], train_cfg["grad_accum_steps"])
+
+# -----------------------------------------------------------------------------
+# 1. Data: (text, label, where) triples; `where` is (file, line) for error messages.
+
+
+def fortunes(directory: str, topics: list) -> list:
+    """Each topic file of Debian's fortunes package is a class; its quotations (separated by % lines) the texts."""
+    examples = []
+    for topic in topics:
+        path = Path(directory) / topic
+        if not path.is_file():
+            raise DataError(path, "no such fortunes topic file",
+                            hint="install Debian's fortunes package (apt-get install fortunes), or set data.directory")
+        line = 1
+        for quotation in path.read_text(encoding="utf-8", errors="replace").split("\n%\n"):
+            if quotation.strip():
+                examples.append((quotation.strip(), topic, (str(path), line)))
+            line += quotation.count("\n") + 2
+    return examples
+
+
+def csv_texts(path: str) -> list:
+    text_column, label_column = data_cfg["text_column"], data_cfg["label_column"]
+    header, rows = read_csv_table(path, required=[text_column, label_column], delimiter=data_cfg["delimiter"])
+    index = check_columns(path, header, [text_column, label_column])
+    return [(fields[index[text_column]], fields[index[label_column]].strip(), (path, line)) for line, fields in rows]
+
+
+def jsonl_texts(path: str) -> list:
+    if not Path(path).is_file():
+        raise DataError(path, "no such file", hint=f"relative data paths start at the project root, {Path.cwd()}")
+    examples = []
+    text_field, label_field = data_cfg["text_field"], data_cfg["label_field"]
+    with open(path, encoding="utf-8") as f:
+        for line_number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(path, f"not valid JSON: {error.msg} at column {error.colno}", row=line_number) from None
+            missing = [field for field in (text_field, label_field) if not isinstance(record, dict) or field not in record]
+            if missing:
+                raise DataError(path, f"no field {missing[0]!r} in this record", row=line_number,
+                                hint="data.text_field and data.label_field name the fields")
+            examples.append((str(record[text_field]), str(record[label_field]), (path, line_number)))
+    if not examples:
+        raise DataError(path, "the file is empty: expected one JSON object per line")
+    return examples
+
+
+def ag_news_texts(path: str) -> list:
+    """AG_NEWS: no header; class index (1-4), title, description."""
+    return [(f"{title} {description}", label.strip(), (path, line))
+            for line, (label, title, description) in read_csv_rows(path, fields=3)]
+
+
+def load_texts(path: str) -> list:
+    return {"csv": csv_texts, "jsonl": jsonl_texts, "ag_news": ag_news_texts}[data_cfg["source"]](path)
+
+
+if data_cfg["source"] == "fortunes":
+    examples, val_examples = fortunes(data_cfg["directory"], data_cfg["topics"]), None
+else:
+    examples = load_texts(data_cfg["path"])
+    val_examples = load_texts(data_cfg["val_path"]) if data_cfg["val_path"] else None
+if val_examples is None:
+    labels = [label for _, label, _ in examples]
+    stratify = labels if min(Counter(labels).values()) >= 2 else None
+    train_idx, val_idx = train_test_split(np.arange(len(examples)), test_size=data_cfg["val_fraction"],
+                                          random_state=cfg["seed"], stratify=stratify)
+    train_examples, val_examples = [examples[i] for i in train_idx], [examples[i] for i in val_idx]
+else:
+    train_examples = examples
+
+# -----------------------------------------------------------------------------
+# 2. Tokens and the vocabulary (from the training texts only)
+
+token_pattern = re.compile(cfg["tokenizer"]["pattern"])
+
+
+def tokenize(text: str) -> list:
+    text = text.lower() if cfg["tokenizer"]["lowercase"] else text
+    return token_pattern.findall(text)[:cfg["tokenizer"]["max_length"]]
+
+
+PAD, UNK = 0, 1
+
+
+def build_vocabulary(texts) -> list:
+    counts = Counter(token for text in texts for token in tokenize(text))
+    kept = [token for token, count in counts.most_common(cfg["vocab"]["max_size"]) if count >= cfg["vocab"]["min_freq"]]
+    return ["<pad>", "<unk>"] + kept
+
+
+vocabulary = resume_from["vocabulary"] if resume_from else build_vocabulary(text for text, _, _ in train_examples)
+classes = resume_from["classes"] if resume_from else sorted({label for _, label, _ in train_examples})
+token_ids = {token: i for i, token in enumerate(vocabulary)}
+class_ids = {label: i for i, label in enumerate(classes)}
+
+
+def encode(part: list) -> list:
+    """(token ids, class id) per text; a label the training texts never had is an error at its line."""
+    encoded = []
+    for text, label, (path, line) in part:
+        if label not in class_ids:
+            raise DataError(path, f"label {label!r} never appears in the training texts", row=line,
+                            hint=f"the training labels are {', '.join(classes)}")
+        ids = [token_ids.get(token, UNK) for token in tokenize(text)] or [UNK]  # an empty text is one unknown token
+        encoded.append((ids, class_ids[label]))
+    return encoded
+
+
+train_set, val_set = encode(train_examples), encode(val_examples)
+
+
+def offsets_batch(batch):
+    """EmbeddingBag's input: every text's ids in one flat tensor, and where each text starts."""
+    flat = torch.tensor([token for ids, _ in batch for token in ids], dtype=torch.long)
+    offsets = torch.tensor([0] + [len(ids) for ids, _ in batch[:-1]], dtype=torch.long).cumsum(0)
+    return (flat, offsets), torch.tensor([label for _, label in batch])
+
+
+def padded_batch(batch):
+    """Texts padded with <pad> to the longest in the batch, with their lengths."""
+    lengths = torch.tensor([len(ids) for ids, _ in batch])
+    padded = torch.full((len(batch), int(lengths.max())), PAD, dtype=torch.long)
+    for row, (ids, _) in enumerate(batch):
+        padded[row, :len(ids)] = torch.tensor(ids)
+    return (padded, lengths), torch.tensor([label for _, label in batch])
+
+
+collate = offsets_batch if model_cfg["arch"] == "embedding_bag" else padded_batch
+pin_memory = device.type == "cuda" if data_cfg["pin_memory"] == "auto" else data_cfg["pin_memory"]
+loader_options = dict(batch_size=data_cfg["batch_size"], num_workers=data_cfg["num_workers"], pin_memory=pin_memory,
+                      collate_fn=collate)
+train_loader = DataLoader(train_set, shuffle=True, generator=shuffle_generator, **loader_options)
+val_loader = DataLoader(val_set, shuffle=False, **loader_options)
+
+
+def to_device(inputs: tuple) -> tuple:
+    # Lengths stay on the CPU: pack_padded_sequence wants them there.
+    return tuple(t if i == 1 and model_cfg["arch"] == "bilstm" else t.to(device, non_blocking=True)
+                 for i, t in enumerate(inputs))
+
+
+# -----------------------------------------------------------------------------
+# 3. Model
+
+
+class BagOfEmbeddings(nn.Module):
+    """The guide's baseline: the mean of a text's token embeddings (EmbeddingBag, offsets batching), then linear."""
+
+    def __init__(self, vocabulary_size: int, dim: int, num_classes: int, dropout: float):
+        super().__init__()
+        self.embedding = nn.EmbeddingBag(vocabulary_size, dim, mode="mean")
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, num_classes))
+
+    def forward(self, flat: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embedding(flat, offsets))
+
+
+class TextCNN(nn.Module):
+    """Convolutions of several widths over the token embeddings, each max-pooled over the text."""
+
+    def __init__(self, vocabulary_size: int, dim: int, num_classes: int, dropout: float, kernel_sizes: list,
+                 filters: int):
+        super().__init__()
+        self.embedding = nn.Embedding(vocabulary_size, dim, padding_idx=PAD)
+        self.widest = max(kernel_sizes)
+        self.convolutions = nn.ModuleList(nn.Conv1d(dim, filters, width) for width in kernel_sizes)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(filters * len(kernel_sizes), num_classes))
+
+    def forward(self, padded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        if padded.size(1) < self.widest:  # texts shorter than the widest filter: pad them up to it
+            padded = nn.functional.pad(padded, (0, self.widest - padded.size(1)), value=PAD)
+        embedded = self.embedding(padded).transpose(1, 2)
+        pooled = [torch.relu(convolution(embedded)).amax(dim=2) for convolution in self.convolutions]
+        return self.head(torch.cat(pooled, dim=1))
+
+
+class BiLSTM(nn.Module):
+    """A bidirectional LSTM over the packed texts (padding never seen), its outputs averaged over each text."""
+
+    def __init__(self, vocabulary_size: int, dim: int, num_classes: int, dropout: float, hidden: int):
+        super().__init__()
+        self.embedding = nn.Embedding(vocabulary_size, dim, padding_idx=PAD)
+        self.lstm = nn.LSTM(dim, hidden, batch_first=True, bidirectional=True)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * hidden, num_classes))
+
+    def forward(self, padded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        packed = nn.utils.rnn.pack_padded_sequence(self.embedding(padded), lengths, batch_first=True,
+                                                   enforce_sorted=False)
+        outputs, _ = nn.utils.rnn.pad_packed_sequence(self.lstm(packed)[0], batch_first=True)
+        mean = outputs.sum(dim=1) / lengths.to(outputs.device).unsqueeze(1)
+        return self.head(mean)
+
+
+def build_model() -> nn.Module:
+    size, dim, dropout = len(vocabulary), model_cfg["embed_dim"], model_cfg["dropout"]
+    if model_cfg["arch"] == "embedding_bag":
+        return BagOfEmbeddings(size, dim, len(classes), dropout)
+    if model_cfg["arch"] == "textcnn":
+        return TextCNN(size, dim, len(classes), dropout, model_cfg["kernel_sizes"], model_cfg["filters"])
+    return BiLSTM(size, dim, len(classes), dropout, model_cfg["hidden"])
+
+
+raw_model = build_model().to(device)
+model = compile_model(raw_model, train_cfg["compile"])
+
+# -----------------------------------------------------------------------------
+# 4. Loss and metrics
+
+criterion = nn.CrossEntropyLoss(label_smoothing=cfg["loss"]["label_smoothing"])
+amp = train_cfg["amp"]
+autocast = (torch.autocast(device.type, dtype=torch.float16 if amp == "fp16" else torch.bfloat16) if amp
+            else nullcontext())
+
+
+@torch.no_grad()
+def predict(loader: DataLoader):
+    model.eval()
+    total_loss, targets, predictions = 0.0, [], []
+    for inputs, target in loader:
+        inputs, target = to_device(inputs), target.to(device)
+        with autocast:
+            logits = model(*inputs).float()
+        total_loss += criterion(logits, target).item() * target.size(0)
+        targets.append(target.cpu())
+        predictions.append(logits.argmax(dim=1).cpu())
+    model.train()
+    return total_loss / len(loader.dataset), torch.cat(targets).numpy(), torch.cat(predictions).numpy()
+
+
+def evaluate() -> dict:
+    started = time.perf_counter()
+    loss, targets, predictions = predict(val_loader)
+    return {"val/loss": loss, "val/acc": accuracy_score(targets, predictions),
+            "val/f1": f1_score(targets, predictions, average="macro", zero_division=0),
+            "perf/eval_time": time.perf_counter() - started}
+
+
+# -----------------------------------------------------------------------------
+# 5. Optimiser and schedule
+
+optimizer = build_optimizer(optim_cfg, model.parameters())
+epochs, accum = train_cfg["epochs"], train_cfg["grad_accum_steps"]
+steps_per_epoch = math.ceil(len(train_loader) / accum)
+total_steps = epochs * steps_per_epoch if train_cfg["max_steps"] is None else min(epochs * steps_per_epoch,
+                                                                                  train_cfg["max_steps"])
+scheduler, schedule_interval = build_scheduler(sched_cfg, optimizer, optim_cfg["lr"], steps_per_epoch, total_steps)
+scaler = torch.amp.GradScaler(device.type, enabled=amp == "fp16")
+
+# -----------------------------------------------------------------------------
+# 6. Training loop
+
+stopping_cfg = train_cfg["early_stopping"]
+early_stopping = (Monitor(stopping_cfg["monitor"], stopping_cfg["mode"], stopping_cfg["patience"],
+                          stopping_cfg["min_delta"]) if stopping_cfg
+                  else Monitor(cfg["metrics"]["primary"], cfg["metrics"]["goal"], patience=None))
+checkpoint_cfg = train_cfg["checkpoint"]
+best_checkpoint = Monitor(checkpoint_cfg["monitor"], checkpoint_cfg["mode"])
+checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics)
+max_grad_norm = train_cfg["grad_clip"] or math.inf
+log_every, eval_every = train_cfg["log_every"], train_cfg["eval_every"]
+
+epochs_done, step, batches_done = 0, 0, 0
+epoch_generator_state = shuffle_generator.get_state()
+
+
+def training_state() -> dict:
+    return {"model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
+            "epochs_done": epochs_done, "step": step, "batches_done": batches_done,
+            "epoch_generator": epoch_generator_state, "early_stopping": early_stopping.state_dict(),
+            "best_checkpoint": best_checkpoint.state_dict(), "rng": rng_states(),
+            "vocabulary": vocabulary, "classes": classes, "config": cfg}
+
+
+if resume_from:
+    raw_model.load_state_dict(resume_from["model"])
+    optimizer.load_state_dict(resume_from["optimizer"])
+    scheduler.load_state_dict(resume_from["scheduler"])
+    scaler.load_state_dict(resume_from["scaler"])
+    early_stopping.load_state_dict(resume_from["early_stopping"])
+    best_checkpoint.load_state_dict(resume_from["best_checkpoint"])
+    epochs_done, step, batches_done = resume_from["epochs_done"], resume_from["step"], resume_from["batches_done"]
+    shuffle_generator.set_state(resume_from["epoch_generator"])
+    restore_rng_states(resume_from["rng"])
+    metrics.event("resume", from_step=step, checkpoint=args.resume, epochs_done=epochs_done)
+
+metrics.event("start", epochs=epochs, steps_per_epoch=steps_per_epoch, total_steps=total_steps,
+              batch_size=data_cfg["batch_size"], grad_accum_steps=accum, device=str(device),
+              parameters=sum(p.numel() for p in raw_model.parameters()), start_step=step,
+              train_texts=len(train_set), val_texts=len(val_set), vocabulary=len(vocabulary), classes=classes)
+
+window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
+while epochs_done < epochs and step < total_steps and not early_stopping.should_stop and not stop.requested:
+    epoch = epochs_done + 1
+    epoch_generator_state = shuffle_generator.get_state()
+    batches = len(train_loader)
+    data_start = time.perf_counter()
+    for batch_index, (inputs, target) in enumerate(train_loader):
+        if batch_index < batches_done:
+            continue  # resuming mid-epoch: these batches were trained before the interrupt
+        window["data_time"] += time.perf_counter() - data_start
+        inputs, target = to_device(inputs), target.to(device, non_blocking=True)
+        window_batches = min(accum, batches - batch_index // accum * accum)
+        with autocast:
+            loss = criterion(model(*inputs).float(), target)
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            checkpoints.save("last.pt", training_state(), step=step)
+            metrics.event("diverged", step=step + 1, metric="train/loss", value=loss_value)
+            raise SystemExit(f"train/loss is {loss_value} at step {step + 1}: the run diverged. The last good "
+                             f"state is in checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
+        scaler.scale(loss / window_batches).backward()
+        window["loss"] += loss_value * target.size(0)
+        window["samples"] += target.size(0)
+        data_start = time.perf_counter()
+        if (batch_index + 1) % accum != 0 and batch_index + 1 != batches:
+            continue
+
+        logging_now = (step + 1) % log_every == 0 or batch_index + 1 == batches or step + 1 == total_steps
+        scaler.unscale_(optimizer)
+        grad_norm = (torch.nn.utils.clip_grad_norm_(raw_model.parameters(), max_grad_norm)
+                     if max_grad_norm < math.inf or logging_now else None)
+        step_lr = optimizer.param_groups[0]["lr"]
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        batches_done = batch_index + 1
+        window["steps"] += 1
+        if schedule_interval == "step":
+            scheduler.step()
+
+        if logging_now:
+            elapsed = time.perf_counter() - window["start"]
+            memory = {"perf/cuda_max_memory_gib": torch.cuda.max_memory_allocated(device) / 2**30} \
+                if device.type == "cuda" else {}
+            metrics.log({"train/loss": window["loss"] / window["samples"], "lr": step_lr,
+                         "train/grad_norm": grad_norm, "perf/samples_per_sec": window["samples"] / elapsed,
+                         "perf/step_time": elapsed / window["steps"],
+                         "perf/data_time": window["data_time"] / window["steps"], **memory},
+                        step=step, epoch=epoch)
+            window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
+        if step >= total_steps or stop.requested:
+            break
+
+    if stop.requested and batches_done < batches and step < total_steps:
+        break
+    epochs_done, batches_done = epoch, 0
+    evaluated = epoch % eval_every == 0 or epoch == epochs or step >= total_steps
+    if evaluated:
+        results = evaluate()
+        metrics.log(results, step=step, epoch=epoch)
+        early_stopping.update(results[early_stopping.metric])
+        if schedule_interval == "eval":
+            scheduler.step(results[sched_cfg["monitor"]])
+    if schedule_interval == "epoch":
+        scheduler.step()
+    epoch_generator_state = shuffle_generator.get_state()
+    if checkpoint_cfg["best"] and evaluated and best_checkpoint.update(results[best_checkpoint.metric]):
+        checkpoints.save("best.pt", training_state(), epoch=epoch, step=step, metric=best_checkpoint.metric,
+                         value=best_checkpoint.best)
+    if checkpoint_cfg["every_epochs"] and epoch % checkpoint_cfg["every_epochs"] == 0:
+        checkpoints.save_periodic(epoch, training_state(), step=step)
+    metrics.event("epoch_end", epoch=epoch, step=step)
+    print(f"epoch {epoch}/{epochs} step {step}/{total_steps}"
+          + "".join(f" {key} {value:.4g}" for key, value in (results if evaluated else {}).items()), flush=True)
+
+if stop.requested:
+    checkpoints.save("last.pt", training_state(), step=step)
+    metrics.event("interrupted", signal=stop.signal, step=step)
+    metrics.close()
+    raise SystemExit(130)
+if early_stopping.should_stop:
+    metrics.event("early_stop", epoch=epochs_done, step=step, metric=early_stopping.metric,
+                  best=early_stopping.best, patience=early_stopping.patience)
+
+# -----------------------------------------------------------------------------
+# 7. The last checkpoint (before the analysis, whose pass over the data a resumed run must not see)
+
+checkpoints.save("last.pt", training_state(), epoch=epochs_done, step=step)
+
+# -----------------------------------------------------------------------------
+# 8. Analysis: which topics are confused
+
+if train_cfg["artifacts"]:
+    _, targets, predictions = predict(val_loader)
+    matrix = confusion_matrix(targets, predictions, labels=list(range(len(classes))))
+    save_confusion_matrix(matrix, classes, run_dir / "confusion_matrix.png")
+    per_class = f1_score(targets, predictions, labels=list(range(len(classes))), average=None, zero_division=0)
+    metrics.event("confusion_matrix", labels=classes, matrix=matrix.tolist(), step=step,
+                  per_class_f1=dict(zip(classes, per_class.tolist())), artifacts=["confusion_matrix.png"])
+
+metrics.event("end", epoch=epochs_done, step=step)
+metrics.close()

@@ -94,6 +94,45 @@ def test_fortunes_topics_are_the_classes(tmp_path):
     assert events[0]["classes"] == ["food", "sports"] and events[0]["train_texts"] + events[0]["val_texts"] > 300
 
 
+def tiny_bert(folder: Path) -> Path:
+    """A two-layer BERT with a word-piece vocabulary of our words, saved as save_pretrained saves any model."""
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    words = sorted({word for text, _ in examples() for word in text.split()})
+    (folder / "vocab.txt").parent.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n")
+    BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
+    config = BertConfig(vocab_size=len(words) + 5, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=32, max_position_embeddings=64)
+    torch.manual_seed(0)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    return folder
+
+
+def test_a_hugging_face_model_from_a_local_folder(tmp_path):
+    model_dir = tiny_bert(tmp_path / "tiny-bert")
+    path = write_csv(tmp_path / "texts.csv", examples() * 2)
+    cfg = config(tmp_path, f"source: csv, path: {path}", "model.arch=huggingface", f"model.hf_path={model_dir}",
+                 "optim.lr=0.001", epochs=2)
+    metrics, events, run_dir = train(cfg, tmp_path, train={"epochs": 2, "log_every": 1})
+    assert events[0]["vocabulary"] == 0 and events[0]["classes"] == ["food", "sports"]
+    assert len(values(metrics, "val/acc")) == 2 and values(metrics, "train/loss")[-1] < values(metrics, "train/loss")[0]
+    state = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=False)["model"]
+    assert state["net.classifier.weight"].shape == (2, 16)
+
+
+def test_a_hugging_face_model_needs_its_folder_and_transformers(tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "texts.csv", examples())
+    cfg = config(tmp_path, f"source: csv, path: {path}", "model.arch=huggingface", f"model.hf_path={tmp_path / 'none'}")
+    with pytest.raises(DataError, match="not a saved Hugging Face model"):
+        train(cfg, tmp_path)
+    # A Python without transformers: the import fails as it would there.
+    monkeypatch.setitem(__import__("sys").modules, "transformers", None)
+    with pytest.raises(DataError) as caught:
+        train(cfg, tmp_path, "without")
+    assert caught.value.hint == "pip install transformers into the environment that trains (mlx doctor names it)"
+
+
 def data_error(tmp_path, data: str) -> DataError:
     with pytest.raises(DataError) as caught:
         train(config(tmp_path, data), tmp_path)

@@ -11,7 +11,9 @@ The guide's method, top to bottom:
                 (vocab.min_freq, vocab.max_size, <pad> and <unk>), saved with every checkpoint
   3. model      embedding_bag: token embeddings averaged by nn.EmbeddingBag over one flat batch
                 with offsets (no padding), then linear; textcnn: convolutions of several widths,
-                max-pooled; bilstm: a bidirectional LSTM over packed sequences, mean-pooled
+                max-pooled; bilstm: a bidirectional LSTM over packed sequences, mean-pooled;
+                huggingface: a transformers model and its own tokenizer from a local folder
+                (model.hf_path, read from disk only), with a new classification head
   4. loss       cross-entropy (label smoothing); metrics: loss, accuracy, macro-F1; at the end
                 per-class F1 and the confusion matrix
   5. optimiser  Adam, AdamW or SGD and the seven schedules (mlx_runtime.build_optimizer /
@@ -140,9 +142,24 @@ else:
     train_examples = examples
 
 # -----------------------------------------------------------------------------
-# 2. Tokens and the vocabulary (from the training texts only)
+# 2. Tokens and the vocabulary (from the training texts only), or a Hugging Face model's tokenizer
 
 token_pattern = re.compile(cfg["tokenizer"]["pattern"])
+huggingface = model_cfg["arch"] == "huggingface"
+
+
+def pretrained_tokenizer():
+    """The tokenizer saved beside a Hugging Face model (model.hf_path), read from disk only."""
+    path = Path(model_cfg["hf_path"])
+    try:
+        from transformers import AutoTokenizer
+    except ImportError:
+        raise DataError(path, "model.arch huggingface needs the transformers package, which this Python lacks",
+                        hint="pip install transformers into the environment that trains (mlx doctor names it)") from None
+    if not (path / "config.json").is_file():
+        raise DataError(path, "not a saved Hugging Face model (no config.json)",
+                        hint="a folder written by save_pretrained: config, weights and tokenizer files")
+    return AutoTokenizer.from_pretrained(path, local_files_only=True)
 
 
 def tokenize(text: str) -> list:
@@ -150,7 +167,9 @@ def tokenize(text: str) -> list:
     return token_pattern.findall(text)[:cfg["tokenizer"]["max_length"]]
 
 
-PAD, UNK = 0, 1
+hf_tokenizer = pretrained_tokenizer() if huggingface else None
+UNK = 1
+PAD = hf_tokenizer.pad_token_id if huggingface else 0
 
 
 def build_vocabulary(texts) -> list:
@@ -159,7 +178,9 @@ def build_vocabulary(texts) -> list:
     return ["<pad>", "<unk>"] + kept
 
 
-vocabulary = resume_from["vocabulary"] if resume_from else build_vocabulary(text for text, _, _ in train_examples)
+# A Hugging Face model brings its own vocabulary (in hf_path); the others build theirs.
+vocabulary = (resume_from["vocabulary"] if resume_from else
+              [] if huggingface else build_vocabulary(text for text, _, _ in train_examples))
 classes = resume_from["classes"] if resume_from else sorted({label for _, label, _ in train_examples})
 token_ids = {token: i for i, token in enumerate(vocabulary)}
 class_ids = {label: i for i, label in enumerate(classes)}
@@ -172,7 +193,8 @@ def encode(part: list) -> list:
         if label not in class_ids:
             raise DataError(path, f"label {label!r} never appears in the training texts", row=line,
                             hint=f"the training labels are {', '.join(classes)}")
-        ids = [token_ids.get(token, UNK) for token in tokenize(text)] or [UNK]  # an empty text is one unknown token
+        ids = (hf_tokenizer(text, truncation=True, max_length=cfg["tokenizer"]["max_length"])["input_ids"] if huggingface
+               else [token_ids.get(token, UNK) for token in tokenize(text)] or [UNK])  # an empty text: one unknown token
         encoded.append((ids, class_ids[label]))
     return encoded
 
@@ -262,13 +284,33 @@ class BiLSTM(nn.Module):
         return self.head(mean)
 
 
+class PretrainedClassifier(nn.Module):
+    """A transformers model from model.hf_path with a new sequence-classification head for our classes."""
+
+    def __init__(self, path: str, num_classes: int):
+        super().__init__()
+        from transformers import AutoModelForSequenceClassification
+
+        try:
+            self.net = AutoModelForSequenceClassification.from_pretrained(
+                path, num_labels=num_classes, local_files_only=True, ignore_mismatched_sizes=True)
+        except OSError as error:
+            raise DataError(path, f"cannot load the model: {error}", hint="its weights file is missing or unreadable") from None
+
+    def forward(self, padded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        mask = torch.arange(padded.size(1), device=padded.device)[None, :] < lengths.to(padded.device)[:, None]
+        return self.net(input_ids=padded, attention_mask=mask.long()).logits
+
+
 def build_model() -> nn.Module:
     size, dim, dropout = len(vocabulary), model_cfg["embed_dim"], model_cfg["dropout"]
     if model_cfg["arch"] == "embedding_bag":
         return BagOfEmbeddings(size, dim, len(classes), dropout)
     if model_cfg["arch"] == "textcnn":
         return TextCNN(size, dim, len(classes), dropout, model_cfg["kernel_sizes"], model_cfg["filters"])
-    return BiLSTM(size, dim, len(classes), dropout, model_cfg["hidden"])
+    if model_cfg["arch"] == "bilstm":
+        return BiLSTM(size, dim, len(classes), dropout, model_cfg["hidden"])
+    return PretrainedClassifier(model_cfg["hf_path"], len(classes))
 
 
 raw_model = build_model().to(device)

@@ -333,7 +333,8 @@ function describeIssue(issue: z.core.$ZodIssue, locate: (path: readonly PathKey[
     case 'invalid_format':
       return [at(`${issue.message}, found ${describeValue(seen)}`)]
     default:
-      return [at(`${issue.message} (found ${describeValue(seen)})`)]
+      // A rule about a field the file left out (its default broke it) has no value to show.
+      return [at(seen === undefined ? issue.message : `${issue.message} (found ${describeValue(seen)})`)]
   }
 }
 

@@ -475,18 +475,24 @@ const TextClassification = z
     model: z
       .strictObject({
         arch: z
-          .enum(['embedding_bag', 'textcnn', 'bilstm'])
+          .enum(['embedding_bag', 'textcnn', 'bilstm', 'huggingface'])
           .default('embedding_bag')
-          .describe("embedding_bag: the guide's baseline, a mean of token embeddings (EmbeddingBag with offsets) then linear; textcnn: convolutions of several widths with max pooling; bilstm: a bidirectional LSTM, mean-pooled."),
+          .describe("embedding_bag: the guide's baseline, a mean of token embeddings (EmbeddingBag with offsets) then linear; textcnn: convolutions of several widths with max pooling; bilstm: a bidirectional LSTM, mean-pooled; huggingface: a transformers model and its tokenizer from a local folder (hf_path), with a new classification head."),
         embed_dim: z.int().min(1).default(64).describe('Width of the token embeddings.'),
         hidden: z.int().min(1).default(64).describe('bilstm: hidden units per direction.'),
         kernel_sizes: z.array(z.int().min(1)).min(1).default([3, 4, 5]).describe('textcnn: convolution widths, in tokens.'),
         filters: z.int().min(1).default(64).describe('textcnn: filters per width.'),
         dropout: z.number().min(0).lt(1).default(0.2).describe('Dropout before the linear head.'),
+        hf_path: z.string().min(1).nullable().default(null).describe('huggingface: a folder written by save_pretrained (config, weights, tokenizer), relative to the project root; needs the transformers package.'),
       })
       .prefault({})
       .describe('The network.'),
     ...classificationSections,
+  })
+  .superRefine((config, context) => {
+    if (config.model.arch === 'huggingface' && config.model.hf_path === null) {
+      context.addIssue({code: 'custom', path: ['model', 'hf_path'], message: 'model.arch huggingface needs hf_path: the folder of a model saved with save_pretrained', input: undefined})
+    }
   })
   .describe('Text classification.')
 

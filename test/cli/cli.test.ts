@@ -81,7 +81,7 @@ describe('mlx init', () => {
     expect((await cli(['validate', 'configs/image-classification.yaml'], {cwd: project})).exitCode).toBe(0)
 
     const list = await cli(['init', '--list'], {cwd: dir})
-    expect(list.stdout).toMatch(/^image-classification\s+CNN/m)
+    for (const task of ['image-classification', 'tabular', 'text-classification']) expect(list.stdout).toMatch(new RegExp(`^${task}\\s+\\S`, 'm'))
   })
 
   it('never overwrites an existing project without --force', async () => {

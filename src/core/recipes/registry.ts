@@ -26,7 +26,7 @@ const REGRESSION_METRICS = ['val/loss', 'val/rmse', 'val/mae', 'val/r2'] as cons
 export const RECIPES: Readonly<Record<Task, Recipe>> = {
   'image-classification': {
     task: 'image-classification',
-    summary: "CNN (Backbone + Classifier) on scikit-learn's bundled digits; cross-entropy, Adam, StepLR",
+    summary: 'the guide\'s CNN, an MLP or torchvision ResNet/EfficientNet on digits (bundled), MNIST, Fashion-MNIST, CIFAR-10, your image folder or synthetic images',
     keyMetrics: ['val/acc', 'val/f1', 'val/loss', 'train/loss'],
     evalMetrics: () => CLASSIFICATION_METRICS,
   },

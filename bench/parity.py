@@ -95,8 +95,8 @@ json.dump({"losses": losses, "seconds": end - start - evaluating, "steps": step}
 def resolved_config(extra: str) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "c.yaml"
-        path.write_text("name: parity\ntask: image-classification\nseed: 0\ndata: {batch_size: 64}\n"
-                        "model: {dropout: 0.1}\noptim: {name: adam, lr: 0.001}\ntransforms: {normalize: false}\n"
+        path.write_text("name: parity\ntask: image-classification\nseed: 0\ndata: {batch_size: 64, transforms: {normalize: false}}\n"
+                        "model: {dropout: 0.1}\noptim: {name: adam, lr: 0.001}\n"
                         f"train: {{epochs: {EPOCHS}, checkpoint: {{best: false}}, artifacts: false{extra}}}\n")
         result = subprocess.run(["node", str(REPO / "bin" / "run.js"), "validate", str(path), "--json"],
                                 capture_output=True, text=True, check=True, env={**os.environ, "NODE_ENV": "production"})

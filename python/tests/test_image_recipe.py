@@ -177,8 +177,8 @@ def resolved(tmp_path, yaml_text, *overrides):
 
 def test_an_image_folder_of_png_files_trains_end_to_end(tmp_path):
     folder = write_image_folder(tmp_path / "shapes")
-    cfg = resolved(tmp_path, f"data: {{source: imagefolder, path: {folder}, image_size: 16, batch_size: 8, val_fraction: 0.25}}\n"
-                   "transforms: {horizontal_flip: true, rotation: 10}\noptim: {lr: 0.01}\ntrain: {epochs: 4}\n")
+    cfg = resolved(tmp_path, f"data: {{source: imagefolder, path: {folder}, image_size: 16, batch_size: 8, val_fraction: 0.25, "
+                   "transforms: {horizontal_flip: true, rotation: 10}}\noptim: {lr: 0.01}\ntrain: {epochs: 4}\n")
     metrics, events, run_dir = run_recipe(cfg, tmp_path, train={"epochs": 4, "artifacts": True})
     assert [e for e in events if e["event"] == "confusion_matrix"][0]["labels"] == ["circle", "square"]
     assert len(series(metrics, "val/acc")) == 4 and series(metrics, "val/acc")[-1][2] >= 0.5
@@ -205,9 +205,9 @@ def test_a_validation_folder_with_a_class_training_lacks(tmp_path):
 
 @pytest.mark.parametrize("arch", ["mlp", "cnn"])
 def test_synthetic_images_with_every_augmentation(tmp_path, arch):
-    cfg = resolved(tmp_path, f"data: {{source: synthetic, samples: 64, classes: 4, image_size: 16, batch_size: 16}}\n"
-                   f"model: {{arch: {arch}, hidden: [32]}}\ntransforms: {{random_crop_padding: 2, horizontal_flip: true, "
-                   "rotation: 15, augment: randaugment, resize: 20}\ntrain: {epochs: 2}\n")
+    cfg = resolved(tmp_path, "data: {source: synthetic, samples: 64, classes: 4, image_size: 16, batch_size: 16, "
+                   "transforms: {random_crop_padding: 2, horizontal_flip: true, rotation: 15, augment: randaugment, "
+                   f"resize: 20}}}}\nmodel: {{arch: {arch}, hidden: [32]}}\ntrain: {{epochs: 2}}\n")
     metrics, events, _ = run_recipe(cfg, tmp_path)
     assert events[-1]["event"] == "end" and len(series(metrics, "val/acc")) == 2
 

@@ -30,8 +30,8 @@ def write_csv(path: Path, rows, header="text,label"):
 
 
 def config(tmp_path, data: str, *overrides, epochs=3):
-    return resolve_config(f"name: t\ntask: text-classification\ndata: {{{data}, batch_size: 4, val_fraction: 0.34}}\n"
-                          f"vocab: {{min_freq: 1}}\noptim: {{lr: 0.05}}\ntrain: {{epochs: {epochs}, log_every: 1}}\n",
+    return resolve_config(f"name: t\ntask: text-classification\ndata: {{{data}, batch_size: 4, val_fraction: 0.34, "
+                          f"vocab: {{min_freq: 1}}}}\noptim: {{lr: 0.05}}\ntrain: {{epochs: {epochs}, log_every: 1}}\n",
                           tmp_path, *overrides)
 
 

@@ -67,7 +67,7 @@ parser.add_argument("--resume", help="checkpoint to continue from (mlx resume pa
 args = parser.parse_args()
 cfg = load_config(args.config)
 data_cfg, model_cfg, optim_cfg, sched_cfg, train_cfg = cfg["data"], cfg["model"], cfg["optim"], cfg["scheduler"], cfg["train"]
-transforms_cfg = cfg["transforms"]
+transforms_cfg = cfg["data"]["transforms"]
 run_dir = Path(os.environ.get("MLX_RUN_DIR", "."))
 
 configure_determinism(train_cfg["deterministic"])

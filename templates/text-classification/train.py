@@ -7,8 +7,8 @@ The guide's method, top to bottom:
                 (stratified) unless data.val_path gives validation texts. Bad rows are errors
                 naming the file and the line.
   2. tokens     a basic English tokenizer (lower-case, a regular expression for a token, the
-                first tokenizer.max_length kept); a vocabulary built from the training texts only
-                (vocab.min_freq, vocab.max_size, <pad> and <unk>), saved with every checkpoint
+                first data.tokenizer.max_length kept); a vocabulary built from the training texts only
+                (data.vocab.min_freq, data.vocab.max_size, <pad> and <unk>), saved with every checkpoint
   3. model      embedding_bag: token embeddings averaged by nn.EmbeddingBag over one flat batch
                 with offsets (no padding), then linear; textcnn: convolutions of several widths,
                 max-pooled; bilstm: a bidirectional LSTM over packed sequences, mean-pooled;
@@ -144,7 +144,7 @@ else:
 # -----------------------------------------------------------------------------
 # 2. Tokens and the vocabulary (from the training texts only), or a Hugging Face model's tokenizer
 
-token_pattern = re.compile(cfg["tokenizer"]["pattern"])
+token_pattern = re.compile(data_cfg["tokenizer"]["pattern"])
 huggingface = model_cfg["arch"] == "huggingface"
 
 
@@ -163,8 +163,8 @@ def pretrained_tokenizer():
 
 
 def tokenize(text: str) -> list:
-    text = text.lower() if cfg["tokenizer"]["lowercase"] else text
-    return token_pattern.findall(text)[:cfg["tokenizer"]["max_length"]]
+    text = text.lower() if data_cfg["tokenizer"]["lowercase"] else text
+    return token_pattern.findall(text)[:data_cfg["tokenizer"]["max_length"]]
 
 
 hf_tokenizer = pretrained_tokenizer() if huggingface else None
@@ -174,7 +174,8 @@ PAD = hf_tokenizer.pad_token_id if huggingface else 0
 
 def build_vocabulary(texts) -> list:
     counts = Counter(token for text in texts for token in tokenize(text))
-    kept = [token for token, count in counts.most_common(cfg["vocab"]["max_size"]) if count >= cfg["vocab"]["min_freq"]]
+    vocab_cfg = data_cfg["vocab"]
+    kept = [token for token, count in counts.most_common(vocab_cfg["max_size"]) if count >= vocab_cfg["min_freq"]]
     return ["<pad>", "<unk>"] + kept
 
 
@@ -193,7 +194,8 @@ def encode(part: list) -> list:
         if label not in class_ids:
             raise DataError(path, f"label {label!r} never appears in the training texts", row=line,
                             hint=f"the training labels are {', '.join(classes)}")
-        ids = (hf_tokenizer(text, truncation=True, max_length=cfg["tokenizer"]["max_length"])["input_ids"] if huggingface
+        max_length = data_cfg["tokenizer"]["max_length"]
+        ids = (hf_tokenizer(text, truncation=True, max_length=max_length)["input_ids"] if huggingface
                else [token_ids.get(token, UNK) for token in tokenize(text)] or [UNK])  # an empty text: one unknown token
         encoded.append((ids, class_ids[label]))
     return encoded

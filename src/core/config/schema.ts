@@ -234,8 +234,20 @@ const classificationSections = {
   ...trainingSections,
 }
 
+const Transforms = z
+  .strictObject({
+    resize: z.int().min(8).nullable().default(null).describe('Resize (shorter side) and centre-crop every image to this square size (null: as the source gives them).'),
+    normalize: z.boolean().default(true).describe('Standardise each channel with the mean and deviation of the training images.'),
+    horizontal_flip: z.boolean().default(false).describe('Training images flipped left-right at random.'),
+    rotation: z.number().min(0).max(180).default(0).describe('Training images rotated at random by up to this many degrees.'),
+    random_crop_padding: z.int().min(0).nullable().default(null).describe('Training images padded by this many pixels, then cropped back at a random place (null: off).'),
+    augment: z.enum(['none', 'randaugment', 'autoaugment']).default('none').describe('A learned augmentation policy for the training images: RandAugment or AutoAugment (ImageNet policy).'),
+  })
+  .describe('How images are prepared: resizing and normalisation for all, augmentation for training images only.')
+
 const imageLoaderFields = {
   ...loaderFields,
+  transforms: Transforms.prefault({}),
   persistent_workers: z.boolean().default(false).describe('Keep DataLoader workers alive between epochs (needs num_workers > 0).'),
 }
 
@@ -282,17 +294,6 @@ const ImageData = z
   ])
   .describe('The images and how they are batched: `source` picks them and their fields.')
 
-const Transforms = z
-  .strictObject({
-    resize: z.int().min(8).nullable().default(null).describe('Resize (shorter side) and centre-crop every image to this square size (null: as the source gives them).'),
-    normalize: z.boolean().default(true).describe('Standardise each channel with the mean and deviation of the training images.'),
-    horizontal_flip: z.boolean().default(false).describe('Training images flipped left-right at random.'),
-    rotation: z.number().min(0).max(180).default(0).describe('Training images rotated at random by up to this many degrees.'),
-    random_crop_padding: z.int().min(0).nullable().default(null).describe('Training images padded by this many pixels, then cropped back at a random place (null: off).'),
-    augment: z.enum(['none', 'randaugment', 'autoaugment']).default('none').describe('A learned augmentation policy for the training images: RandAugment or AutoAugment (ImageNet policy).'),
-  })
-  .describe('How images are prepared: resizing and normalisation for all, augmentation for training images only.')
-
 const TORCHVISION_ARCHS = ['resnet18', 'resnet50', 'efficientnet_b0'] as const
 
 const ImageClassification = z
@@ -301,7 +302,6 @@ const ImageClassification = z
     task: z.literal('image-classification').describe('The recipe: which template generates the script.'),
     ...about,
     data: ImageData.prefault({}),
-    transforms: Transforms.prefault({}),
     model: z
       .strictObject({
         arch: z
@@ -417,6 +417,25 @@ const Tabular = z
   })
   .describe('Tabular classification or regression.')
 
+/** How texts become tokens and tokens become ids: part of every text source. */
+const textFields = {
+  tokenizer: z
+    .strictObject({
+      lowercase: z.boolean().default(true).describe('Lower-case the text before splitting it.'),
+      pattern: z.string().min(1).default("[a-z0-9]+(?:'[a-z]+)?").describe('A regular expression (Python re) matching one token; everything between tokens is dropped.'),
+      max_length: z.int().min(1).default(256).describe('Tokens kept per text (the first ones).'),
+    })
+    .prefault({})
+    .describe('How texts become tokens (basic English: lower-case words and numbers).'),
+  vocab: z
+    .strictObject({
+      min_freq: z.int().min(1).default(2).describe('Tokens seen fewer times in the training texts become <unk>.'),
+      max_size: z.int().min(10).default(20000).describe('At most this many tokens (the most frequent), plus <pad> and <unk>.'),
+    })
+    .prefault({})
+    .describe('The vocabulary, built from the training texts only and saved with each checkpoint.'),
+}
+
 const textFile = (source: string, what: string, fields: Record<string, z.ZodType>) =>
   z
     .strictObject({
@@ -424,6 +443,7 @@ const textFile = (source: string, what: string, fields: Record<string, z.ZodType
       path: z.string().min(1).describe('The training file (relative to the project root).'),
       val_path: z.string().min(1).nullable().default(null).describe('A validation file of the same layout (null: split val_fraction off the training file).'),
       ...fields,
+      ...textFields,
       ...loaderFields,
     })
     .describe(what)
@@ -435,7 +455,8 @@ const TextData = z
         source: z.literal('fortunes').default('fortunes').describe("Quotations from Debian's fortunes package, one class per topic file (offline; the default)."),
         directory: z.string().min(1).default('/usr/share/games/fortunes').describe('Where the fortunes package keeps its topic files.'),
         topics: z.array(z.string().min(1)).min(2).default(['computers', 'food', 'politics', 'science', 'sports']).describe('The topic files that become the classes.'),
-        ...loaderFields,
+        ...textFields,
+      ...loaderFields,
       })
       .describe('fortunes topics (the default).'),
     textFile('csv', 'A CSV file with a header: a text column and a label column.', {
@@ -457,21 +478,6 @@ const TextClassification = z
     task: z.literal('text-classification').describe('The recipe: which template generates the script.'),
     ...about,
     data: TextData.prefault({}),
-    tokenizer: z
-      .strictObject({
-        lowercase: z.boolean().default(true).describe('Lower-case the text before splitting it.'),
-        pattern: z.string().min(1).default("[a-z0-9]+(?:'[a-z]+)?").describe('A regular expression (Python re) matching one token; everything between tokens is dropped.'),
-        max_length: z.int().min(1).default(256).describe('Tokens kept per text (the first ones).'),
-      })
-      .prefault({})
-      .describe('How texts become tokens (basic English: lower-case words and numbers).'),
-    vocab: z
-      .strictObject({
-        min_freq: z.int().min(1).default(2).describe('Tokens seen fewer times in the training texts become <unk>.'),
-        max_size: z.int().min(10).default(20000).describe('At most this many tokens (the most frequent), plus <pad> and <unk>.'),
-      })
-      .prefault({})
-      .describe('The vocabulary, built from the training texts only and saved with each checkpoint.'),
     model: z
       .strictObject({
         arch: z

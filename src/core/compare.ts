@@ -9,7 +9,7 @@ import {compareSortValues} from './sort-values.js'
 import type {MetricSummary, RunBrief, RunRecord, RunStatus} from './store/store.js'
 import type {Task} from './config/schema.js'
 import {flattenParams} from './params.js'
-import {checkFields, evaluate, fieldsOf, parseWhere, type FieldReader, type Value} from './where.js'
+import {checkFields, evaluate, fieldsOf, parseWhere, type FieldReader} from './where.js'
 
 export {flattenParams}
 
@@ -167,9 +167,21 @@ export function runFieldReader(run: RunRecord, summaries: readonly MetricSummary
  * (lists and null as JSON text), else a metric aggregate (best when its direction is known).
  */
 function fieldReaderOf(run: RunBrief, paramOf: (key: string) => {value: unknown} | undefined, summaryOf: (key: string) => MetricSummary | undefined): FieldReader {
-  const builtins: Record<string, Value | readonly Value[] | null> = {id: run.id, name: run.name, task: run.task, status: run.status, duration: durationOf(run), tag: run.tags}
   return (field) => {
-    if (field in builtins) return builtins[field]
+    switch (field) {
+      case 'id':
+        return run.id
+      case 'name':
+        return run.name
+      case 'task':
+        return run.task
+      case 'status':
+        return run.status
+      case 'duration':
+        return durationOf(run)
+      case 'tag':
+        return run.tags
+    }
     const param = paramOf(field)
     if (param) return typeof param.value === 'number' || typeof param.value === 'string' ? param.value : JSON.stringify(param.value)
     const [key, aggregate] = field.split(/:(?=(?:last|best|min|max)$)/) as [string, string | undefined]

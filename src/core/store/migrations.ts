@@ -33,6 +33,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_created ON runs (created_at);
   CREATE INDEX runs_name ON runs (name);
   CREATE INDEX runs_status ON runs (status);
+  -- covers listing every run at a glance (compare --where): a compact index read instead of
+  -- the table, whose rows hold whole configs
+  CREATE INDEX runs_brief ON runs (created_at, seq, id, name, task, status, ended_at, primary_metric, primary_goal, tags_json);
 
   CREATE TABLE metric_keys (
     id   INTEGER PRIMARY KEY,

@@ -387,7 +387,7 @@ export class Store {
       .prepare(`SELECT seq, id, name, task, status, created_at, ended_at, primary_metric, primary_goal, tags_json FROM runs ${where} ORDER BY created_at DESC, rowid DESC`)
       .raw()
       .all(...params) as Array<[number, string, string, string, RunStatus, number, number | null, string, 'min' | 'max' | null, string]>
-    return rows.map(([seq, id, name, task, status, createdAt, endedAt, primaryMetric, primaryGoal, tags]) => ({
+    return rows.map(([seq, id, name, task, status, createdAt, endedAt, primaryMetric, primaryGoal, tagsJson]) => ({
       seq,
       id,
       name,
@@ -397,7 +397,10 @@ export class Store {
       endedAt,
       primaryMetric,
       primaryGoal,
-      tags: tags === '[]' ? [] : (JSON.parse(tags) as string[]),
+      // Parsed when read: most filters never look at tags.
+      get tags() {
+        return JSON.parse(tagsJson) as string[]
+      },
     }))
   }
 

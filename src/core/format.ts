@@ -24,7 +24,12 @@ export interface Table {
   rows: TableCell[][]
   /** Columns that may be cut (with an ellipsis) when the table is wider than the terminal: names and params. */
   shrinkable?: boolean[]
+  /** Cells a shrinkable column keeps until every other one is down to its narrowest (run names: 16). */
+  keepWidth?: number[]
 }
+
+/** What a run name keeps while params give way: enough to tell `sweep-12-lr0.01` from `sweep-12-lr0.02`. */
+export const NAME_KEEP_WIDTH = 16
 
 /** Terminal cells a text takes (wide characters count two, escape codes none). */
 export function displayWidth(text: string): number {
@@ -59,20 +64,23 @@ export function columnWidths(table: Table): number[] {
 
 /**
  * The table cut to fit `columns` terminal cells: the widest shrinkable column (a name or
- * a param) gives way first, one cell at a time, down to 6 cells; ids, statuses and metric
- * values are never cut. What still does not fit is cut at the line's end by the renderer,
- * never wrapped.
+ * a param) gives way first, one cell at a time, down to 6 cells, but a column with a
+ * `keepWidth` (the run name) stops there until the others are at 6; ids, statuses and
+ * metric values are never cut. What still does not fit is cut at the line's end by the
+ * renderer, never wrapped.
  */
 export function fitTable(table: Table, columns: number): Table {
   const widths = columnWidths(table)
   const total = () => widths.reduce((sum, width) => sum + width, 0) + COLUMN_GAP * Math.max(0, widths.length - 1)
-  while (total() > columns) {
-    let widest = -1
-    widths.forEach((width, column) => {
-      if (table.shrinkable?.[column] && width > NARROWEST && (widest < 0 || width > widths[widest]!)) widest = column
-    })
-    if (widest < 0) break
-    widths[widest]!--
+  for (const floorOf of [(column: number) => Math.max(NARROWEST, table.keepWidth?.[column] ?? 0), () => NARROWEST]) {
+    while (total() > columns) {
+      let widest = -1
+      widths.forEach((width, column) => {
+        if (table.shrinkable?.[column] && width > floorOf(column) && (widest < 0 || width > widths[widest]!)) widest = column
+      })
+      if (widest < 0) break
+      widths[widest]!--
+    }
   }
   const fit = (text: string, column: number) => (table.shrinkable?.[column] ? truncate(text, widths[column]!) : text)
   // A dotted param name too long for its column keeps its last part whole: optim.lr -> o.lr.
@@ -114,7 +122,7 @@ export function comparisonTable(comparison: Comparison, idLength?: number): Tabl
     }
     return cells
   })
-  return {headers, rows, shrinkable}
+  return {headers, rows, shrinkable, keepWidth: headers.map((_, column) => (column === 1 ? NAME_KEEP_WIDTH : 0))}
 }
 
 function csvField(text: string): string {

@@ -108,6 +108,22 @@ describe('fitTable', () => {
     expect(fitTable(table, 3 + 2 + 6 + 2 + 7).headers).toEqual(['run', 'o.name', 'm.chan…'])
     expect(fitTable(table, 100).headers).toEqual(table.headers)
   })
+
+  it('cuts params before the run name keeps fewer than 16 cells, and only then the name', () => {
+    const name = 'sweep-0123-lr0.0005-adamw' // 25 cells
+    const table: Table = {
+      headers: ['run', 'name', ...Array.from({length: 8}, (_, i) => `param.number${i}`)],
+      shrinkable: [false, true, ...Array(8).fill(true)],
+      keepWidth: [0, 16, ...Array(8).fill(0)],
+      rows: [[{text: 'a1b2'}, {text: name}, ...Array.from({length: 8}, () => ({text: 'value-of-12'}))]],
+    }
+    const widthsAt = (columns: number) => fitTable(table, columns).rows[0]!.map((cell) => displayWidth(cell.text))
+    // 4 + 16 + 8 params of 8 cells, with 9 gaps of 2: params shrink from 13 to 8, the name only to 16.
+    expect(widthsAt(4 + 16 + 8 * 8 + 9 * 2)).toEqual([4, 16, ...Array(8).fill(8)])
+    // Narrower than every param at 6: the name gives way too, down to 6.
+    expect(widthsAt(4 + 10 + 8 * 6 + 9 * 2)).toEqual([4, 10, ...Array(8).fill(6)])
+    expect(fitTable(table, 200).rows[0]![1]!.text).toBe(name)
+  })
 })
 
 describe('BrowseTable', () => {

@@ -25,8 +25,13 @@ class DataError(Exception):
 
 
 def install_data_error_hook() -> None:
-    """Bad data ends the script with its message and a hint, exit status 2, no traceback."""
+    """Bad data ends the script with its message and a hint, exit status 2, no traceback.
+
+    Installed once per process: a second call (a script run again in-process) changes nothing.
+    """
     previous = sys.excepthook
+    if getattr(previous, "handles_data_errors", False):
+        return
 
     def hook(kind, error, traceback):
         if not issubclass(kind, DataError):
@@ -40,6 +45,7 @@ def install_data_error_hook() -> None:
         # line was flushed when it was written, so nothing logged is lost.
         os._exit(DATA_ERROR_EXIT)
 
+    hook.handles_data_errors = True
     sys.excepthook = hook
 
 

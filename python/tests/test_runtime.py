@@ -127,3 +127,15 @@ def test_other_errors_get_no_hint():
     script = "from mlx_runtime import explain_out_of_memory\nexplain_out_of_memory(512, 2)\nraise ValueError('x')\n"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=RUNTIME_DIR)
     assert "ValueError: x" in result.stderr and "hint:" not in result.stderr
+
+
+def test_the_data_error_hook_is_installed_once(monkeypatch):
+    import sys
+
+    from mlx_runtime.data import install_data_error_hook
+
+    monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)
+    install_data_error_hook()
+    installed = sys.excepthook
+    install_data_error_hook()
+    assert sys.excepthook is installed and installed is not sys.__excepthook__

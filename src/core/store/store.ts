@@ -193,16 +193,20 @@ export class Store {
     return join(this.dir, 'runs', id)
   }
 
+  /** A new run and its params, together or not at all. */
   createRun(run: NewRun, createdAt: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric, primary_goal, tags_json)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(run.id, run.name, run.task, createdAt, run.host, run.runDir, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal, JSON.stringify(tagsOf(run.config)))
-    this.writeParams(run.id, run.config)
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric, primary_goal, tags_json)
+           VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(run.id, run.name, run.task, createdAt, run.host, run.runDir, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal, JSON.stringify(tagsOf(run.config)))
+      this.writeParams(run.id, run.config)
+    })()
   }
 
+  /** The run's params as its config now has them (the caller holds a transaction). */
   private writeParams(id: string, config: Record<string, unknown>): void {
     const seq = this.db.prepare('SELECT seq FROM runs WHERE id = ?').pluck().get(id) as number
     this.db.prepare('DELETE FROM run_params WHERE run = ?').run(seq)
@@ -212,12 +216,14 @@ export class Store {
 
   /** A stopped run starts a new attempt (mlx resume) with its config as now resolved: running again, its outcome cleared. */
   restartRun(id: string, config: Record<string, unknown>): void {
-    this.db
-      .prepare(
-        "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, attempt_line = lines_read, config_json = ? WHERE id = ?",
-      )
-      .run(JSON.stringify(config), id)
-    this.writeParams(id, config)
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, attempt_line = lines_read, config_json = ? WHERE id = ?",
+        )
+        .run(JSON.stringify(config), id)
+      this.writeParams(id, config)
+    })()
   }
 
   setTags(id: string, tags: readonly string[]): void {

@@ -16,7 +16,8 @@ top to bottom. The pieces:
 - ``select_device``: turns ``launch.device`` (auto, cpu, cuda, cuda:N) into a torch.device;
   ``compile_model``: ``train.compile``, with a clear message where torch.compile is unavailable;
   ``explain_out_of_memory``: a hint naming the batch size when CUDA runs out of memory.
-- ``build_optimizer``, ``build_scheduler``: the optimiser and schedule that ``optim`` and ``scheduler`` name.
+- ``build_optimizer``, ``build_scheduler``: the optimiser and schedule that ``optim`` and ``scheduler`` name;
+  ``clip_gradients``: ``train.grad_clip``, and the gradient norm when it is to be logged.
 - ``DataError``, ``read_csv_table``: a user's data files read with errors naming the file and
   row; bad data ends the script with exit status 2 and no traceback.
 - ``save_confusion_matrix``, ``save_predicted_vs_true``, ``pyplot``: analysis figures (PNG).
@@ -31,7 +32,7 @@ from .device import compile_model, explain_out_of_memory, select_device
 from .envinfo import environment
 from .metrics import MetricsWriter
 from .monitor import Monitor
-from .optim import build_optimizer, build_scheduler
+from .optim import build_optimizer, build_scheduler, clip_gradients
 from .seeding import configure_determinism, seed_everything
 from .signals import StopRequest
 
@@ -44,6 +45,7 @@ __all__ = [
     "build_optimizer",
     "build_scheduler",
     "check_columns",
+    "clip_gradients",
     "compile_model",
     "configure_determinism",
     "environment",

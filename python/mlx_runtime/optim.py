@@ -5,7 +5,7 @@ model, and one copy keeps the recipes' schedules identical.
 """
 
 import math
-from typing import Iterable, Tuple
+from typing import Iterable, Optional, Tuple
 
 import torch
 
@@ -59,3 +59,16 @@ def build_scheduler(sched_cfg: dict, optimizer: torch.optim.Optimizer, base_lr: 
         return schedules.ReduceLROnPlateau(optimizer, mode=sched_cfg["mode"], factor=sched_cfg["factor"],
                                            patience=sched_cfg["patience"], min_lr=sched_cfg["min_lr"]), "eval"
     raise ValueError(f"unknown scheduler {name!r}")
+
+
+def clip_gradients(parameters: Iterable[torch.Tensor], max_norm: float, measure: bool) -> Optional[torch.Tensor]:
+    """``train.grad_clip``: scales the gradients down to a total norm of ``max_norm`` (``inf``:
+    never) and returns their norm before clipping; ``None`` when nothing clips and ``measure``
+    is false, since the norm is a pass over every gradient that only logging then needs."""
+    if max_norm == math.inf and not measure:
+        return None
+    parameters = [p for p in parameters if p.grad is not None]
+    norm = torch.nn.utils.get_total_norm([p.grad for p in parameters])
+    if max_norm < math.inf:
+        torch.nn.utils.clip_grads_with_norm_(parameters, max_norm, norm)
+    return norm

@@ -52,6 +52,57 @@ def test_path_comes_from_the_environment(tmp_path, monkeypatch):
     assert (tmp_path / "run" / "m.jsonl").exists()
 
 
+def tensorboard_scalars(folder) -> dict:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(folder))
+    accumulator.Reload()
+    return {tag: [(event.step, round(event.value, 6)) for event in accumulator.Scalars(tag)]
+            for tag in accumulator.Tags()["scalars"]}
+
+
+def test_tensorboard_gets_every_value_at_its_step(tmp_path):
+    with MetricsWriter(str(tmp_path / "metrics.jsonl"), tensorboard_dir=tmp_path) as metrics:
+        metrics.log({"train/loss": 0.5, "lr": torch.tensor(0.001)}, step=10)
+        metrics.log({"train/loss": 0.25, "lr": 0.001}, step=20)
+        metrics.log({"val/acc": 0.75, "val/loss": float("nan")}, step=20)
+    scalars = tensorboard_scalars(tmp_path)
+    assert scalars["train/loss"] == [(10, 0.5), (20, 0.25)]
+    assert scalars["lr"] == [(10, 0.001), (20, 0.001)]
+    assert scalars["val/acc"] == [(20, 0.75)]
+    assert math.isnan(dict(scalars["val/loss"])[20])
+
+
+def test_tensorboard_events_reach_the_file_every_few_seconds_and_at_exit(tmp_path, monkeypatch):
+    from mlx_runtime.metrics import _TensorBoard
+
+    metrics = MetricsWriter(str(tmp_path / "metrics.jsonl"), tensorboard_dir=tmp_path)
+    metrics.log({"train/loss": 0.5}, step=1)
+    assert "train/loss" not in tensorboard_scalars(tmp_path)  # batched: the loop pays no write per line
+    monkeypatch.setattr(_TensorBoard, "FLUSH_SECONDS", 0.0)
+    metrics.log({"train/loss": 0.25}, step=2)
+    assert tensorboard_scalars(tmp_path)["train/loss"] == [(1, 0.5), (2, 0.25)]
+    metrics.close()
+
+    script = f"""
+from mlx_runtime import MetricsWriter
+metrics = MetricsWriter({str(tmp_path / "raised" / "m.jsonl")!r}, tensorboard_dir=__import__("pathlib").Path({str(tmp_path / "raised")!r}))
+metrics.log({{"train/loss": 0.125}}, step=3)
+raise RuntimeError("the script fails before closing its writer")
+"""
+    assert subprocess.run([sys.executable, "-c", script], cwd=RUNTIME_DIR, capture_output=True).returncode == 1
+    assert tensorboard_scalars(tmp_path / "raised")["train/loss"] == [(3, 0.125)]
+
+
+def test_tensorboard_drops_the_steps_a_resumed_run_logs_again(tmp_path):
+    with MetricsWriter(str(tmp_path / "metrics.jsonl"), tensorboard_dir=tmp_path) as metrics:
+        for step in (10, 20, 30):
+            metrics.log({"train/loss": step / 100}, step=step)
+    with MetricsWriter(str(tmp_path / "metrics.jsonl"), tensorboard_dir=tmp_path, purge_step=21) as metrics:
+        metrics.log({"train/loss": 0.5}, step=30)
+    assert tensorboard_scalars(tmp_path)["train/loss"] == [(10, 0.1), (20, 0.2), (30, 0.5)]
+
+
 def test_a_disabled_writer_takes_the_same_calls_and_writes_nothing(tmp_path):
     path = tmp_path / "metrics.jsonl"
     with MetricsWriter(str(path), enabled=False) as metrics:

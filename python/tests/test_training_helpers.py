@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from mlx_runtime import CheckpointKeeper, MetricsWriter, Monitor, configure_determinism, rng_states
+from mlx_runtime import CheckpointKeeper, MetricsWriter, Monitor, clip_gradients, configure_determinism, rng_states
 
 
 def test_monitor_min_mode_with_patience_and_min_delta():
@@ -85,3 +85,14 @@ def test_compile_model_names_the_switch_where_torch_compile_is_unavailable(monke
     monkeypatch.setattr(torch, "compile", unavailable)
     with pytest.raises(SystemExit, match="torch.compile is not available here: Dynamo is not supported.*set train.compile: false"):
         compile_model(torch.nn.Linear(2, 2), True)
+
+
+def test_clip_gradients_measures_only_when_asked_and_clips_to_the_norm():
+    layer = torch.nn.Linear(4, 3)
+    layer(torch.ones(2, 4)).sum().mul(100).backward()
+    before = torch.nn.utils.get_total_norm([p.grad for p in layer.parameters()])
+    assert clip_gradients(layer.parameters(), math.inf, measure=False) is None
+    assert torch.equal(clip_gradients(layer.parameters(), math.inf, measure=True), before)
+    assert torch.equal(torch.nn.utils.get_total_norm([p.grad for p in layer.parameters()]), before)  # unchanged
+    assert torch.equal(clip_gradients(layer.parameters(), 1.0, measure=False), before)  # the norm before clipping
+    assert torch.nn.utils.get_total_norm([p.grad for p in layer.parameters()]).item() == pytest.approx(1.0, rel=1e-5)

@@ -33,8 +33,8 @@ The guide's method, top to bottom:
                 validation images (torchvision.utils.make_grid)
 
 Every value comes from the resolved config (JSON), read as data. Each feature has one code
-path whether it is on or off: autocast and the scaler take `enabled=`, clipping to an
-infinite norm measures the gradient without changing it, a monitor without patience never stops.
+path whether it is on or off: autocast and the scaler take `enabled=`, a clipping norm of
+infinity never clips, a monitor without patience never stops.
 
 Run it through mlx:  mlx run configs/image-classification.yaml
 Run it by hand:      python train.py --config config.json   (metrics go to ./metrics.jsonl
@@ -57,8 +57,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from torchvision.transforms import v2
 
 from mlx_runtime import (CheckpointKeeper, DataError, MetricsWriter, Monitor, StopRequest, build_optimizer,
-                         build_scheduler, compile_model, configure_determinism, explain_out_of_memory, load_config,
-                         pyplot, restore_rng_states, rng_states, save_confusion_matrix, seed_everything,
+                         build_scheduler, clip_gradients, compile_model, configure_determinism, explain_out_of_memory,
+                         load_config, pyplot, restore_rng_states, rng_states, save_confusion_matrix, seed_everything,
                          select_device)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -492,9 +492,7 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
 
         logging_now = (step + 1) % log_every == 0 or batch_index + 1 == batches or step + 1 == total_steps
         scaler.unscale_(optimizer)
-        # The norm is a pass over every gradient: taken when it clips or is about to be logged.
-        grad_norm = (torch.nn.utils.clip_grad_norm_(raw_model.parameters(), max_grad_norm)
-                     if max_grad_norm < math.inf or logging_now else None)
+        grad_norm = clip_gradients(raw_model.parameters(), max_grad_norm, measure=logging_now)
         step_lr = optimizer.param_groups[0]["lr"]  # the rate this step uses, before the schedule moves it
         scaler.step(optimizer)
         scaler.update()

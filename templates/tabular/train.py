@@ -50,9 +50,9 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from mlx_runtime import (CheckpointKeeper, DataError, MetricsWriter, Monitor, StopRequest, build_optimizer,
-                         build_scheduler, check_columns, compile_model, configure_determinism, explain_out_of_memory,
-                         load_config, read_csv_table, restore_rng_states, rng_states, save_confusion_matrix,
-                         save_predicted_vs_true, seed_everything, select_device)
+                         build_scheduler, check_columns, clip_gradients, compile_model, configure_determinism,
+                         explain_out_of_memory, load_config, read_csv_table, restore_rng_states, rng_states,
+                         save_confusion_matrix, save_predicted_vs_true, seed_everything, select_device)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
@@ -394,8 +394,7 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
 
         logging_now = (step + 1) % log_every == 0 or batch_index + 1 == batches or step + 1 == total_steps
         scaler.unscale_(optimizer)
-        grad_norm = (torch.nn.utils.clip_grad_norm_(raw_model.parameters(), max_grad_norm)
-                     if max_grad_norm < math.inf or logging_now else None)
+        grad_norm = clip_gradients(raw_model.parameters(), max_grad_norm, measure=logging_now)
         step_lr = optimizer.param_groups[0]["lr"]
         scaler.step(optimizer)
         scaler.update()

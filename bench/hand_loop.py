@@ -1,0 +1,74 @@
+"""The minimal hand-written PyTorch loop that bench/parity.py holds the image recipe against.
+
+The guide's CNN on scikit-learn's digits, Adam, cross-entropy: what a careful person writes
+by hand with no runner. It reads the digits as the recipe does (8-bit images, then floats in
+[0, 1] as torchvision's ToDtype makes them), splits them the same way and draws the same
+random numbers in the same order, so the two programs compute the same losses.
+
+Run: python bench/hand_loop.py SEED EPOCHS BATCH_SIZE LR OUT.json   (mlx's python/ on PYTHONPATH)
+"""
+
+import json
+import sys
+
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from mlx_runtime import seed_everything
+
+seed, epochs, batch_size, lr, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+generator = seed_everything(seed)
+digits = load_digits()
+images = torch.round(torch.tensor(digits.images, dtype=torch.float32) * 255 / 16).unsqueeze(1) * (1.0 / 255)
+labels = torch.tensor(digits.target, dtype=torch.long)
+train_idx, val_idx = train_test_split(torch.arange(len(labels)).numpy(), test_size=0.2, random_state=seed,
+                                      stratify=labels.numpy())
+train_loader = DataLoader(TensorDataset(images[train_idx], labels[train_idx]), batch_size=batch_size, shuffle=True,
+                          generator=generator)
+val_loader = DataLoader(TensorDataset(images[val_idx], labels[val_idx]), batch_size=batch_size)
+
+
+def block(i, o):
+    return nn.Sequential(nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+
+
+class Backbone(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(block(1, 32), nn.MaxPool2d(2), block(32, 64), nn.AdaptiveAvgPool2d(1))
+
+    def forward(self, x):
+        return self.features(x).flatten(1)
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = Backbone()
+        self.head = nn.Sequential(nn.Dropout(0.1), nn.Linear(64, 10))
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+model = Classifier()
+optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+criterion = nn.CrossEntropyLoss()
+losses = []
+for epoch in range(epochs):
+    for x, y in train_loader:
+        loss = criterion(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    with torch.no_grad():
+        for x, y in val_loader:
+            criterion(model(x), y).item()
+    model.train()
+with open(out, "w") as file:
+    json.dump({"losses": losses}, file)

@@ -43,7 +43,7 @@ export default class Compare extends MlxCommand {
       const filter = {status: flags.status as RunStatus[] | undefined, tags: flags.tag}
       const last = flags.last ?? DEFAULT_LAST
       // RUN arguments name runs outright; otherwise --where looks at every run, then --last keeps the latest that match.
-      let runs = refs.length > 0 ? refs.map((ref) => store.resolveRun(ref)) : flags.where ? store.runsById(matchingRunIds(store, flags.where, filter).slice(0, last)) : store.listRuns({...filter, limit: last})
+      let runs = refs.length > 0 ? refs.map((ref) => store.resolveRun(ref)) : flags.where ? store.runsById(matchingRunIds(store, flags.where, filter, last)) : store.listRuns({...filter, limit: last})
       const summaries = store.summaries(runs.map((run) => run.id))
       if (refs.length > 0 && flags.where) runs = filterRuns(runs, summaries, flags.where)
       if (refs.length === 0) runs = runs.reverse()
@@ -79,11 +79,11 @@ export default class Compare extends MlxCommand {
           this.say('no runs yet: `mlx run CONFIG` starts one')
           return undefined
         }
-        const [{comparisonTable}, {browseTable, renderTable, tooTallForTerminal}] = await Promise.all([import('../core/format.js'), import('../ui/render.js')])
+        const [{comparisonTable}, {printTable, tooTallForTerminal}] = await Promise.all([import('../core/format.js'), import('../ui/print.js')])
         const table = comparisonTable(comparison, idLength)
-        // In a terminal with more rows than fit: scroll and sort interactively.
-        if (tooTallForTerminal(table)) await browseTable(table, this.legend(comparison, flags))
-        else await renderTable(table, this.legend(comparison, flags))
+        // In a terminal with more rows than fit: scroll and sort interactively (ink loads only then).
+        if (tooTallForTerminal(table)) await (await import('../ui/render.js')).browseTable(table, this.legend(comparison, flags))
+        else printTable(table, this.legend(comparison, flags))
         return undefined
       }
     }

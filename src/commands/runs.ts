@@ -54,9 +54,9 @@ export default class Runs extends MlxCommand {
       this.say('no runs yet: `mlx run CONFIG` starts one')
       return entries
     }
-    const [{formatDuration, formatNumber}, {NAME_KEEP_WIDTH}, {renderTable}] = await Promise.all([import('../core/numbers.js'), import('../core/format.js'), import('../ui/render.js')])
+    const [{formatDuration, formatNumber}, {NAME_KEEP_WIDTH}, {printTable}] = await Promise.all([import('../core/numbers.js'), import('../core/format.js'), import('../ui/print.js')])
     const started = (iso: string) => iso.slice(0, 19).replace('T', ' ')
-    await renderTable(
+    printTable(
       {
         headers: ['run', 'name', 'status', 'started (UTC)', 'duration', 'primary metric (best)'],
         shrinkable: [false, true, false, false, false, true],

@@ -1,5 +1,7 @@
-/** The one place colours are chosen. ink's colour names. */
+/** The one place colours are chosen (ink's colour names), and how a plain print writes them. */
 import type {RunStatus} from '../core/store/store.js'
+
+export type Colour = 'cyan' | 'gray' | 'green' | 'blue' | 'red' | 'magenta' | 'yellow'
 
 export const theme = {
   header: 'cyan',
@@ -7,9 +9,9 @@ export const theme = {
   best: 'green',
   bar: 'cyan',
   error: 'red',
-} as const
+} as const satisfies Record<string, Colour>
 
-export function statusColor(status: RunStatus): string {
+export function statusColor(status: RunStatus): Colour {
   switch (status) {
     case 'running':
       return 'blue'
@@ -27,3 +29,6 @@ export function statusColor(status: RunStatus): string {
     }
   }
 }
+
+/** The ANSI foreground code of each colour, as chalk (ink's) writes it. */
+export const ANSI_FOREGROUND: Record<Colour, number> = {red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90}

@@ -48,7 +48,7 @@ describe('the mlx binary', () => {
 
   it('colours statuses in a terminal, and not at all under NO_COLOR', async () => {
     const draw = async (env: Record<string, string>) =>
-      String((await execa('node', [join(repoRoot, 'test/fixtures/render-status.mjs'), join(repoRoot, 'dist/ui/render.js')], {env: {FORCE_COLOR: '3', ...env}, extendEnv: false})).stdout)
+      String((await execa('node', [join(repoRoot, 'test/fixtures/render-status.mjs'), join(repoRoot, 'dist/ui/print.js')], {env: {FORCE_COLOR: '3', ...env}, extendEnv: false})).stdout)
     expect(await draw({})).toBe('coloured')
     expect(await draw({NO_COLOR: '1'})).toBe('plain')
   })

@@ -4,7 +4,8 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {diffRuns} from '../../src/core/compare.js'
 import {openStore} from '../../src/core/store/store.js'
-import {cli, tempProject} from '../helpers/cli.js'
+import {execa} from 'execa'
+import {binRun, cli, cliEnv, repoRoot, tempProject} from '../helpers/cli.js'
 
 async function seed(): Promise<string> {
   const project = tempProject()
@@ -30,6 +31,21 @@ async function seed(): Promise<string> {
   store.close()
   return project
 }
+
+describe('printed tables', () => {
+  it('compare and runs print their tables without loading ink or React', async () => {
+    const project = await seed()
+    for (const args of [['compare'], ['runs'], ['compare', '--where', 'optim.lr < 0.005']]) {
+      const trace = join(project, `imports-${args.length}-${args[0]}.txt`)
+      const result = await execa('node', ['--import', join(repoRoot, 'test/fixtures/trace-imports.mjs'), binRun, ...args], {cwd: project, env: cliEnv({MLX_TRACE_IMPORTS: trace}), reject: false})
+      expect(result.exitCode, args.join(' ')).toBe(0)
+      expect(String(result.stdout)).toMatch(/^run\s+name\s+status/)
+      expect(String(result.stdout)).toContain(args[0] === 'runs' || args.length > 1 ? 'small' : 'large')
+      const loaded = readFileSync(trace, 'utf8').split('\n')
+      expect(loaded.filter((url) => /\/node_modules\/(ink|react|react-reconciler)\/|\/dist\/ui\/render\.js$/.test(url)), args.join(' ')).toEqual([])
+    }
+  })
+})
 
 describe('mlx tag, rename, rm, diff, logs', () => {
   it('prints a run\'s logs, one stream or both; -f returns once the run has ended', async () => {

@@ -2,9 +2,11 @@ import {render} from 'ink-testing-library'
 import {describe, expect, it} from 'vitest'
 import {displayWidth, fitTable, truncate, type Table} from '../../src/core/format.js'
 import {initialProgress} from '../../src/core/metrics/progress.js'
-import {CompareTable, tableWidth} from '../../src/ui/components/CompareTable.js'
+import {CompareTable} from '../../src/ui/components/CompareTable.js'
+import {tableWidth} from '../../src/ui/table-lines.js'
 import {progressBar, RunProgress} from '../../src/ui/components/RunProgress.js'
 import {BrowseTable, sortRows} from '../../src/ui/components/BrowseTable.js'
+import {colourEnabled, tableText} from '../../src/ui/print.js'
 import {renderAtWidth} from '../helpers/ink.js'
 
 const table: Table = {
@@ -95,6 +97,51 @@ describe('CompareTable fitted to the terminal', () => {
     expect(truncate('数字の実験 ünïcödé', 7)).toBe('数字の…')
     expect(displayWidth(truncate('数字の実験 ünïcödé', 7))).toBeLessThanOrEqual(7)
     expect(truncate('short', 10)).toBe('short')
+  })
+})
+
+describe('printed tables (no ink)', () => {
+  const legend = '* best in column (val/acc higher is better); params shown: those that differ'
+  const wide: Table = {
+    headers: ['run', 'name', 'status', 'duration', 'optim.name', 'model.channels', 'val/acc last', 'val/acc best'],
+    shrinkable: [false, true, false, false, true, true, false, false],
+    keepWidth: [0, 16, 0, 0, 0, 0, 0, 0],
+    rows: [
+      [{text: '3fa9c2ab01'}, {text: 'digits-cnn-with-a-very-long-experiment-name'}, {text: 'running', status: 'running'}, {text: '12.0s', align: 'right'}, {text: 'adamw'}, {text: '[32,64]'}, {text: '0.9944', align: 'right'}, {text: '0.9944', align: 'right', best: true}],
+      [{text: 'b71c000002'}, {text: '数字の実験 ünïcödé'}, {text: 'failed', status: 'failed'}, {text: '3.0s', align: 'right'}, {text: 'sgd'}, {text: '[8,16]'}, {text: '–', align: 'right'}, {text: '–', align: 'right', best: false}],
+    ],
+  }
+
+  it.each([40, 80, 200])('at %i columns print what the ink table draws, legend wrapped alike', (columns) => {
+    const printed = tableText(wide, legend, {columns, colour: false})
+    expect(printed).toBe(renderAtWidth(<CompareTable table={fitTable(wide, columns)} legend={legend} />, columns) + '\n')
+    for (const line of printed.trimEnd().split('\n')) expect(displayWidth(line)).toBeLessThanOrEqual(columns)
+  })
+
+  it('prints a pipe the whole table, uncut, trailing spaces trimmed', () => {
+    const lines = tableText(wide, legend, {colour: false}).trimEnd().split('\n')
+    expect(lines[1]).toContain('digits-cnn-with-a-very-long-experiment-name')
+    expect(lines[2]).toMatch(/–$/)
+    expect(lines.at(-1)).toBe(legend)
+  })
+
+  it('colours the header, statuses and best values with the theme, and nothing without colour', () => {
+    const coloured = tableText(table, 'legend', {columns: 80, colour: true})
+    expect(coloured.split('\n')[0]).toBe('\u001b[1m\u001b[36mrun  status     val/acc best\u001b[39m\u001b[22m')
+    const [, completed, failed] = coloured.split('\n')
+    expect(completed).toBe('a1   \u001b[32mcompleted  \u001b[39m\u001b[1m\u001b[32m       0.95*\u001b[39m\u001b[22m') // status, best: bold green
+    expect(failed).toBe('b2   \u001b[31mfailed     \u001b[39m        0.9') // failed is red; the unmarked cell uncoloured
+    expect(coloured.trimEnd().split('\n').at(-1)).toBe('\u001b[90mlegend\u001b[39m')
+    expect(tableText(table, 'legend', {columns: 80, colour: false})).not.toContain('\u001b')
+  })
+
+  it('writes colour in a terminal, as FORCE_COLOR says, never under NO_COLOR', () => {
+    expect(colourEnabled({isTTY: true}, {})).toBe(true)
+    expect(colourEnabled({isTTY: false}, {})).toBe(false)
+    expect(colourEnabled({isTTY: true}, {TERM: 'dumb'})).toBe(false)
+    expect(colourEnabled({isTTY: false}, {FORCE_COLOR: '1'})).toBe(true)
+    expect(colourEnabled({isTTY: true}, {FORCE_COLOR: '0'})).toBe(false)
+    expect(colourEnabled({isTTY: true}, {NO_COLOR: '1', FORCE_COLOR: '3'})).toBe(false)
   })
 })
 

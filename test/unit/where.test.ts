@@ -142,6 +142,25 @@ describe('matchingRunIds: --where over a real store, reading only the fields it 
     store.close()
   })
 
+  it('reads page by page and stops at the limit: the newest N matches, pages split within equal start times', async () => {
+    const store = await openStore(join(tempDir(), '.mlx'))
+    // 300 runs over pages of 64, 128, 256; runs 100-199 started at the same second (ties broken by insertion).
+    for (let i = 0; i < 300; i++) {
+      const id = `run${String(i).padStart(7, '0')}`
+      store.createRun({id, name: `r${i}`, task: 'image-classification', host: 'h', runDir: store.runDir(id), config: {name: `r${i}`, optim: {lr: i % 3 === 0 ? 0.1 : 0.001}}, primaryMetric: 'val/acc', primaryGoal: 'max'}, i >= 100 && i < 200 ? 5000 : 1000 + i * 10)
+    }
+    const all = store.listRuns()
+    expect(all).toHaveLength(300)
+    const expected = filterRuns(all, store.summaries(all.map((run) => run.id)), 'optim.lr < 0.01').map((run) => run.id)
+    expect(expected).toHaveLength(200)
+    expect(matchingRunIds(store, 'optim.lr < 0.01')).toEqual(expected)
+    for (const limit of [1, 50, 64, 65, 150, 199, 200, 500]) expect(matchingRunIds(store, 'optim.lr < 0.01', {}, limit), String(limit)).toEqual(expected.slice(0, limit))
+    const pages = [...store.briefRunPages()].map((page) => page.length)
+    expect(pages).toEqual([64, 128, 108])
+    expect([...store.briefRunPages()].flat().map((run) => run.id)).toEqual(all.map((run) => run.id))
+    store.close()
+  })
+
   it('refuses a field no run has, suggesting one', async () => {
     const store = await seeded()
     expect(() => matchingRunIds(store, 'optim.lrr < 1')).toThrow(/no run has a field "optim.lrr"/)

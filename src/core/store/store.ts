@@ -386,34 +386,56 @@ export class Store {
     return ids.flatMap((id) => byId.get(id) ?? [])
   }
 
-  /** Every run at a glance, newest first, with the store's integer key of each (for paramValues). */
-  briefRuns(filter: {status?: RunStatus[]; tags?: string[]} = {}): Array<RunBrief & {seq: number}> {
+  /**
+   * Every run at a glance, newest first, with the store's integer key of each (for paramValues),
+   * in pages that grow (64, 128, 256... runs): a reader that stops early reads few rows.
+   */
+  *briefRunPages(filter: {status?: RunStatus[]; tags?: string[]} = {}): Generator<Array<RunBrief & {seq: number}>> {
     const {where, params} = runFilter(filter)
-    const rows = this.db
-      .prepare(`SELECT seq, id, name, task, status, created_at, ended_at, primary_metric, primary_goal, tags_json FROM runs ${where} ORDER BY created_at DESC, rowid DESC`)
-      .raw()
-      .all(...params) as Array<[number, string, string, string, RunStatus, number, number | null, string, 'min' | 'max' | null, string]>
-    return rows.map(([seq, id, name, task, status, createdAt, endedAt, primaryMetric, primaryGoal, tagsJson]) => ({
-      seq,
-      id,
-      name,
-      task,
-      status,
-      createdAt,
-      endedAt,
-      primaryMetric,
-      primaryGoal,
-      // Parsed when read: most filters never look at tags.
-      get tags() {
-        return JSON.parse(tagsJson) as string[]
-      },
-    }))
+    const after = `${where ? `${where} AND` : 'WHERE'} (created_at < ? OR (created_at = ? AND seq < ?))`
+    const columns = 'seq, id, name, task, status, created_at, ended_at, primary_metric, primary_goal, tags_json'
+    const first = this.db.prepare(`SELECT ${columns} FROM runs ${where} ORDER BY created_at DESC, seq DESC LIMIT ?`).raw()
+    const next = this.db.prepare(`SELECT ${columns} FROM runs ${after} ORDER BY created_at DESC, seq DESC LIMIT ?`).raw()
+    type BriefRow = [number, string, string, string, RunStatus, number, number | null, string, 'min' | 'max' | null, string]
+    let size = FIRST_PAGE_RUNS
+    let rows = first.all(...params, size) as BriefRow[]
+    while (rows.length > 0) {
+      yield rows.map(([seq, id, name, task, status, createdAt, endedAt, primaryMetric, primaryGoal, tagsJson]) => ({
+        seq,
+        id,
+        name,
+        task,
+        status,
+        createdAt,
+        endedAt,
+        primaryMetric,
+        primaryGoal,
+        // Parsed when read: most filters never look at tags.
+        get tags() {
+          return JSON.parse(tagsJson) as string[]
+        },
+      }))
+      if (rows.length < size) return
+      const [lastSeq, , , , , lastCreated] = rows.at(-1)!
+      size *= 2
+      rows = next.all(...params, lastCreated, lastCreated, lastSeq, size) as BriefRow[]
+    }
   }
 
-  /** One param of every run that has it, by the run's integer key (briefRuns' seq). */
-  paramValues(key: string): Map<number, unknown> {
-    const rows = this.db.prepare('SELECT run, value FROM run_params WHERE key = ?').raw().all(key) as Array<[number, string]>
+  /** One param of these runs (by their integer keys, briefRunPages' seq), for those that have it. */
+  paramValues(key: string, runs: readonly number[]): Map<number, unknown> {
+    const rows = this.db.prepare('SELECT run, value FROM run_params WHERE key = ? AND run IN (SELECT value FROM json_each(?))').raw().all(key, JSON.stringify(runs)) as Array<[number, string]>
     return new Map(rows.map(([run, value]) => [run, JSON.parse(value) as unknown]))
+  }
+
+  /** Whether any run has this param. */
+  hasParam(key: string): boolean {
+    return this.db.prepare('SELECT 1 FROM run_params WHERE key = ? LIMIT 1').get(key) !== undefined
+  }
+
+  /** Whether any run has logged this metric. */
+  hasMetric(key: string): boolean {
+    return this.db.prepare('SELECT 1 FROM metric_summary WHERE key = ? LIMIT 1').get(key) !== undefined
   }
 
   /** Every param key any run has. */
@@ -442,9 +464,9 @@ export class Store {
     return result
   }
 
-  /** One metric's summary for every run that logged it, by run id. */
-  summariesOfKey(key: string): Map<string, MetricSummary> {
-    const rows = this.db.prepare(`${SUMMARY_SELECT} WHERE key = ?`).raw().all(key) as SummaryRow[]
+  /** One metric's summary for those of these runs that logged it, by run id. */
+  summariesOfKey(key: string, runIds: readonly string[]): Map<string, MetricSummary> {
+    const rows = this.db.prepare(`${SUMMARY_SELECT} WHERE key = ? AND run_id IN (SELECT value FROM json_each(?))`).raw().all(key, JSON.stringify(runIds)) as SummaryRow[]
     return new Map(rows.map((row) => [row[0], toSummary(row)]))
   }
 
@@ -462,6 +484,9 @@ export class Store {
     return rows.map((row) => ({line: row.line, t: row.t, event: row.event, data: JSON.parse(row.data_json) as Record<string, unknown>}))
   }
 }
+
+/** The first page of briefRunPages: about what `compare --where` needs for its latest 20 or 50 matches. */
+const FIRST_PAGE_RUNS = 64
 
 const SUMMARY_SELECT = 'SELECT run_id, key, count, last, last_step, min, min_step, max, max_step FROM metric_summary'
 type SummaryRow = [string, string, number, number | null, number, number | null, number | null, number | null, number | null]

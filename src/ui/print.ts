@@ -1,0 +1,121 @@
+/**
+ * Tables drawn once (`mlx compare`, `mlx runs`): written as text, coloured with ANSI codes
+ * where the stream takes colour, without ink or React, which only the live and scrolled
+ * views need (loading and laying out ink costs ~0.3 s, most of such a command's time).
+ * The output is what ink drew: the same layout (table-lines.ts), a terminal's lines cut at
+ * its width with an ellipsis and the legend wrapped at spaces, trailing spaces trimmed.
+ */
+import {displayWidth, fitTable, type Table} from '../core/format.js'
+import {tableLines, type Line, type Segment} from './table-lines.js'
+import {ANSI_FOREGROUND, theme} from './theme.js'
+
+/** Whether to write colour codes: never under NO_COLOR, as FORCE_COLOR says, else in a terminal. */
+export function colourEnabled(stream: Pick<NodeJS.WriteStream, 'isTTY'>, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR) return false
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb'
+}
+
+/** The line cut to `width` cells, its last kept character followed by an ellipsis. */
+function cutLine(line: Line, width: number): Line {
+  if (line.reduce((sum, segment) => sum + displayWidth(segment.text), 0) <= width) return line
+  const kept: Line = []
+  let room = width - 1
+  for (const segment of line) {
+    let text = ''
+    for (const character of segment.text) {
+      const cells = displayWidth(character)
+      if (cells > room) break
+      text += character
+      room -= cells
+    }
+    if (text.length < segment.text.length) {
+      kept.push({...segment, text: text + '…'})
+      return kept
+    }
+    kept.push(segment)
+  }
+  return kept
+}
+
+function trimEnd(line: Line): Line {
+  const trimmed = [...line]
+  while (trimmed.length > 0) {
+    const last = trimmed.at(-1)!
+    const text = last.text.trimEnd()
+    if (text) {
+      trimmed[trimmed.length - 1] = {...last, text}
+      break
+    }
+    trimmed.pop()
+  }
+  return trimmed
+}
+
+/** Words moved to the next line where the text would pass `width`; a word longer than a line is broken. */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = []
+  let current = ''
+  for (const word of text.split(' ')) {
+    const candidate = current ? `${current} ${word}` : word
+    if (displayWidth(candidate) <= width) {
+      current = candidate
+      continue
+    }
+    if (current) lines.push(current)
+    current = word
+    while (displayWidth(current) > width) {
+      let head = ''
+      for (const character of current) {
+        if (displayWidth(head + character) > width) break
+        head += character
+      }
+      lines.push(head)
+      current = current.slice(head.length)
+    }
+  }
+  lines.push(current)
+  return lines
+}
+
+/** Neighbouring segments of one style as one: a header is one run of codes, not one per column. */
+function merged(line: Line): Line {
+  const out: Line = []
+  for (const segment of line) {
+    const last = out.at(-1)
+    if (last && last.color === segment.color && last.bold === segment.bold && last.inverse === segment.inverse) out[out.length - 1] = {...last, text: last.text + segment.text}
+    else out.push(segment)
+  }
+  return out
+}
+
+function styled(segment: Segment, colour: boolean): string {
+  if (!colour) return segment.text
+  let text = segment.text
+  if (segment.inverse) text = `\u001b[7m${text}\u001b[27m`
+  if (segment.color) text = `\u001b[${ANSI_FOREGROUND[segment.color]}m${text}\u001b[39m`
+  if (segment.bold) text = `\u001b[1m${text}\u001b[22m`
+  return text
+}
+
+/** The table and its legend as text: fitted to a terminal's width, or whole for a pipe or file. */
+export function tableText(table: Table, legend: string, options: {columns?: number; colour: boolean}): string {
+  const {columns, colour} = options
+  const shown = columns === undefined ? table : fitTable(table, columns)
+  const {header, rows} = tableLines(shown)
+  const lines: Line[] = [header.map((segment) => ({...segment, bold: true, color: theme.header})), ...rows]
+  const cut = (line: Line) => trimEnd(columns === undefined ? line : cutLine(line, columns))
+  const legendLines = legend ? (columns === undefined ? [legend] : wrapWords(legend, columns)) : []
+  const drawn = [...lines.map(cut), ...legendLines.map((text) => trimEnd([{text, color: theme.muted}]))]
+  return drawn.map((line) => merged(line).map((segment) => styled(segment, colour)).join('')).join('\n') + '\n'
+}
+
+/** Draws a table once on `stream`: a terminal gets it cut to its width. */
+export function printTable(table: Table, legend: string, stream: NodeJS.WriteStream = process.stdout): void {
+  stream.write(tableText(table, legend, {columns: stream.isTTY ? (stream.columns ?? 80) : undefined, colour: colourEnabled(stream)}))
+}
+
+/** Whether a table needs browsing (render.tsx's browseTable): a terminal on both ends, and more rows than fit. */
+export function tooTallForTerminal(table: Table, stream: NodeJS.WriteStream = process.stdout): boolean {
+  return Boolean(stream.isTTY && process.stdin.isTTY && table.rows.length > (stream.rows ?? 24) - 4)
+}

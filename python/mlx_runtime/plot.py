@@ -23,7 +23,7 @@ def plot(spec: dict, out: Path) -> None:
     metrics = spec["metrics"]
     figure, axes = plt.subplots(len(metrics), 1, figsize=(9, 3.6 * len(metrics)), squeeze=False)
     for panel, metric in zip(axes[:, 0], metrics):
-        for series in metric["series"]:
+        for index, series in enumerate(metric["series"]):
             points = [(s, v) for s, v in zip(series["steps"], series["values"]) if v is not None and math.isfinite(v)]
             if not points:
                 continue
@@ -33,8 +33,9 @@ def plot(spec: dict, out: Path) -> None:
                 best = (min if metric["goal"] == "min" else max)(range(len(values)), key=values.__getitem__)
                 panel.plot([steps[best]], [values[best]], marker="*", markersize=14, color=line.get_color(),
                            markeredgecolor="black", zorder=5)
+                # Each run's label a line higher than the one before, in its colour: close best values stay legible.
                 panel.annotate(f"{values[best]:.4g}", (steps[best], values[best]), textcoords="offset points",
-                               xytext=(6, 6), fontsize=8)
+                               xytext=(6, 4 + 10 * index), fontsize=8, color=line.get_color())
         better = {"min": " (lower is better)", "max": " (higher is better)"}.get(metric["goal"], "")
         panel.set_title(f"{metric['key']}{better}")
         panel.set_xlabel("step")

@@ -28,7 +28,7 @@ export function plainObserver(say: (line: string) => void): Observer {
       .join('')
     const steps = progress.totalSteps ? `${progress.step}/${progress.totalSteps}` : String(progress.step)
     const eta = progress.eta === null ? '' : ` · ETA ${formatDuration(progress.eta)}`
-    say(`[${run.name}] epoch ${progress.epoch}/${progress.epochs ?? '?'} · step ${steps} · ${formatDuration(progress.elapsed)}${eta}${metrics}`)
+    say(`[${run.name}] epoch ${progress.epoch}/${progress.epochs ?? '?'} · ${progress.units.step} ${steps} · ${formatDuration(progress.elapsed)}${eta}${metrics}`)
   }
   return {
     onStart(run, python) {

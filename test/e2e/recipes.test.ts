@@ -3,7 +3,7 @@
  * `mlx run configs/X.yaml`, one short epoch, offline, with real PyTorch.
  */
 import {existsSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {delimiter, join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {TASKS} from '../../src/core/config/schema.js'
 import {RECIPES} from '../../src/core/recipes/registry.js'
@@ -28,14 +28,26 @@ for label in ("circle", "square"):
   await execa(join(repoRoot, '.venv', 'bin', 'python'), ['-c', draw, folder, String(perClass)])
 }
 
+function onPath(program: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((folder) => existsSync(join(folder, program)))
+}
+
+/** Where one epoch of a default config is long for a test on two cores, a shorter one of the same kind. */
+const SHORTER: Partial<Record<(typeof TASKS)[number], string[]>> = {
+  'speech-recognition': ['data.utterances=240'],
+  'rl-dqn': ['data.steps_per_epoch=2000', 'data.eval_episodes=5'],
+  'recsys-dlrm': ['data.rows=20000', 'data.val_rows=5000'],
+}
+
 describe('every recipe, from mlx init to a finished run', () => {
   it.each(TASKS)('%s: init, then one short epoch of its default config', async (task, context) => {
     // .ci/run installs Debian's fortunes package; elsewhere its absence skips this one case, saying so.
     if (task === 'text-classification' && !existsSync('/usr/share/games/fortunes/computers')) context.skip("needs Debian's fortunes package (apt-get install fortunes)")
+    if (task === 'speech-recognition' && !onPath('espeak-ng')) context.skip("needs Debian's espeak-ng (apt-get install espeak-ng)")
     const project = join(tempDir(), 'project')
     const init = await cli(['init', project, '--template', task], {cwd: tempDir()})
     expect(init.exitCode, init.stderr).toBe(0)
-    const run = await cli(['run', `configs/${task}.yaml`, '--set', 'train.epochs=1', '--json'], {cwd: project})
+    const run = await cli(['run', `configs/${task}.yaml`, '--set', 'train.epochs=1', ...(SHORTER[task] ?? []).flatMap((set) => ['--set', set]), '--json'], {cwd: project})
     expect(run.exitCode, run.stderr).toBe(0)
     const record = JSON.parse(run.stdout)
     expect(record).toMatchObject({task, status: 'completed'})
@@ -79,5 +91,27 @@ describe('bad data in a recipe', () => {
     expect(run.stderr).toContain(`stopped on bad input data\nerror: plants.csv:1: no column 'knd' in the header\nhint: 'knd': did you mean 'kind'?`)
     expect(run.stderr).not.toMatch(/Traceback|at .*\.js:\d+/)
     expect(JSON.parse(run.stdout)).toMatchObject({status: 'failed', exitCode: 2})
+  })
+
+  it('a Criteo line with the wrong number of fields: exit 2, the file and the line', async () => {
+    const project = join(tempDir(), 'project')
+    await cli(['init', project, '--template', 'recsys-dlrm'], {cwd: tempDir()})
+    const good = ['1', ...Array.from({length: 13}, (_, i) => String(i)), ...Array.from({length: 26}, (_, i) => (i + 10).toString(16).padStart(8, '0'))].join('\t')
+    writeFileSync(join(project, 'day_0.txt'), `${good}\n${good}\n0\t1\t2\n${good}\n`)
+    const run = await cli(['run', 'configs/recsys-dlrm.yaml', '--set', 'data={source: criteo, path: day_0.txt, val_rows: 1}'], {cwd: project})
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('error: day_0.txt:3: 3 tab-separated fields, expected 40')
+  })
+
+  it('a transcript outside the alphabet: exit 2, the manifest and the line, and the policy that drops it', async () => {
+    const project = join(tempDir(), 'project')
+    await cli(['init', project, '--template', 'speech-recognition'], {cwd: tempDir()})
+    const python = join(repoRoot, '.venv', 'bin', 'python')
+    await execa(python, ['-c', 'import numpy, soundfile; soundfile.write("a.wav", numpy.zeros(8000, "float32"), 16000)'], {cwd: project})
+    writeFileSync(join(project, 'm.jsonl'), '{"audio": "a.wav", "text": "one"}\n{"audio": "a.wav", "text": "two 2"}\n')
+    const run = await cli(['run', 'configs/speech-recognition.yaml', '--set', 'data={source: manifest, path: m.jsonl}'], {cwd: project})
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain("error: m.jsonl:2: the transcript 'two 2' has '2', outside data.alphabet")
+    expect(run.stderr).toContain('hint: add the characters to data.alphabet, or set data.unknown_characters: drop')
   })
 })

@@ -1,7 +1,7 @@
 import {render} from 'ink-testing-library'
 import {describe, expect, it} from 'vitest'
 import {displayWidth, fitTable, truncate, type Table} from '../../src/core/format.js'
-import {initialProgress} from '../../src/core/metrics/progress.js'
+import {advance, initialProgress} from '../../src/core/metrics/progress.js'
 import {CompareTable} from '../../src/ui/components/CompareTable.js'
 import {tableWidth} from '../../src/ui/table-lines.js'
 import {progressBar, RunProgress} from '../../src/ui/components/RunProgress.js'
@@ -56,6 +56,16 @@ describe('RunProgress', () => {
     expect(lines[0]).toBe('digits  abc · image-classification · python3')
     expect(lines[1]).toBe(`epoch 2/4 ${progressBar(0.5)} 50% · step 50/100 · 12.0s · ETA 10.0s · 3210 samples/s`)
     expect(lines[2]).toBe('train/loss 0.25  val/acc 0.9')
+  })
+
+  it('reads naturally for RL: updates and env steps, as the start event names them, returns first', () => {
+    const start = {kind: 'event' as const, t: 1000, event: 'start', data: {epochs: 10, total_steps: 4000, units: {step: 'update', samples: 'env steps'}}}
+    const logged = {kind: 'metrics' as const, t: 1010, step: 400, epoch: 1, values: [{key: 'train/return', value: 187.5}, {key: 'epsilon', value: 0.05}, {key: 'perf/samples_per_sec', value: 1520}], skipped: 0}
+    const progress = advance(initialProgress(), [start, logged], 999)
+    expect(progress.units).toEqual({step: 'update', samples: 'env steps'})
+    const lines = renderAtWidth(<RunProgress header={{id: 'abc', name: 'cartpole', task: 'rl-dqn', python: 'python3'}} progress={progress} />, 200).split('\n')
+    expect(lines[1]).toMatch(/^epoch 1\/10 .* · update 400\/4000 · .* · 1520 env steps\/s$/)
+    expect(lines[2]).toBe('train/return 187.5  epsilon 0.05')
   })
 
   it('waits for metrics before the first line arrives', () => {

@@ -502,7 +502,216 @@ const TextClassification = z
   })
   .describe('Text classification.')
 
-const TaskConfigs = z.discriminatedUnion('task', [ImageClassification, Tabular, TextClassification]).describe('An mlx experiment config.')
+/** How audio becomes features, and transcripts become targets: part of every speech source. */
+const speechFields = {
+  sample_rate: z.int().min(1000).default(16000).describe('Audio is resampled to this rate (Hz).'),
+  features: z
+    .strictObject({
+      n_mels: z.int().min(8).default(80).describe('Mel bands of the log-mel features.'),
+      n_fft: z.int().min(16).default(400).describe('FFT size (samples): 25 ms at 16 kHz.'),
+      hop_length: z.int().min(1).default(160).describe('Samples between frames: 10 ms at 16 kHz.'),
+    })
+    .prefault({})
+    .describe("torchaudio's MelSpectrogram, then log and standardisation per utterance."),
+  spec_augment: z
+    .strictObject({
+      freq_masks: z.int().min(0).default(2).describe('Frequency masks per training utterance.'),
+      freq_width: z.int().min(1).default(10).describe('The widest frequency mask, in mel bands.'),
+      time_masks: z.int().min(0).default(2).describe('Time masks per training utterance.'),
+      time_width: z.int().min(1).default(20).describe('The widest time mask, in frames.'),
+    })
+    .nullable()
+    .default(null)
+    .describe('SpecAugment masking of training features (null: off).'),
+  alphabet: z.string().min(1).default("abcdefghijklmnopqrstuvwxyz' ").describe('The characters the model spells (a space included); transcripts are lower-cased first. The CTC blank comes on top.'),
+  unknown_characters: z.enum(['error', 'drop']).default('error').describe('A transcript with a character outside the alphabet: error stops with its file and line; drop leaves the utterance out (counted in a `dropped` event).'),
+  cache_features: z.boolean().default(true).describe("Keep every utterance's features in memory once computed (decoding and resampling cost more than a training step); off for sets larger than memory. With num_workers > 0 each worker keeps its own."),
+  ...loaderFields,
+}
+
+const SpeechData = z
+  .discriminatedUnion('source', [
+    z
+      .strictObject({
+        source: z.literal('demo').default('demo').describe("Spoken digit strings and command words made with Debian's espeak-ng in several voices, speeds and pitches (offline; the default). The validation strings never occur in training."),
+        root: z.string().min(1).default('data/speech-demo').describe('Where the generated audio and manifests are kept (relative to the project root); made once per setting, then reused.'),
+        utterances: z.int().min(20).default(1000).describe('Utterances to synthesise.'),
+        ...speechFields,
+      })
+      .describe('The espeak-ng demo set (the default).'),
+    z
+      .strictObject({
+        source: z.literal('manifest').describe('A manifest of yours: JSON Lines (one object per line) or CSV (a header row), an audio path and a transcript per utterance.'),
+        path: z.string().min(1).describe('The training manifest (relative to the project root); audio paths in it are relative to its folder.'),
+        val_path: z.string().min(1).nullable().default(null).describe('A validation manifest (null: split val_fraction off the training one with the seed).'),
+        audio_field: columnName().default('audio').describe('The field (or CSV column) holding the audio path.'),
+        text_field: columnName().default('text').describe('The field (or CSV column) holding the transcript.'),
+        ...speechFields,
+      })
+      .describe('A manifest.'),
+    z
+      .strictObject({
+        source: z.literal('librispeech').describe('LibriSpeech through torchaudio.datasets.LIBRISPEECH: read from root; downloaded there first when missing and download is true.'),
+        root: z.string().min(1).default('data').describe('The folder holding LibriSpeech/ (relative to the project root).'),
+        url: z.enum(['train-clean-100', 'train-clean-360', 'train-other-500', 'dev-clean', 'dev-other', 'test-clean', 'test-other']).default('train-clean-100').describe('The part to train on.'),
+        val_url: z.enum(['dev-clean', 'dev-other', 'test-clean', 'test-other']).default('dev-clean').describe('The part to validate on.'),
+        download: z.boolean().default(true).describe('Download the parts when they are missing (needs the network; offline, the error says where to put them).'),
+        ...speechFields,
+        cache_features: z.boolean().default(false).describe("Keep every utterance's features in memory once computed (off: LibriSpeech's 100 hours of features take ~13 GB)."),
+      })
+      .describe('LibriSpeech.'),
+  ])
+  .describe('The utterances and how they are batched: `source` picks them and their fields.')
+
+const SpeechRecognition = z
+  .strictObject({
+    ...header,
+    task: z.literal('speech-recognition').describe('The recipe: which template generates the script.'),
+    ...about,
+    data: SpeechData.prefault({}),
+    model: z
+      .strictObject({
+        arch: z.enum(['cnn_bilstm']).default('cnn_bilstm').describe("cnn_bilstm: the guide's acoustic model, two strided conv blocks (time and frequency down by 4), a bidirectional LSTM, a linear layer over the characters and the blank."),
+        channels: z.int().min(1).default(32).describe('Channels of the conv blocks.'),
+        hidden: z.int().min(1).default(128).describe('LSTM units per direction.'),
+        layers: z.int().min(1).default(2).describe('Stacked LSTM layers.'),
+        dropout: z.number().min(0).lt(1).default(0.1).describe('Dropout between LSTM layers and before the output layer.'),
+      })
+      .prefault({})
+      .describe('The network.'),
+    loss: z
+      .strictObject({name: z.enum(['ctc']).default('ctc').describe('Connectionist temporal classification (nn.CTCLoss, blank 0) over the characters.')})
+      .prefault({})
+      .describe('The training loss.'),
+    metrics: Metrics('val/cer').prefault({}),
+    ...trainingSections,
+  })
+  .superRefine((config, context) => {
+    const characters = [...config.data.alphabet]
+    if (new Set(characters).size !== characters.length) context.addIssue({code: 'custom', path: ['data', 'alphabet'], message: 'a character appears twice in the alphabet', input: config.data.alphabet})
+    if (config.data.alphabet !== config.data.alphabet.toLowerCase()) context.addIssue({code: 'custom', path: ['data', 'alphabet'], message: 'transcripts are lower-cased: the alphabet must be lower-case too', input: config.data.alphabet})
+  })
+  .describe('Speech recognition with CTC.')
+
+const RlDqn = z
+  .strictObject({
+    ...header,
+    task: z.literal('rl-dqn').describe('The recipe: which template generates the script.'),
+    ...about,
+    data: z
+      .strictObject({
+        env: z.string().min(1).default('CartPole-v1').describe('A gymnasium environment with discrete actions and vector observations (bundled, offline: CartPole-v1, Acrobot-v1, MountainCar-v0, LunarLander-v3 with Box2D).'),
+        num_envs: z.int().min(1).default(1).describe('Environments stepped together (one SyncVectorEnv); each step of them all collects num_envs transitions.'),
+        steps_per_epoch: z.int().min(1).default(5000).describe('Environment steps (transitions collected) per epoch.'),
+        replay_size: z.int().min(1).default(50000).describe('Transitions the replay buffer holds; the oldest go first.'),
+        batch_size: z.int().min(1).default(64).describe('Transitions per update, sampled uniformly from the buffer.'),
+        learning_starts: z.int().min(0).default(1000).describe('Transitions collected before the first update.'),
+        update_every: z.int().min(1).default(1).describe('Steps of the environments between updates.'),
+        exploration: z
+          .strictObject({
+            start: z.number().min(0).max(1).default(1).describe('Epsilon at the start: the chance of a random action.'),
+            end: z.number().min(0).max(1).default(0.05).describe('Epsilon once decayed.'),
+            decay_steps: z.int().min(1).default(10000).describe('Environment steps over which epsilon falls linearly from start to end.'),
+          })
+          .prefault({})
+          .describe('Epsilon-greedy exploration.'),
+        eval_episodes: z.int().min(1).default(10).describe('Greedy episodes per evaluation (val/return is their mean).'),
+        return_window: z.int().min(1).default(20).describe('Finished training episodes that train/return averages.'),
+      })
+      .prefault({})
+      .describe('Where experience comes from: the environments, exploration and the replay buffer.'),
+    model: z
+      .strictObject({
+        arch: z.enum(['mlp']).default('mlp').describe('mlp: the Q-network, observation -> linear layers with ReLU -> one value per action.'),
+        hidden: z.array(z.int().min(1)).min(1).default([128, 128]).describe('Widths of the hidden layers.'),
+        target_update: z.enum(['hard', 'soft']).default('hard').describe('hard: copy the online network into the target every target_every updates; soft: blend tau of it in after every update.'),
+        target_every: z.int().min(1).default(500).describe('hard: updates between copies.'),
+        tau: fraction().default(0.005).describe('soft: the share of the online weights blended into the target per update (Polyak averaging).'),
+      })
+      .prefault({})
+      .describe('The Q-network and its target network.'),
+    loss: z
+      .strictObject({
+        name: z.enum(['huber', 'mse']).default('huber').describe('The temporal-difference loss: Huber (smooth L1) or squared error.'),
+        huber_delta: positive().default(1).describe('huber: where the loss turns from quadratic to linear.'),
+        gamma: z.number().min(0).max(1).default(0.99).describe('Discount of future rewards.'),
+        double: z.boolean().default(true).describe('Double DQN: the online network picks the next action, the target network values it.'),
+      })
+      .prefault({})
+      .describe('The training loss.'),
+    metrics: Metrics('val/return').prefault({}),
+    ...trainingSections,
+  })
+  .superRefine((config, context) => {
+    if (config.train.grad_accum_steps !== 1) context.addIssue({code: 'custom', path: ['train', 'grad_accum_steps'], message: 'DQN makes one update per batch sampled from the replay buffer: raise data.batch_size instead', input: config.train.grad_accum_steps})
+    if (config.data.batch_size > config.data.replay_size) context.addIssue({code: 'custom', path: ['data', 'batch_size'], message: `a batch of ${config.data.batch_size} is more than the buffer holds (data.replay_size ${config.data.replay_size})`, input: config.data.batch_size})
+  })
+  .describe('Deep Q-learning on a gymnasium environment.')
+
+/** How Criteo-layout files become batches: part of every recommendation source. */
+const criteoFields = {
+  hash_size: z.int().min(2).default(10000).describe('Embedding rows per categorical field: ids are hashed into them (row 0 is for a blank id).'),
+  batch_size: z.int().min(1).default(512).describe('Examples per batch (per optimiser step unless grad_accum_steps > 1).'),
+  shuffle_buffer: z.int().min(1).default(65536).describe('Training examples shuffled together as the file streams by (the order repeats with the seed).'),
+  max_rows: z.int().min(1).nullable().default(null).describe('Train on the first N examples only (null: all).'),
+  pin_memory: loaderFields.pin_memory,
+}
+
+const RecsysData = z
+  .discriminatedUnion('source', [
+    z
+      .strictObject({
+        source: z.literal('synthetic').default('synthetic').describe('Click logs in the Criteo layout generated from a known model, so the best reachable AUC is known (offline; the default).'),
+        root: z.string().min(1).default('data/criteo-synthetic').describe('Where the generated files are kept (relative to the project root); made once per setting, then reused.'),
+        rows: z.int().min(100).default(200000).describe('Training examples to generate.'),
+        val_rows: z.int().min(100).default(50000).describe('Validation examples to generate.'),
+        cardinality: z.int().min(2).default(1000).describe('Distinct ids per categorical field (a few common, many rare).'),
+        ...criteoFields,
+      })
+      .describe('Synthetic click logs (the default).'),
+    z
+      .strictObject({
+        source: z.literal('criteo').describe("Criteo's click logs (Kaggle display-advertising or Terabyte): tab-separated label, 13 integer and 26 hexadecimal categorical features; read as a stream."),
+        path: z.string().min(1).describe('The training file (relative to the project root).'),
+        val_path: z.string().min(1).nullable().default(null).describe('A validation file of the same layout (null: the last val_rows examples of path, as the Criteo papers hold out the last day).'),
+        val_rows: z.int().min(1).default(100000).describe('With no val_path: how many examples at the end of path are held out.'),
+        ...criteoFields,
+      })
+      .describe('Criteo files.'),
+  ])
+  .describe('The click logs and how they are batched: `source` picks them and their fields.')
+
+const RecsysDlrm = z
+  .strictObject({
+    ...header,
+    task: z.literal('recsys-dlrm').describe('The recipe: which template generates the script.'),
+    ...about,
+    data: RecsysData.prefault({}),
+    model: z
+      .strictObject({
+        arch: z.enum(['dlrm']).default('dlrm').describe('dlrm: a bottom MLP on the dense features, an EmbeddingBag per categorical field, pairwise dot products of all of them, a top MLP.'),
+        embedding_dim: z.int().min(1).default(16).describe('Width of each embedding (and of the bottom MLP output).'),
+        bottom_mlp: z.array(z.int().min(1)).min(1).default([64, 16]).describe('Widths of the bottom MLP; the last equals embedding_dim.'),
+        top_mlp: z.array(z.int().min(1)).default([64, 32]).describe('Hidden widths of the top MLP (a linear output follows).'),
+      })
+      .prefault({})
+      .describe('The network.'),
+    loss: z
+      .strictObject({name: z.enum(['bce']).default('bce').describe('Binary cross-entropy on the click logit (BCEWithLogitsLoss); its mean is the log loss.')})
+      .prefault({})
+      .describe('The training loss.'),
+    metrics: Metrics('val/auc').prefault({}),
+    ...trainingSections,
+  })
+  .superRefine((config, context) => {
+    const last = config.model.bottom_mlp.at(-1)
+    if (last !== config.model.embedding_dim) {
+      context.addIssue({code: 'custom', path: ['model', 'bottom_mlp'], message: `the last width (${last}) must equal model.embedding_dim (${config.model.embedding_dim}): the dense vector meets the embeddings in dot products`, input: config.model.bottom_mlp})
+    }
+  })
+  .describe('Click-through prediction with DLRM.')
+
+const TaskConfigs = z.discriminatedUnion('task', [ImageClassification, Tabular, TextClassification, SpeechRecognition, RlDqn, RecsysDlrm]).describe('An mlx experiment config.')
 
 type ParsedConfig = z.output<typeof TaskConfigs>
 /** A parsed config once `fillDerived` has run: no `extends`, every goal decided. */
@@ -521,6 +730,12 @@ function defaultPrimary(config: ParsedConfig): string {
       return config.data.kind === 'classification' ? 'val/acc' : 'val/r2'
     case 'text-classification':
       return 'val/acc'
+    case 'speech-recognition':
+      return 'val/cer'
+    case 'rl-dqn':
+      return 'val/return'
+    case 'recsys-dlrm':
+      return 'val/auc'
     default: {
       const unreachable: never = config
       return unreachable

@@ -17,10 +17,12 @@ export interface Progress {
   latest: Record<string, number>
   /** Events seen so far, by name (for example `epoch_end`: 3). */
   events: Record<string, number>
+  /** What a step and a sample are, as the script's `start` event names them (RL: an update, an env step). */
+  units: {step: string; samples: string}
 }
 
 export function initialProgress(): Progress {
-  return {epoch: 0, epochs: null, step: 0, totalSteps: null, elapsed: 0, trainingStartedAt: null, eta: null, samplesPerSec: null, latest: {}, events: {}}
+  return {epoch: 0, epochs: null, step: 0, totalSteps: null, elapsed: 0, trainingStartedAt: null, eta: null, samplesPerSec: null, latest: {}, events: {}, units: {step: 'step', samples: 'samples'}}
 }
 
 /** Folds records into the progress, given when the run started (seconds since the epoch). */
@@ -35,6 +37,10 @@ export function advance(progress: Progress, records: ReadonlyArray<MetricsRecord
         const {epochs, total_steps: totalSteps} = record.data
         if (typeof epochs === 'number') next.epochs = epochs
         if (typeof totalSteps === 'number') next.totalSteps = totalSteps
+        const units = record.data.units as Record<string, unknown> | undefined
+        if (units && typeof units === 'object') {
+          next.units = {step: typeof units.step === 'string' ? units.step : next.units.step, samples: typeof units.samples === 'string' ? units.samples : next.units.samples}
+        }
       }
       if (record.event === 'epoch_end' && typeof record.data.epoch === 'number') next.epoch = record.data.epoch
       continue

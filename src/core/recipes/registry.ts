@@ -36,6 +36,24 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     keyMetrics: ['val/acc', 'val/f1', 'val/r2', 'val/rmse', 'val/mae', 'val/loss', 'train/loss'],
     evalMetrics: (config) => (config.task === 'tabular' && config.data.kind === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS),
   },
+  'speech-recognition': {
+    task: 'speech-recognition',
+    summary: "CTC speech recognition (log-mel features, CNN + BiLSTM, greedy decoding) on digits and words spoken by espeak-ng (offline), your manifest or LibriSpeech",
+    keyMetrics: ['val/cer', 'val/wer', 'val/loss', 'train/loss'],
+    evalMetrics: () => ['val/loss', 'val/cer', 'val/wer'],
+  },
+  'rl-dqn': {
+    task: 'rl-dqn',
+    summary: "DQN (Double DQN, replay, target network, epsilon-greedy) on gymnasium's CartPole-v1 or another classic-control environment (offline)",
+    keyMetrics: ['val/return', 'train/return', 'train/episode_length', 'train/loss', 'train/q_mean', 'epsilon'],
+    evalMetrics: () => ['val/return', 'val/return_std', 'val/length'],
+  },
+  'recsys-dlrm': {
+    task: 'recsys-dlrm',
+    summary: 'DLRM click-through prediction on Criteo-layout logs: synthetic ones from a known model (offline), or Criteo\'s own',
+    keyMetrics: ['val/auc', 'val/loss', 'val/calibration', 'train/loss'],
+    evalMetrics: () => ['val/loss', 'val/auc', 'val/calibration'],
+  },
   'text-classification': {
     task: 'text-classification',
     summary: "EmbeddingBag baseline, TextCNN or BiLSTM on topics from Debian's fortunes, or your CSV, JSON Lines or AG_NEWS files",

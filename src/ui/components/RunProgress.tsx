@@ -31,10 +31,10 @@ export function RunProgress({header, progress}: {header: RunHeader; progress: Pr
         </Text>
       </Text>
       <Text>
-        epoch {Math.min(progress.epoch + 1, progress.epochs ?? Infinity)}/{epochs} <Text color={theme.bar}>{progressBar(fraction)}</Text> {Math.round(fraction * 100)}% · step {steps} ·{' '}
+        epoch {Math.min(progress.epoch + 1, progress.epochs ?? Infinity)}/{epochs} <Text color={theme.bar}>{progressBar(fraction)}</Text> {Math.round(fraction * 100)}% · {progress.units.step} {steps} ·{' '}
         {formatDuration(progress.elapsed)}
         {progress.eta === null ? '' : ` · ETA ${formatDuration(progress.eta)}`}
-        {progress.samplesPerSec === null ? '' : ` · ${Math.round(progress.samplesPerSec)} samples/s`}
+        {progress.samplesPerSec === null ? '' : ` · ${Math.round(progress.samplesPerSec)} ${progress.units.samples}/s`}
       </Text>
       <Text color={theme.muted} wrap="truncate-end">
         {headlineMetrics(progress.latest)

@@ -34,7 +34,7 @@ DENSE_FIELDS = 13
 SPARSE_FIELDS = 26
 FIELDS = 1 + DENSE_FIELDS + SPARSE_FIELDS
 LINES_PER_CHUNK = 8192
-SYNTHETIC_VERSION = 2
+SYNTHETIC_VERSION = 3
 # The ground truth's strengths: an AUC near 0.8, as on Criteo's own logs.
 TRUTH_DIM, SIGNAL_FIELDS, DENSE_SCALE, EMBEDDING_SCALE = 4, 8, 0.2, 0.3
 
@@ -204,7 +204,8 @@ def write_synthetic(folder, rows: int, val_rows: int, seed: int, cardinality: in
         dense_blank = rng.random((n, DENSE_FIELDS)) < 0.10
         ids = rng.choice(np.arange(1, cardinality + 1), size=(n, SPARSE_FIELDS), p=id_popularity)
         ids[rng.random((n, SPARSE_FIELDS)) < 0.05] = 0
-        standard = np.where(dense_blank, 0.0, np.log1p(np.maximum(counts, 0)) - dense_mu)
+        # As the reader sees them: a blank is log(1 + 0), like a count of 0.
+        standard = np.where(dense_blank, 0.0, np.log1p(np.maximum(counts, 0))) - dense_mu
         vectors = np.concatenate([(standard @ dense_map + dense_offset)[:, None, :],
                                   embeddings[np.arange(SPARSE_FIELDS), ids]], axis=1)  # (n, 27, dim)
         # The sum over pairs i < j of <v_i, v_j> is (|sum of v|^2 - sum of |v|^2) / 2.

@@ -8,7 +8,8 @@ import {execa} from 'execa'
 import {describe, expect, it} from 'vitest'
 import {cli, repoRoot, startCli, tempDir, tempProject} from '../helpers/cli.js'
 import {alive, MINIMAL_CONFIG, waitFor} from '../helpers/process.js'
-import {metricsInFile, metricsInStore} from '../helpers/store-check.js'
+import {processAlive} from '../../src/core/run/reconcile.js'
+import {metricsInFile, metricsInStore, trainerPid} from '../helpers/store-check.js'
 
 const MINIMAL = MINIMAL_CONFIG
 
@@ -197,8 +198,10 @@ describe('mlx run, end to end', () => {
     const runDir = onlyRunDir(project)
     const id = runDir.split('/').at(-1)!
     await waitFor(() => readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').includes('"event":"end"'))
-    // The trainer wrote its last line; give it a moment to exit.
-    await new Promise((resolve) => setTimeout(resolve, 1000))
+    // The trainer wrote its last line; the outcome is recorded once its process is gone.
+    const pid = await trainerPid(join(project, '.mlx'), id)
+    expect(pid).toBeGreaterThan(0)
+    await waitFor(() => !processAlive(pid!), 60_000)
 
     const runs = JSON.parse((await cli(['runs', '--json'], {cwd: project})).stdout)
     expect(runs).toEqual([expect.objectContaining({id, status: 'completed'})])

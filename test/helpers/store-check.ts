@@ -49,3 +49,13 @@ export async function metricsInStore(storeDir: string, runId: string): Promise<M
     store.close()
   }
 }
+
+/** The pid of a run's training process, as mlx recorded it when it started it. */
+export async function trainerPid(storeDir: string, runId: string): Promise<number | null> {
+  const store = await openStore(storeDir)
+  try {
+    return store.getRun(runId)?.pid ?? null
+  } finally {
+    store.close()
+  }
+}

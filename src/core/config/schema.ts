@@ -665,7 +665,7 @@ const RecsysData = z
         root: z.string().min(1).default('data/criteo-synthetic').describe('Where the generated files are kept (relative to the project root); made once per setting, then reused.'),
         rows: z.int().min(100).default(200000).describe('Training examples to generate.'),
         val_rows: z.int().min(100).default(50000).describe('Validation examples to generate.'),
-        cardinality: z.int().min(2).default(1000).describe('Distinct ids per categorical field (a few common, many rare).'),
+        cardinality: z.int().min(2).default(100).describe('Distinct ids per categorical field (a few common, many rare).'),
         ...criteoFields,
       })
       .describe('Synthetic click logs (the default).'),

@@ -2,8 +2,8 @@
 
 The guide's CNN on scikit-learn's digits, Adam, cross-entropy: what a careful person writes
 by hand with no runner. It reads the digits as the recipe does (8-bit images, then floats in
-[0, 1] as torchvision's ToDtype makes them), splits them the same way and draws the same
-random numbers in the same order, so the two programs compute the same losses.
+[0, 1] as torchvision's ToDtype makes them), splits and shuffles them the same way and draws
+the same random numbers in the same order, so the two programs compute the same losses.
 
 Run: python bench/hand_loop.py SEED EPOCHS BATCH_SIZE LR OUT.json   (mlx's python/ on PYTHONPATH)
 """
@@ -20,14 +20,13 @@ from torch.utils.data import DataLoader, TensorDataset
 from mlx_runtime import seed_everything
 
 seed, epochs, batch_size, lr, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-generator = seed_everything(seed)
+loader_generator = seed_everything(seed)
 digits = load_digits()
 images = torch.round(torch.tensor(digits.images, dtype=torch.float32) * 255 / 16).unsqueeze(1) * (1.0 / 255)
 labels = torch.tensor(digits.target, dtype=torch.long)
 train_idx, val_idx = train_test_split(torch.arange(len(labels)).numpy(), test_size=0.2, random_state=seed,
                                       stratify=labels.numpy())
-train_loader = DataLoader(TensorDataset(images[train_idx], labels[train_idx]), batch_size=batch_size, shuffle=True,
-                          generator=generator)
+train_set = TensorDataset(images[train_idx], labels[train_idx])
 val_loader = DataLoader(TensorDataset(images[val_idx], labels[val_idx]), batch_size=batch_size)
 
 
@@ -58,8 +57,10 @@ model = Classifier()
 optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 criterion = nn.CrossEntropyLoss()
 losses = []
-for epoch in range(epochs):
-    for x, y in train_loader:
+for epoch in range(1, epochs + 1):
+    # Each epoch's order is drawn from (seed, epoch), as DistributedSampler draws it.
+    order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed + epoch))
+    for x, y in DataLoader(train_set, batch_size=batch_size, sampler=order.tolist(), generator=loader_generator):
         loss = criterion(model(x), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -14,7 +14,7 @@ import runpy
 import sys
 import time
 
-from torch.utils.data import DataLoader, RandomSampler
+from torch.utils.data import DataLoader, SequentialSampler
 
 GO_FD, DONE_FD = int(os.environ["PARITY_GO_FD"]), int(os.environ["PARITY_DONE_FD"])
 untimed_iter = DataLoader.__iter__
@@ -35,7 +35,8 @@ def timed_turn(batches):
 
 def turn_taking_iter(loader):
     batches = untimed_iter(loader)
-    return timed_turn(batches) if isinstance(loader.sampler, RandomSampler) else batches
+    # A training pass shuffles (a DistributedSampler, a permutation); evaluation reads in order.
+    return batches if isinstance(loader.sampler, SequentialSampler) else timed_turn(batches)
 
 
 DataLoader.__iter__ = turn_taking_iter

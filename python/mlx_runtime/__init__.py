@@ -13,6 +13,8 @@ top to bottom. The pieces:
 - ``CheckpointKeeper``, ``rng_states``, ``restore_rng_states``: checkpoints written
   atomically, the last K kept; the random state that makes a resumed run exact.
 - ``StopRequest``: Ctrl-C and SIGTERM as a flag, so the loop saves and exits between steps.
+- ``World``, ``restart_checkpoint``: data-parallel training under torchrun (rank, world size, the
+  process group, DDP, the collectives a loop needs), one code path for one process or many.
 - ``select_device``: turns ``launch.device`` (auto, cpu, cuda, cuda:N) into a torch.device;
   ``compile_model``: ``train.compile``, with a clear message where torch.compile is unavailable;
   ``explain_out_of_memory``: a hint naming the batch size when CUDA runs out of memory.
@@ -29,6 +31,7 @@ from .checkpoints import CheckpointKeeper, restore_rng_states, rng_states
 from .config import load_config
 from .data import DataError, check_columns, read_csv_rows, read_csv_table
 from .device import compile_model, explain_out_of_memory, select_device
+from .distributed import World, restart_checkpoint
 from .envinfo import environment
 from .metrics import MetricsWriter
 from .monitor import Monitor
@@ -42,6 +45,7 @@ __all__ = [
     "MetricsWriter",
     "Monitor",
     "StopRequest",
+    "World",
     "build_optimizer",
     "build_scheduler",
     "check_columns",
@@ -54,6 +58,7 @@ __all__ = [
     "pyplot",
     "read_csv_rows",
     "read_csv_table",
+    "restart_checkpoint",
     "restore_rng_states",
     "rng_states",
     "save_confusion_matrix",

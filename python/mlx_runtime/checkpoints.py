@@ -34,18 +34,23 @@ class CheckpointKeeper:
     ``save_periodic`` writes ``epoch{N}.pt`` and deletes the oldest beyond ``keep_last``;
     ``save(name)`` writes a named one (``best.pt``, ``last.pt``) in place. Each file is
     written to a temporary name and renamed, so a kill mid-save never leaves a torn
-    checkpoint under the real name.
+    checkpoint under the real name. ``enabled=False`` on every rank but 0 in distributed runs:
+    the calls are the same, and nothing is written.
     """
 
-    def __init__(self, directory: Path, keep_last: int, metrics=None):
+    def __init__(self, directory: Path, keep_last: int, metrics=None, enabled: bool = True):
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.enabled = enabled
+        if enabled:
+            self.directory.mkdir(parents=True, exist_ok=True)
         self.keep_last = keep_last
         self.metrics = metrics
         self.periodic: List[Path] = sorted(self.directory.glob("epoch*.pt"), key=os.path.getmtime)
 
     def save(self, name: str, state: Dict[str, Any], **event_fields: Any) -> Path:
         path = self.directory / name
+        if not self.enabled:
+            return path
         partial = path.with_suffix(".pt.partial")
         torch.save(state, partial)
         os.replace(partial, path)
@@ -55,6 +60,8 @@ class CheckpointKeeper:
 
     def save_periodic(self, epoch: int, state: Dict[str, Any], **event_fields: Any) -> Path:
         path = self.save(f"epoch{epoch}.pt", state, epoch=epoch, **event_fields)
+        if not self.enabled:
+            return path
         if path in self.periodic:
             self.periodic.remove(path)
         self.periodic.append(path)

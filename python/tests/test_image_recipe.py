@@ -124,7 +124,7 @@ def test_checkpoints_keep_the_last_k_the_best_and_the_last(base_config, tmp_path
     assert names == ["best.pt", "epoch4.pt", "epoch5.pt", "last.pt"]
     last = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=False)
     assert set(last) >= {"model", "optimizer", "scheduler", "scaler", "epochs_done", "step", "batches_done",
-                         "epoch_generator", "early_stopping", "best_checkpoint", "rng", "config"}
+                         "early_stopping", "best_checkpoint", "rng", "config"}
     assert last["epochs_done"] == 5 and last["step"] == 5 * 12 and last["batches_done"] == 0
     best_events = [e for e in events if e["event"] == "checkpoint" and e["path"] == "checkpoints/best.pt"]
     assert best_events and best_events[-1]["metric"] == "val/acc"

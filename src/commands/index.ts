@@ -12,6 +12,7 @@ import Runs from './runs.js'
 import Rm from './rm.js'
 import Schema from './schema.js'
 import Show from './show.js'
+import Stop from './stop.js'
 import Tag from './tag.js'
 import Validate from './validate.js'
 
@@ -29,6 +30,7 @@ export const COMMANDS = {
   rm: Rm,
   schema: Schema,
   show: Show,
+  stop: Stop,
   tag: Tag,
   validate: Validate,
 }

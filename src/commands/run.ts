@@ -37,7 +37,7 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
     const store = await openStore(project.storeDir)
     try {
       const observer = await chooseObserver((line) => this.say(line))
-      const record = await waitForRun(startRun(project, store, prepared, observer), observer)
+      const record = await waitForRun(await startRun(project, store, prepared, observer), observer)
       return endOfRun(record, store, project.root, {log: (line) => this.log(line), say: (line) => this.say(line)})
     } finally {
       store.close()

@@ -72,6 +72,7 @@ export default class Show extends MlxCommand {
     const out = [
       `${r.name} (${r.id}) · ${r.task} · ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`,
       `started ${r.startedAt}${r.endedAt ? ` · ended ${r.endedAt}` : ''} · ${relative(root, r.runDir) || r.runDir}`,
+      ...(r.launch.launcher === 'local' ? [] : [`${r.launch.launcher}: ${r.launch.worldSize} process${r.launch.worldSize === 1 ? '' : 'es'} on ${r.launch.nodes} node${r.launch.nodes === 1 ? '' : 's'}`]),
       '',
       'metrics (last, best @ step, count, curve)',
     ]

@@ -131,6 +131,8 @@ export interface RunReport {
   metrics: Record<string, MetricCell>
   error: string | null
   ingest: RunRecord['ingest']
+  /** The launcher, and the processes and nodes that trained the run. */
+  launch: RunRecord['launch']
 }
 
 export function runReport(run: RunRecord, summaries: readonly MetricSummary[]): RunReport {
@@ -152,6 +154,7 @@ export function runReport(run: RunRecord, summaries: readonly MetricSummary[]): 
     metrics,
     error: run.error,
     ingest: run.ingest,
+    launch: run.launch,
   }
 }
 

@@ -94,6 +94,11 @@ export async function checkPython(choice: PythonChoice): Promise<QuickCheck> {
   return found
 }
 
+/** How many CUDA GPUs torch sees in this environment (imports torch: ~1-2 s). */
+export async function countGpus(choice: PythonChoice): Promise<number> {
+  return Number((await runPython(choice, ['-c', 'import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)'])).trim())
+}
+
 /** Slow (imports torch): versions, CUDA, GPUs, torchrun; with `packages`, every installed distribution. */
 export async function probePython(choice: PythonChoice, options: {packages?: boolean} = {}): Promise<PythonEnvironment> {
   const info = JSON.parse(await runPython(choice, ['-m', 'mlx_runtime', ...(options.packages ? ['--packages'] : [])])) as PythonEnvironment

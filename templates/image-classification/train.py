@@ -23,7 +23,11 @@ The guide's method, top to bottom:
                 every `train.log_every` steps (loss, lr, gradient norm, samples/s, step and
                 data-loading time, CUDA peak memory), validation every `train.eval_every` epochs,
                 early stopping on any metric; a non-finite loss stops the run (diverged) after
-                saving the last good checkpoint; Ctrl-C or SIGTERM saves a checkpoint, then exits
+                saving the last good checkpoint; Ctrl-C or SIGTERM saves a checkpoint, then exits;
+                data-parallel under torchrun (DistributedDataParallel, a DistributedSampler
+                reshuffled each epoch, no gradient all-reduce inside an accumulation window,
+                validation metrics over every rank's share, rank 0 alone writing metrics and
+                checkpoints; a torchrun restart goes on from the newest checkpoint)
   6. output     metrics.jsonl (mlx ingests it into SQLite as it trains) and TensorBoard event
                 files; checkpoints every N epochs (the last K kept), of the best value of a
                 metric, on interrupt and at the end, each with the model, optimiser, scheduler,
@@ -37,6 +41,7 @@ path whether it is on or off: autocast and the scaler take `enabled=`, a clippin
 infinity never clips, a monitor without patience never stops.
 
 Run it through mlx:  mlx run configs/image-classification.yaml
+                     mlx run configs/image-classification.yaml --set launch.launcher=torchrun --set launch.nproc_per_node=2
 Run it by hand:      python train.py --config config.json   (metrics go to ./metrics.jsonl
                      unless MLX_METRICS_FILE says otherwise; needs mlx's python/ on PYTHONPATH)
 """
@@ -53,13 +58,13 @@ import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import train_test_split
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 from torchvision.transforms import v2
 
-from mlx_runtime import (CheckpointKeeper, DataError, MetricsWriter, Monitor, StopRequest, build_optimizer,
+from mlx_runtime import (CheckpointKeeper, DataError, MetricsWriter, Monitor, StopRequest, World, build_optimizer,
                          build_scheduler, clip_gradients, compile_model, configure_determinism, explain_out_of_memory,
-                         load_config, pyplot, restore_rng_states, rng_states, save_confusion_matrix, seed_everything,
-                         select_device)
+                         load_config, pyplot, restart_checkpoint, restore_rng_states, rng_states, save_confusion_matrix,
+                         seed_everything)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
@@ -71,10 +76,14 @@ transforms_cfg = cfg["data"]["transforms"]
 run_dir = Path(os.environ.get("MLX_RUN_DIR", "."))
 
 configure_determinism(train_cfg["deterministic"])
-shuffle_generator = seed_everything(cfg["seed"])
-device = select_device(cfg["launch"]["device"])
-resume_from = torch.load(args.resume, map_location="cpu", weights_only=False) if args.resume else None
-metrics = MetricsWriter(tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
+# The same seed on every rank: every replica starts from the same weights. The generator draws the
+# DataLoader's worker seeds, so that starting an epoch draws nothing from the model's random numbers.
+loader_generator = seed_everything(cfg["seed"])
+world = World(cfg["launch"]["device"])  # this process among torchrun's (a world of one without it)
+device = world.device
+resume_path = restart_checkpoint(run_dir / "checkpoints", world, args.resume)
+resume_from = torch.load(resume_path, map_location="cpu", weights_only=False) if resume_path else None
+metrics = MetricsWriter(enabled=world.is_main, tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
                         purge_step=resume_from["step"] + 1 if resume_from else None)
 stop = StopRequest()
 explain_out_of_memory(data_cfg["batch_size"], train_cfg["grad_accum_steps"])
@@ -245,11 +254,16 @@ augmenting = (transforms_cfg["random_crop_padding"] is not None or transforms_cf
               or transforms_cfg["rotation"] > 0 or transforms_cfg["augment"] != "none")
 mean, std = channel_statistics(train_source, train_idx) if transforms_cfg["normalize"] else (None, None)
 train_set = in_memory(Transformed(train_source, train_idx, pipeline(train=True, mean=mean, std=std)), augmenting)
-val_set = in_memory(Transformed(val_source, val_idx, pipeline(train=False, mean=mean, std=std)), False)
+# Each rank validates its own share; the predictions are gathered before any metric is computed.
+val_set = in_memory(Transformed(val_source, world.shard(val_idx), pipeline(train=False, mean=mean, std=std)), False)
 pin_memory = device.type == "cuda" if data_cfg["pin_memory"] == "auto" else data_cfg["pin_memory"]
 loader_options = dict(batch_size=data_cfg["batch_size"], num_workers=data_cfg["num_workers"], pin_memory=pin_memory,
                       persistent_workers=data_cfg["persistent_workers"])
-train_loader = DataLoader(train_set, shuffle=True, generator=shuffle_generator, **loader_options)
+# Each rank trains on its own part of a shuffle drawn from (seed, epoch): set_epoch reshuffles, and a
+# resumed run draws the same order again.
+train_sampler = DistributedSampler(train_set, num_replicas=world.world_size, rank=world.rank, shuffle=True,
+                                   seed=cfg["seed"])
+train_loader = DataLoader(train_set, sampler=train_sampler, generator=loader_generator, **loader_options)
 val_loader = DataLoader(val_set, shuffle=False, **loader_options)
 
 # -----------------------------------------------------------------------------
@@ -356,8 +370,10 @@ def backbone_trains(epoch: int) -> bool:
     return model_cfg["freeze"] == "none" or (unfreeze_at is not None and epoch >= unfreeze_at)
 
 
-# The compiled wrapper trains; raw_model's state_dict (no "_orig_mod." prefixes) is what checkpoints hold.
-model = compile_model(raw_model, train_cfg["compile"])
+# The compiled wrapper evaluates, and trains inside DistributedDataParallel when there are several
+# processes; raw_model's state_dict (no "_orig_mod." or "module." prefixes) is what checkpoints hold.
+compiled = compile_model(raw_model, train_cfg["compile"])
+model = world.wrap(compiled, find_unused_parameters=model_cfg["freeze"] != "none")
 
 # -----------------------------------------------------------------------------
 # 3. Loss and metrics
@@ -376,19 +392,24 @@ def to_device(images: torch.Tensor, labels: torch.Tensor):
 
 @torch.no_grad()
 def predict(loader: DataLoader, keep_images: bool = False):
-    """Loss over the loader, with every label and prediction (and, on request, the images, on the CPU)."""
-    model.eval()
+    """Loss over the whole validation set, with every label and prediction (and, on request, the images,
+    on the CPU): each rank predicts its share with rank 0's weights and batch-norm statistics, then the
+    shares are gathered on every rank."""
+    world.broadcast_buffers(raw_model)
+    compiled.eval()
     total_loss, labels_seen, predictions, images_seen = 0.0, [], [], []
     for images, labels in loader:
         images, labels = to_device(images, labels)
         with autocast:
-            logits = model(images)
+            logits = compiled(images)
         total_loss += criterion(logits.float(), labels).item() * labels.size(0)
         labels_seen.append(labels.cpu())
         predictions.append(logits.argmax(dim=1).cpu())
         images_seen.append(images.float().cpu() if keep_images else images.new_empty(0))
-    model.train()
-    return total_loss / len(loader.dataset), torch.cat(labels_seen), torch.cat(predictions), torch.cat(images_seen)
+    compiled.train()
+    total_loss, count = world.sum(total_loss, len(loader.dataset))
+    return (total_loss / count, world.gather(torch.cat(labels_seen)), world.gather(torch.cat(predictions)),
+            world.gather(torch.cat(images_seen)))
 
 
 def evaluate() -> dict:
@@ -421,21 +442,22 @@ early_stopping = (Monitor(stopping_cfg["monitor"], stopping_cfg["mode"], stoppin
                   else Monitor(cfg["metrics"]["primary"], cfg["metrics"]["goal"], patience=None))
 checkpoint_cfg = train_cfg["checkpoint"]
 best_checkpoint = Monitor(checkpoint_cfg["monitor"], checkpoint_cfg["mode"])
-checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics)
+checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics,
+                               enabled=world.is_main)
 max_grad_norm = train_cfg["grad_clip"] or math.inf
 log_every, eval_every = train_cfg["log_every"], train_cfg["eval_every"]
 
-# Where training stands: epochs finished, optimiser steps taken, batches of the next epoch
-# already trained (an interrupt can stop mid-epoch), and the shuffling state that epoch began with.
+# Where training stands: epochs finished, optimiser steps taken, and batches of the next epoch
+# already trained (an interrupt can stop mid-epoch; that epoch's order and worker seeds come back
+# from its number).
 epochs_done, step, batches_done = 0, 0, 0
-epoch_generator_state = shuffle_generator.get_state()
 
 
 def training_state() -> dict:
     return {"model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
             "epochs_done": epochs_done, "step": step, "batches_done": batches_done,
-            "epoch_generator": epoch_generator_state, "early_stopping": early_stopping.state_dict(),
+            "early_stopping": early_stopping.state_dict(),
             "best_checkpoint": best_checkpoint.state_dict(), "rng": rng_states(), "config": cfg}
 
 
@@ -447,19 +469,23 @@ if resume_from:
     early_stopping.load_state_dict(resume_from["early_stopping"])
     best_checkpoint.load_state_dict(resume_from["best_checkpoint"])
     epochs_done, step, batches_done = resume_from["epochs_done"], resume_from["step"], resume_from["batches_done"]
-    shuffle_generator.set_state(resume_from["epoch_generator"])
     restore_rng_states(resume_from["rng"])
+if resume_from or world.restart_count:
     # mlx drops the metrics this run logged after this step: they are about to be logged again.
-    metrics.event("resume", from_step=step, checkpoint=args.resume, epochs_done=epochs_done)
+    metrics.event("resume", from_step=step, checkpoint=resume_path, epochs_done=epochs_done,
+                  restart=world.restart_count)
 
 metrics.event("start", epochs=epochs, steps_per_epoch=steps_per_epoch, total_steps=total_steps,
               batch_size=data_cfg["batch_size"], grad_accum_steps=accum, device=str(device),
+              world_size=world.world_size, nodes=world.nodes,
               parameters=sum(p.numel() for p in raw_model.parameters()), start_step=step)
 
 window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
-while epochs_done < epochs and step < total_steps and not early_stopping.should_stop and not stop.requested:
+stopping = False  # a Ctrl-C or SIGTERM on any rank, agreed by all of them at each batch
+while epochs_done < epochs and step < total_steps and not early_stopping.should_stop and not stopping:
     epoch = epochs_done + 1
-    epoch_generator_state = shuffle_generator.get_state()
+    train_sampler.set_epoch(epoch)
+    loader_generator.manual_seed(cfg["seed"] + epoch)
     batches = len(train_loader)
     trains = backbone_trains(epoch)
     if backbone_parameters and backbone_parameters[0].requires_grad != trains:
@@ -474,20 +500,24 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
         images, labels = to_device(images, labels)
         # The last accumulation window of an epoch may be short: average over the batches it has.
         window_batches = min(accum, batches - batch_index // accum * accum)
-        with autocast:
-            loss = criterion(model(images), labels)
-        loss_value = loss.item()
-        if not math.isfinite(loss_value):
-            # The parameters have not seen this batch yet: they are the last good ones.
-            checkpoints.save("last.pt", training_state(), step=step)
-            metrics.event("diverged", step=step + 1, metric="train/loss", value=loss_value)
-            raise SystemExit(f"train/loss is {loss_value} at step {step + 1}: the run diverged. The last good "
-                             f"state is in checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
-        scaler.scale(loss / window_batches).backward()
+        window_ends = (batch_index + 1) % accum == 0 or batch_index + 1 == batches
+        with world.no_sync(model, syncing=window_ends):
+            with autocast:
+                loss = criterion(model(images), labels)
+            loss_value = loss.item()
+            diverged, stopping = world.any(not math.isfinite(loss_value), stop.requested)
+            if diverged:
+                # The parameters have not seen this batch yet: they are the last good ones.
+                checkpoints.save("last.pt", training_state(), step=step)
+                metrics.event("diverged", step=step + 1, metric="train/loss", value=loss_value)
+                value = loss_value if not math.isfinite(loss_value) else "not finite on another rank"
+                raise SystemExit(f"train/loss is {value} at step {step + 1}: the run diverged. The last good state "
+                                 f"is in checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
+            scaler.scale(loss / window_batches).backward()
         window["loss"] += loss_value * labels.size(0)
         window["samples"] += labels.size(0)
         data_start = time.perf_counter()
-        if (batch_index + 1) % accum != 0 and batch_index + 1 != batches:
+        if not window_ends:
             continue
 
         logging_now = (step + 1) % log_every == 0 or batch_index + 1 == batches or step + 1 == total_steps
@@ -507,16 +537,17 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
             elapsed = time.perf_counter() - window["start"]
             memory = {"perf/cuda_max_memory_gib": torch.cuda.max_memory_allocated(device) / 2**30} \
                 if device.type == "cuda" else {}
-            metrics.log({"train/loss": window["loss"] / window["samples"], "lr": step_lr,
-                         "train/grad_norm": grad_norm, "perf/samples_per_sec": window["samples"] / elapsed,
+            loss_sum, samples = world.sum(window["loss"], window["samples"])  # every rank's batches
+            metrics.log({"train/loss": loss_sum / samples, "lr": step_lr,
+                         "train/grad_norm": grad_norm, "perf/samples_per_sec": samples / elapsed,
                          "perf/step_time": elapsed / window["steps"],
                          "perf/data_time": window["data_time"] / window["steps"], **memory},
                         step=step, epoch=epoch)
             window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
-        if step >= total_steps or stop.requested:
+        if step >= total_steps or stopping:
             break
 
-    if stop.requested and batches_done < batches and step < total_steps:
+    if stopping and batches_done < batches and step < total_steps:
         break  # interrupted mid-epoch: saved below
     epochs_done, batches_done = epoch, 0
     evaluated = epoch % eval_every == 0 or epoch == epochs or step >= total_steps
@@ -529,17 +560,17 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
     if schedule_interval == "epoch":
         scheduler.step()
     # Every checkpoint of an epoch holds the state after all of that epoch's work, schedules included.
-    epoch_generator_state = shuffle_generator.get_state()
     if checkpoint_cfg["best"] and evaluated and best_checkpoint.update(results[best_checkpoint.metric]):
         checkpoints.save("best.pt", training_state(), epoch=epoch, step=step, metric=best_checkpoint.metric,
                          value=best_checkpoint.best)
     if checkpoint_cfg["every_epochs"] and epoch % checkpoint_cfg["every_epochs"] == 0:
         checkpoints.save_periodic(epoch, training_state(), step=step)
     metrics.event("epoch_end", epoch=epoch, step=step)
-    print(f"epoch {epoch}/{epochs} step {step}/{total_steps}"
-          + "".join(f" {key} {value:.4g}" for key, value in (results if evaluated else {}).items()), flush=True)
+    if world.is_main:
+        print(f"epoch {epoch}/{epochs} step {step}/{total_steps}"
+              + "".join(f" {key} {value:.4g}" for key, value in (results if evaluated else {}).items()), flush=True)
 
-if stop.requested:
+if stopping:
     checkpoints.save("last.pt", training_state(), step=step)
     metrics.event("interrupted", signal=stop.signal, step=step)
     metrics.close()
@@ -585,7 +616,9 @@ def save_analysis(labels: torch.Tensor, predictions: torch.Tensor, images: torch
 
 if train_cfg["artifacts"]:
     _, labels, predictions, images = predict(val_loader, keep_images=True)
-    save_analysis(labels, predictions, images)
+    if world.is_main:
+        save_analysis(labels, predictions, images)
 
 metrics.event("end", epoch=epochs_done, step=step)
 metrics.close()
+world.close()

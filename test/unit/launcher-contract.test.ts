@@ -8,10 +8,16 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import type {Launcher, LaunchSpec} from '../../src/core/launch/launcher.js'
 import {localLauncher} from '../../src/core/launch/local.js'
-import {tempDir} from '../helpers/cli.js'
+import {torchrunLauncher} from '../../src/core/launch/torchrun.js'
+import {repoRoot, tempDir} from '../helpers/cli.js'
 import {alive, waitFor} from '../helpers/process.js'
 
-const launchers: Launcher[] = [localLauncher]
+// torchrun with one worker, from the project's Python: the command runs as its only worker.
+const projectPython = join(repoRoot, '.venv/bin/python')
+const launchers: Launcher[] = [
+  localLauncher,
+  torchrunLauncher({python: projectPython, nprocPerNode: 1, nnodes: 1, rdzvEndpoint: null, rdzvId: 'contract', maxRestarts: 0}),
+]
 
 function spec(script: string, extra: Partial<LaunchSpec> = {}): LaunchSpec & {dir: string} {
   const dir = tempDir()

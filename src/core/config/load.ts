@@ -99,7 +99,7 @@ export function checkConfig(file: string, sets: readonly string[] = []): LoadedC
     return {source: file, line: 1, column: 1}
   }
   if (parsed.success) {
-    const unknown = unknownMetrics(parsed.data, value).map(({path, message, hint}) => ({...locate(path), path: path.join('.'), message, hint}))
+    const unknown = [...unknownMetrics(parsed.data, value), ...launchProblems(parsed.data)].map(({path, message, hint}) => ({...locate(path), path: path.join('.'), message, hint}))
     return unknown.length > 0 ? {diagnostics: unknown.sort(byPosition)} : {file, config: parsed.data, files}
   }
   const diagnostics = parsed.error.issues.flatMap((issue) => describeIssue(issue, locate, value))
@@ -125,6 +125,13 @@ function unknownMetrics(config: ExperimentConfig, raw: unknown): Array<{path: st
       const suggestion = closest(metric!, allowed)
       return {path, message: `${config.task} does not log ${JSON.stringify(metric)} at evaluation`, hint: suggestion ? `did you mean ${suggestion}?` : `it logs ${allowed.join(', ')}`}
     })
+}
+
+/** A recipe that trains in one process cannot run under torchrun. */
+function launchProblems(config: ExperimentConfig): Array<{path: string[]; message: string; hint: string}> {
+  if (config.launch.launcher !== 'torchrun' || RECIPES[config.task].distributed) return []
+  const distributed = Object.values(RECIPES).filter((recipe) => recipe.distributed).map((recipe) => recipe.task)
+  return [{path: ['launch', 'launcher'], message: `the ${config.task} recipe trains in one process: it does not run under torchrun`, hint: `recipes that train data-parallel: ${distributed.join(', ')}; set launch.launcher: local`}]
 }
 
 // -----------------------------------------------------------------------------

@@ -172,13 +172,38 @@ const Train = z
 
 const Launch = z
   .strictObject({
-    launcher: z.enum(['local']).default('local').describe('Where the script runs: local (one process on this machine).'),
+    launcher: z
+      .enum(['local', 'torchrun'])
+      .default('local')
+      .describe('How the script runs: local (one process on this machine), torchrun (data-parallel processes on this node, with other nodes through a c10d rendezvous).'),
     device: z.string().regex(devicePattern, {error: 'expected auto, cpu, cuda or cuda:N'}).default('auto').describe('auto (CUDA when visible, else CPU), cpu, cuda or cuda:N.'),
     gpus: z
       .union([z.literal('all'), z.int().min(0), z.array(z.int().min(0)).min(1)])
       .default('all')
       .describe('GPUs the run may see (CUDA_VISIBLE_DEVICES): all, a count (the first N), or a list of ids.'),
     python: z.string().min(1).optional().describe('Python interpreter for this experiment (after --python and MLX_PYTHON; before mlx.yaml).'),
+    nproc_per_node: z
+      .union([z.literal('auto'), z.int().min(1).max(1024)])
+      .default('auto')
+      .describe('torchrun: processes on each node; auto: one per visible GPU when the run trains on CUDA, else 1 (a number N: N CPU processes with gloo). data.batch_size is per process.'),
+    nnodes: z.int().min(1).max(10_000).default(1).describe('torchrun: how many nodes train together (run the same mlx run on each, with its node_rank).'),
+    node_rank: z.int().min(0).default(0).describe('torchrun: this node (0 hosts the run record and ingests the metrics; the others join it).'),
+    rdzv_backend: z.enum(['c10d']).default('c10d').describe("torchrun: the rendezvous (torch's c10d store, on the endpoint's host)."),
+    rdzv_endpoint: z
+      .string()
+      .regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, {error: 'expected HOST:PORT'})
+      .nullable()
+      .default(null)
+      .describe('torchrun: HOST:PORT where the nodes meet (needed with nnodes > 1; null: one node, a free local port).'),
+    max_restarts: z.int().min(0).max(100).default(0).describe('torchrun: times the workers are restarted after a failure; each restart goes on from the newest checkpoint.'),
+  })
+  .superRefine((launch, context) => {
+    const problem = (path: string, message: string) => context.addIssue({code: 'custom', path: [path], message, input: undefined})
+    if (launch.node_rank >= launch.nnodes) problem('node_rank', `node_rank must be below nnodes (${launch.nnodes})`)
+    if (launch.nnodes > 1 && launch.rdzv_endpoint === null) problem('rdzv_endpoint', 'several nodes meet at a rendezvous endpoint: set rdzv_endpoint to HOST:PORT of node 0')
+    if (launch.launcher === 'local' && (launch.nnodes > 1 || launch.max_restarts > 0)) {
+      problem(launch.nnodes > 1 ? 'nnodes' : 'max_restarts', 'needs launch.launcher: torchrun')
+    }
   })
   .describe('How and where the training script is launched.')
 

@@ -1,10 +1,10 @@
 /**
- * One interface for every launcher (local today; torchrun and Slurm later): what to run,
+ * One interface for every launcher (local, torchrun; Slurm later): what to run,
  * where, how to stop it, how to learn its fate. Every launcher passes the same contract
  * tests (test/unit/launcher-contract.test.ts).
  */
 
-export type LauncherName = 'local'
+export type LauncherName = 'local' | 'torchrun'
 
 export interface LaunchSpec {
   command: string
@@ -32,7 +32,12 @@ export interface LaunchedProcess {
   kill(): void
 }
 
+/** interrupt: SIGINT, as Ctrl-C would (the trainer saves and exits); kill: SIGKILL to the whole tree. */
+export type StopHow = 'interrupt' | 'kill'
+
 export interface Launcher {
   readonly name: LauncherName
   launch(spec: LaunchSpec): LaunchedProcess
+  /** Stops a process this launcher started, knowing only its pid (mlx stop, from another mlx). */
+  stop(pid: number, how: StopHow): void
 }

@@ -6,7 +6,7 @@
  */
 import {closeSync, openSync} from 'node:fs'
 import {execa} from 'execa'
-import type {LaunchedProcess, LaunchSpec, Launcher, ProcessOutcome} from './launcher.js'
+import type {LaunchedProcess, LaunchSpec, Launcher, ProcessOutcome, StopHow} from './launcher.js'
 
 export const localLauncher: Launcher = {
   name: 'local',
@@ -36,13 +36,18 @@ export const localLauncher: Launcher = {
       return {pid: -1, done, interrupt() {}, kill() {}}
     }
     const pid = child.pid
-    const signalGroup = (signal: NodeJS.Signals) => {
-      try {
-        process.kill(-pid, signal)
-      } catch {
-        // The group is already gone.
-      }
-    }
-    return {pid, done, interrupt: () => signalGroup('SIGINT'), kill: () => signalGroup('SIGKILL')}
+    return {pid, done, interrupt: () => localLauncher.stop(pid, 'interrupt'), kill: () => localLauncher.stop(pid, 'kill')}
   },
+  stop(pid: number, how: StopHow) {
+    signalGroup(pid, how === 'interrupt' ? 'SIGINT' : 'SIGKILL')
+  },
+}
+
+/** Signals the process group that `pid` leads; a group already gone is no error. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // The group is already gone.
+  }
 }

@@ -18,6 +18,8 @@ export interface Recipe {
   keyMetrics: readonly string[]
   /** What the script logs at each evaluation for this config: what the primary metric and the monitors can watch. */
   evalMetrics(config: ExperimentConfig): readonly string[]
+  /** Whether the script trains data-parallel under torchrun (DDP, sharded data, rank-0 output). */
+  distributed: boolean
 }
 
 const CLASSIFICATION_METRICS = ['val/loss', 'val/acc', 'val/f1'] as const
@@ -29,36 +31,42 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     summary: 'the guide\'s CNN, an MLP or torchvision ResNet/EfficientNet on digits (bundled), MNIST, Fashion-MNIST, CIFAR-10, your image folder or synthetic images',
     keyMetrics: ['val/acc', 'val/f1', 'val/loss', 'train/loss'],
     evalMetrics: () => CLASSIFICATION_METRICS,
+    distributed: true,
   },
   tabular: {
     task: 'tabular',
     summary: "MLP on a table: scikit-learn's bundled wine (classification) or diabetes (regression), or your CSV",
     keyMetrics: ['val/acc', 'val/f1', 'val/r2', 'val/rmse', 'val/mae', 'val/loss', 'train/loss'],
     evalMetrics: (config) => (config.task === 'tabular' && config.data.kind === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS),
+    distributed: false,
   },
   'speech-recognition': {
     task: 'speech-recognition',
     summary: "CTC speech recognition (log-mel features, CNN + BiLSTM, greedy decoding) on digits and words spoken by espeak-ng (offline), your manifest or LibriSpeech",
     keyMetrics: ['val/cer', 'val/wer', 'val/loss', 'train/loss'],
     evalMetrics: () => ['val/loss', 'val/cer', 'val/wer'],
+    distributed: false,
   },
   'rl-dqn': {
     task: 'rl-dqn',
     summary: "DQN (Double DQN, replay, target network, epsilon-greedy) on gymnasium's CartPole-v1 or another classic-control environment (offline)",
     keyMetrics: ['val/return', 'train/return', 'train/episode_length', 'train/loss', 'train/q_mean', 'epsilon'],
     evalMetrics: () => ['val/return', 'val/return_std', 'val/length'],
+    distributed: false,
   },
   'recsys-dlrm': {
     task: 'recsys-dlrm',
     summary: 'DLRM click-through prediction on Criteo-layout logs: synthetic ones from a known model (offline), or Criteo\'s own',
     keyMetrics: ['val/auc', 'val/loss', 'val/calibration', 'train/loss'],
     evalMetrics: () => ['val/loss', 'val/auc', 'val/calibration'],
+    distributed: false,
   },
   'text-classification': {
     task: 'text-classification',
     summary: "EmbeddingBag baseline, TextCNN or BiLSTM on topics from Debian's fortunes, or your CSV, JSON Lines or AG_NEWS files",
     keyMetrics: ['val/f1', 'val/acc', 'val/loss', 'train/loss'],
     evalMetrics: () => CLASSIFICATION_METRICS,
+    distributed: false,
   },
 }
 

@@ -3,8 +3,9 @@
  * run stays `running` in the index while the trainer goes on writing metrics.jsonl.
  * Every command that reads runs first catches such runs up: it ingests the lines
  * written since (nothing written is lost) and, once the trainer's process is gone,
- * records an outcome: `completed` when the script logged its `end` event, else `failed`
- * (its exit status cannot be known without the process that waited for it).
+ * records an outcome: `completed` when the script logged its `end` event, `interrupted`
+ * when mlx stop asked it to stop, else `failed` (its exit status cannot be known without
+ * the process that waited for it).
  */
 import {existsSync, readFileSync} from 'node:fs'
 import {hostname} from 'node:os'
@@ -40,12 +41,13 @@ export function reconcileRuns(store: Store): number {
     // Another mlx may have finished it meanwhile.
     if (store.getRun(run.id)?.status !== 'running') continue
     const ended = store.events(run.id, true).some((event) => event.event === 'end')
+    const stopped = run.stopRequestedAt !== null
     store.finishRun(run.id, {
-      status: ended ? 'completed' : 'failed',
+      status: ended ? 'completed' : stopped ? 'interrupted' : 'failed',
       endedAt: Date.now() / 1000,
       exitCode: null,
       signal: null,
-      error: ended ? null : 'the training process ended while no mlx was following it; its exit status is unknown (see stderr.log)',
+      error: ended ? null : stopped ? 'stopped by mlx stop' : 'the training process ended while no mlx was following it; its exit status is unknown (see stderr.log)',
     })
     finished++
   }

@@ -1,8 +1,12 @@
 /**
- * `mlx run`: validate -> choose and check Python -> create the run (id, directory,
- * resolved config, script, env.json) -> launch -> ingest metrics.jsonl into SQLite as
- * the script writes it -> record the outcome. `mlx resume` relaunches a stopped run from
- * its latest checkpoint through the same launch and follow.
+ * `mlx run`: validate -> choose and check Python -> plan the processes (one, or torchrun's)
+ * -> create the run (id, directory, resolved config, script, env.json) -> launch -> ingest
+ * metrics.jsonl into SQLite as the script writes it -> record the outcome. `mlx resume`
+ * relaunches a stopped run from its latest checkpoint through the same launch and follow.
+ *
+ * A torchrun run over several nodes is one run: node 0's. `mlx run` on another node
+ * (`launch.node_rank` > 0) waits for node 0 to create it in the shared store, then starts
+ * its own share of the processes on that run's script and directory; only node 0 ingests.
  *
  * The caller gets a handle: `interrupt()` (Ctrl-C: SIGINT to the trainer's process
  * group, then SIGKILL after a grace period or on a second call) and `done`, the final
@@ -18,11 +22,12 @@ import {loadConfig} from '../config/load.js'
 import type {ExperimentConfig} from '../config/schema.js'
 import {UserError} from '../errors.js'
 import {localLauncher} from '../launch/local.js'
-import type {LaunchedProcess, ProcessOutcome} from '../launch/launcher.js'
+import type {LaunchedProcess, Launcher, LauncherName, ProcessOutcome} from '../launch/launcher.js'
+import {torchrunLauncher} from '../launch/torchrun.js'
 import {advance, initialProgress, type Progress} from '../metrics/progress.js'
 import {mlxVersion, runtimeDir} from '../paths.js'
 import type {Project} from '../project.js'
-import {checkPython, choosePython, probePython, runtimeEnv, type PythonChoice, type QuickCheck} from '../python.js'
+import {checkPython, choosePython, countGpus, probePython, runtimeEnv, type PythonChoice, type QuickCheck} from '../python.js'
 import {renderScript} from '../recipes/registry.js'
 import type {RunRecord, RunStatus, Store} from '../store/store.js'
 import {ingestAvailable} from './ingest.js'
@@ -49,6 +54,14 @@ export interface RunHandle {
 
 /** How long the trainer gets to stop after SIGINT before its process group is killed. */
 export const INTERRUPT_GRACE_MS = 10_000
+/**
+ * How long a node other than 0 waits for node 0 to create the run it joins, and, at its end,
+ * for node 0 to record the outcome: MLX_JOIN_WAIT_SECONDS, else two minutes.
+ */
+function joinWaitMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.MLX_JOIN_WAIT_SECONDS)
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 120_000
+}
 const POLL_MS = 200
 const ERROR_TAIL_LINES = 25
 
@@ -67,19 +80,57 @@ export interface PreparedRun {
   config: ExperimentConfig
   python: PythonChoice
   check: QuickCheck
+  plan: LaunchPlan
 }
 
-/** Validates the config and checks the interpreter, creating nothing: bad input stops here. */
+/** The processes a run starts: one (local), or torchrun's `nprocPerNode` on each of `nodes`. */
+export interface LaunchPlan {
+  launcher: LauncherName
+  nprocPerNode: number
+  nodes: number
+  worldSize: number
+}
+
+/** Validates the config, checks the interpreter and plans the processes, creating nothing: bad input stops here. */
 export async function prepareRun(project: Project, options: RunOptions): Promise<PreparedRun> {
   const {config} = loadConfig(options.configFile, options.sets)
   if (options.name !== undefined) config.name = options.name
   const configured = config.launch.python === undefined ? undefined : {python: config.launch.python, file: options.configFile}
   const python = choosePython(project, options.python, configured)
-  return {config, python, check: await checkPython(python)}
+  const check = await checkPython(python)
+  return {config, python, check, plan: await planLaunch(config, python)}
 }
 
-export function startRun(project: Project, store: Store, prepared: PreparedRun, observer: RunObserver = {}): RunHandle {
+/**
+ * One process (local), or torchrun's: `nproc_per_node: auto` is one per GPU the run may
+ * see when it trains on CUDA, else one. GPUs asked for (`launch.device: cuda...`,
+ * `launch.gpus`) that torch does not see are an error here, before anything starts.
+ */
+export async function planLaunch(config: ExperimentConfig, python: PythonChoice): Promise<LaunchPlan> {
+  const {launch} = config
+  const asksForGpus = launch.device.startsWith('cuda') || launch.gpus !== 'all'
+  const torchrun = launch.launcher === 'torchrun'
+  const available = asksForGpus || (torchrun && launch.device !== 'cpu') ? await countGpus(python) : 0
+  const wanted = launch.gpus === 'all' ? 1 : typeof launch.gpus === 'number' ? launch.gpus : Math.max(...launch.gpus) + 1
+  if (asksForGpus && available < wanted) {
+    const asked = `launch.device: ${launch.device}, launch.gpus: ${JSON.stringify(launch.gpus)}`
+    throw new UserError(
+      available === 0 ? `the config asks for CUDA GPUs (${asked}) but torch sees none here` : `the config asks for GPUs that do not exist here (${asked}): torch sees ${available}`,
+      available === 0 ? `train on the CPU with --set launch.device=cpu (or auto), or run on a machine with a GPU (mlx doctor shows what torch sees)` : `GPU ids run from 0 to ${available - 1}`,
+    )
+  }
+  if (!torchrun) return {launcher: 'local', nprocPerNode: 1, nodes: 1, worldSize: 1}
+  const visible = launch.device === 'cpu' ? 0 : launch.gpus === 'all' ? available : typeof launch.gpus === 'number' ? launch.gpus : launch.gpus.length
+  const nproc = launch.nproc_per_node === 'auto' ? Math.max(1, visible) : launch.nproc_per_node
+  if (visible > 0 && nproc > visible) {
+    throw new UserError(`launch.nproc_per_node is ${nproc} but the run sees ${visible} GPU(s): on CUDA each process trains on a GPU of its own`, `set launch.nproc_per_node to ${visible} (or auto), or --set launch.device=cpu for CPU processes`)
+  }
+  return {launcher: 'torchrun', nprocPerNode: nproc, nodes: launch.nnodes, worldSize: nproc * launch.nnodes}
+}
+
+export async function startRun(project: Project, store: Store, prepared: PreparedRun, observer: RunObserver = {}): Promise<RunHandle> {
   const {config} = prepared
+  if (config.launch.launcher === 'torchrun' && config.launch.node_rank > 0) return joinRun(project, store, prepared, observer)
   const id = newRunId()
   const runDir = store.runDir(id)
   mkdirSync(join(runDir, 'checkpoints'), {recursive: true})
@@ -113,10 +164,11 @@ export async function prepareResume(project: Project, store: Store, ref: string,
   const configFile = relative(process.cwd(), join(run.runDir, 'config.yaml')) || join(run.runDir, 'config.yaml')
   const {config} = loadConfig(configFile, options.sets)
   if (config.task !== run.task) throw new UserError(`a resumed run keeps its task (${run.task})`)
+  if (config.launch.nnodes > 1) throw new UserError(`run ${run.id} trains on ${config.launch.nnodes} nodes: mlx resume restarts the processes of one node`, 'resume it on one node (--set launch.nnodes=1 --set launch.rdzv_endpoint=null), or start it again with mlx run on every node')
   const configured = config.launch.python === undefined ? undefined : {python: config.launch.python, file: configFile}
   const python = choosePython(project, options.python, configured)
   const check = await checkPython(python)
-  return {run, config, python, check, checkpoint: latestCheckpoint(store, run)}
+  return {run, config, python, check, plan: await planLaunch(config, python), checkpoint: latestCheckpoint(store, run)}
 }
 
 /** The checkpoint of the highest step whose file still exists; at equal steps, last.pt. */
@@ -158,18 +210,12 @@ function launchRun(project: Project, store: Store, run: RunRecord, prepared: Pre
   writeEnv(check)
   const metricsFile = join(runDir, 'metrics.jsonl')
 
-  const child = localLauncher.launch({
+  store.setLaunch(id, {launcher: prepared.plan.launcher, worldSize: prepared.plan.worldSize, nodes: prepared.plan.nodes})
+  const child = launcherFor(prepared, id).launch({
     command: python.command,
     args: [join(runDir, 'train.py'), '--config', join(runDir, 'config.json'), ...extraArgs],
     cwd: project.root,
-    env: {
-      ...runtimeEnv(),
-      ...visibleGpus(config.launch.gpus),
-      MLX_RUN_ID: id,
-      MLX_RUN_DIR: runDir,
-      MLX_METRICS_FILE: metricsFile,
-      MLX_CONFIG_FILE: join(runDir, 'config.json'),
-    },
+    env: trainerEnv(run, config),
     stdoutFile: join(runDir, 'stdout.log'),
     stderrFile: join(runDir, 'stderr.log'),
   })
@@ -179,24 +225,124 @@ function launchRun(project: Project, store: Store, run: RunRecord, prepared: Pre
   const launched = store.getRun(id)!
   observer.onStart?.(launched, python)
 
-  let interrupts = 0
-  let killTimer: NodeJS.Timeout | undefined
-  const interrupt = () => {
-    interrupts++
-    if (interrupts === 1) {
-      child.interrupt()
-      killTimer = setTimeout(() => child.kill(), INTERRUPT_GRACE_MS)
-    } else {
-      child.kill()
+  const stopper = escalatingStop(child)
+  const done = follow(store, launched, child, metricsFile, launchedAt, observer).then(async (outcome) => {
+    stopper.cancel()
+    await envRecorded
+    return finish(store, launched, outcome, stopper.interrupted())
+  })
+  return {run: launched, interrupt: stopper.interrupt, done}
+}
+
+function launcherFor(prepared: PreparedRun, runId: string): Launcher {
+  const {launch} = prepared.config
+  switch (prepared.plan.launcher) {
+    case 'local':
+      return localLauncher
+    case 'torchrun':
+      return torchrunLauncher({
+        python: prepared.python.command,
+        nprocPerNode: prepared.plan.nprocPerNode,
+        nnodes: launch.nnodes,
+        rdzvEndpoint: launch.rdzv_endpoint,
+        rdzvId: runId,
+        maxRestarts: launch.max_restarts,
+      })
+    default: {
+      const unreachable: never = prepared.plan.launcher
+      return unreachable
     }
   }
+}
 
-  const done = follow(store, launched, child, metricsFile, launchedAt, observer).then(async (outcome) => {
-    clearTimeout(killTimer)
-    await envRecorded
-    return finish(store, launched, outcome, interrupts > 0)
+/** What the trainer finds in its environment: where its run directory, metrics file and config are. */
+function trainerEnv(run: RunRecord, config: ExperimentConfig): Record<string, string> {
+  return {
+    ...runtimeEnv(),
+    ...visibleGpus(config.launch.gpus),
+    MLX_RUN_ID: run.id,
+    MLX_RUN_DIR: run.runDir,
+    MLX_METRICS_FILE: join(run.runDir, 'metrics.jsonl'),
+    MLX_CONFIG_FILE: join(run.runDir, 'config.json'),
+  }
+}
+
+/** Ctrl-C once: SIGINT (the trainer saves and exits), then SIGKILL after the grace period; twice: SIGKILL at once. */
+function escalatingStop(child: LaunchedProcess) {
+  let interrupts = 0
+  let killTimer: NodeJS.Timeout | undefined
+  return {
+    interrupt() {
+      interrupts++
+      if (interrupts === 1) {
+        child.interrupt()
+        killTimer = setTimeout(() => child.kill(), INTERRUPT_GRACE_MS)
+      } else {
+        child.kill()
+      }
+    },
+    interrupted: () => interrupts > 0,
+    cancel: () => clearTimeout(killTimer),
+  }
+}
+
+/**
+ * Node K > 0 of a torchrun run over several nodes: waits for node 0's mlx to create the run
+ * (same name and rendezvous endpoint, in the store these nodes share), then starts this
+ * node's processes on its script and directory, its output in `node<K>/`. Node 0's mlx
+ * ingests the metrics (rank 0 writes them, on whichever node it is) and records the outcome.
+ */
+async function joinRun(project: Project, store: Store, prepared: PreparedRun, observer: RunObserver): Promise<RunHandle> {
+  const {config, python} = prepared
+  const head = await waitForHeadRun(store, config)
+  const nodeDir = join(head.runDir, `node${config.launch.node_rank}`)
+  mkdirSync(nodeDir, {recursive: true})
+  const child = launcherFor(prepared, head.id).launch({
+    command: python.command,
+    args: [join(head.runDir, 'train.py'), '--config', join(head.runDir, 'config.json')],
+    cwd: project.root,
+    env: trainerEnv(head, config),
+    stdoutFile: join(nodeDir, 'stdout.log'),
+    stderrFile: join(nodeDir, 'stderr.log'),
   })
-  return {run: launched, interrupt, done}
+  observer.onStart?.(head, python)
+  const stopper = escalatingStop(child)
+  const done = child.done.then(async (outcome) => {
+    stopper.cancel()
+    observer.onEnd?.(initialProgress(), head)
+    const until = Date.now() + joinWaitMs()
+    let record = store.getRun(head.id) ?? head
+    while (record.status === 'running' && Date.now() < until) {
+      await sleep(POLL_MS)
+      record = store.getRun(head.id) ?? head
+    }
+    // Node 0 records the outcome; should it be gone, this node's own is all there is to say.
+    if (record.status !== 'running') return record
+    const status = statusOf(outcome, stopper.interrupted(), false)
+    return {...record, status, exitCode: outcome.exitCode, signal: outcome.signal, error: status === 'completed' ? null : errorText(nodeDir, outcome, status)}
+  })
+  return {run: head, interrupt: stopper.interrupt, done}
+}
+
+async function waitForHeadRun(store: Store, config: ExperimentConfig): Promise<RunRecord> {
+  const {launch} = config
+  const wait = joinWaitMs()
+  const since = Date.now() / 1000 - wait / 1000
+  const until = Date.now() + wait
+  for (;;) {
+    const head = store.listRuns({status: ['running'], name: config.name, since}).find((run) => {
+      const headLaunch = (run.config as Partial<ExperimentConfig>).launch
+      return headLaunch?.launcher === 'torchrun' && headLaunch.node_rank === 0 && headLaunch.nnodes === launch.nnodes && headLaunch.rdzv_endpoint === launch.rdzv_endpoint
+    })
+    if (head) return head
+    if (Date.now() > until) {
+      throw new UserError(
+        `node ${launch.node_rank}: no run ${JSON.stringify(config.name)} of node 0 on rendezvous ${launch.rdzv_endpoint} appeared in ${relative(process.cwd(), store.runDir('')) || '.mlx/runs'} within ${wait / 1000} s`,
+        'start the same mlx run on node 0 (launch.node_rank: 0) first; every node must share the project directory (MLX_HOME on a shared file system)',
+      )
+    }
+    await sleep(POLL_MS)
+  }
 }
 
 async function follow(store: Store, run: RunRecord, child: LaunchedProcess, metricsFile: string, launchedAt: number, observer: RunObserver): Promise<ProcessOutcome> {
@@ -223,7 +369,8 @@ async function follow(store: Store, run: RunRecord, child: LaunchedProcess, metr
 
 function finish(store: Store, run: RunRecord, outcome: ProcessOutcome, interrupted: boolean): RunRecord {
   const diverged = store.events(run.id, true).some((event) => event.event === 'diverged')
-  const status = statusOf(outcome, interrupted, diverged)
+  // mlx stop (from another terminal) stops a run as Ctrl-C does.
+  const status = statusOf(outcome, interrupted || store.getRun(run.id)?.stopRequestedAt != null, diverged)
   const error = status === 'completed' ? null : errorText(run.runDir, outcome, status)
   const endedAt = Date.now() / 1000
   store.finishRun(run.id, {status, endedAt, exitCode: outcome.exitCode, signal: outcome.signal, error})

@@ -87,4 +87,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_run ON events (run_id, line);
   `,
+  `
+  -- how the run was launched: torchrun runs record their processes and nodes
+  ALTER TABLE runs ADD COLUMN launcher TEXT NOT NULL DEFAULT 'local';
+  ALTER TABLE runs ADD COLUMN world_size INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE runs ADD COLUMN nodes INTEGER NOT NULL DEFAULT 1;
+  -- set by mlx stop: the mlx that follows the run records it as interrupted, not failed
+  ALTER TABLE runs ADD COLUMN stop_requested_at REAL;
+  `,
 ]

@@ -59,6 +59,16 @@ export interface RunRecord extends RunBrief {
   /** The tail of the trainer's stderr when it failed, or why mlx stopped it. */
   error: string | null
   ingest: IngestCounters
+  launch: RunLaunch
+  /** When mlx stop asked the run to stop (seconds since the epoch), else null. */
+  stopRequestedAt: number | null
+}
+
+/** How a run's processes were started: the launcher, and for torchrun the processes in all and the nodes. */
+export interface RunLaunch {
+  launcher: string
+  worldSize: number
+  nodes: number
 }
 
 export interface NewRun {
@@ -128,6 +138,10 @@ interface RunRow {
   last_problem: string | null
   attempt_line: number
   tags_json: string
+  launcher: string
+  world_size: number
+  nodes: number
+  stop_requested_at: number | null
 }
 
 export async function openStore(storeDir: string): Promise<Store> {
@@ -219,7 +233,7 @@ export class Store {
     this.db.transaction(() => {
       this.db
         .prepare(
-          "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, attempt_line = lines_read, config_json = ? WHERE id = ?",
+          "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, stop_requested_at = NULL, attempt_line = lines_read, config_json = ? WHERE id = ?",
         )
         .run(JSON.stringify(config), id)
       this.writeParams(id, config)
@@ -241,6 +255,15 @@ export class Store {
 
   setPid(id: string, pid: number): void {
     this.db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(pid, id)
+  }
+
+  setLaunch(id: string, launch: RunLaunch): void {
+    this.db.prepare('UPDATE runs SET launcher = ?, world_size = ?, nodes = ? WHERE id = ?').run(launch.launcher, launch.worldSize, launch.nodes, id)
+  }
+
+  /** mlx stop: the time it asked; the follower then records the run as interrupted. */
+  requestStop(id: string, at: number): void {
+    this.db.prepare('UPDATE runs SET stop_requested_at = ? WHERE id = ?').run(at, id)
   }
 
   finishRun(id: string, outcome: {status: RunStatus; endedAt: number; exitCode: number | null; signal: string | null; error: string | null}): void {
@@ -544,6 +567,8 @@ function toRecord(row: RunRow): RunRecord {
     tags: JSON.parse(row.tags_json) as string[],
     error: row.error,
     ingest: countersOf(row),
+    launch: {launcher: row.launcher, worldSize: row.world_size, nodes: row.nodes},
+    stopRequestedAt: row.stop_requested_at,
   }
 }
 

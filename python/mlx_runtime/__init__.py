@@ -26,43 +26,46 @@ top to bottom. The pieces:
 - ``environment``: what this interpreter has (Python, torch, CUDA, GPUs), for env.json.
 """
 
-from .analysis import pyplot, save_confusion_matrix, save_predicted_vs_true
-from .checkpoints import CheckpointKeeper, restore_rng_states, rng_states
-from .config import load_config
-from .data import DataError, check_columns, read_csv_rows, read_csv_table
-from .device import compile_model, explain_out_of_memory, select_device
-from .distributed import World, restart_checkpoint
-from .envinfo import environment
-from .metrics import MetricsWriter
-from .monitor import Monitor
-from .optim import build_optimizer, build_scheduler, clip_gradients
-from .seeding import configure_determinism, seed_everything
-from .signals import StopRequest
+# Each name is imported from its module on first use (PEP 562), so that a process which needs
+# only the torch-free parts (``python -m mlx_runtime.capture`` beside a user's script) never
+# pays for importing torch.
+_HOMES = {
+    "CheckpointKeeper": "checkpoints",
+    "DataError": "data",
+    "MetricsWriter": "metrics",
+    "Monitor": "monitor",
+    "StopRequest": "signals",
+    "World": "distributed",
+    "build_optimizer": "optim",
+    "build_scheduler": "optim",
+    "check_columns": "data",
+    "clip_gradients": "optim",
+    "compile_model": "device",
+    "configure_determinism": "seeding",
+    "environment": "envinfo",
+    "explain_out_of_memory": "device",
+    "load_config": "config",
+    "pyplot": "analysis",
+    "read_csv_rows": "data",
+    "read_csv_table": "data",
+    "restart_checkpoint": "distributed",
+    "restore_rng_states": "checkpoints",
+    "rng_states": "checkpoints",
+    "save_confusion_matrix": "analysis",
+    "save_predicted_vs_true": "analysis",
+    "seed_everything": "seeding",
+    "select_device": "device",
+}
 
-__all__ = [
-    "CheckpointKeeper",
-    "DataError",
-    "MetricsWriter",
-    "Monitor",
-    "StopRequest",
-    "World",
-    "build_optimizer",
-    "build_scheduler",
-    "check_columns",
-    "clip_gradients",
-    "compile_model",
-    "configure_determinism",
-    "environment",
-    "explain_out_of_memory",
-    "load_config",
-    "pyplot",
-    "read_csv_rows",
-    "read_csv_table",
-    "restart_checkpoint",
-    "restore_rng_states",
-    "rng_states",
-    "save_confusion_matrix",
-    "save_predicted_vs_true",
-    "seed_everything",
-    "select_device",
-]
+
+def __getattr__(name):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'mlx_runtime' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = sorted(_HOMES)

@@ -1,5 +1,8 @@
 import {Args, Flags} from '@oclif/core'
-import {ConfigError, type Diagnostic} from '../core/errors.js'
+import type {ExperimentConfig} from '../core/config/schema.js'
+import {ConfigError, UserError, type Diagnostic} from '../core/errors.js'
+import {formatNumber} from '../core/numbers.js'
+import type {PatternTest} from '../core/patterns.js'
 import {MlxCommand} from './base.js'
 
 interface ValidConfig {
@@ -22,9 +25,10 @@ export default class Validate extends MlxCommand {
   static override flags = {
     set: Flags.string({char: 's', description: 'override a config value: KEY.PATH=VALUE (VALUE is YAML); repeatable', multiple: true, default: []}),
     print: Flags.boolean({char: 'p', description: 'print the resolved config (defaults filled, bases merged, overrides applied) as YAML: what will run'}),
+    'test-patterns': Flags.string({description: "with one config of task: script, show the metrics its patterns take from a saved log (LOGFILE)", helpValue: 'LOGFILE'}),
   }
 
-  async run(): Promise<{valid: ValidConfig[]}> {
+  async run(): Promise<{valid: ValidConfig[]; patterns?: PatternTest}> {
     const {argv, flags} = await this.parse(Validate)
     const {checkConfig} = await import('../core/config/load.js')
     const valid: ValidConfig[] = []
@@ -41,6 +45,17 @@ export default class Validate extends MlxCommand {
       const documents = valid.map((ok) => `# ${ok.file}${ok.files.length > 1 ? ` (with ${ok.files.slice(0, -1).join(', ')})` : ''}\n${stringify(ok.config)}`)
       process.stdout.write(documents.join('---\n'))
     }
-    return {valid}
+    const logFile = flags['test-patterns']
+    if (logFile === undefined) return {valid}
+    if (valid.length !== 1) throw new UserError('--test-patterns takes one config', 'name the one script config whose patterns to try')
+    const [{openProject}, {testPatterns}] = await Promise.all([import('../core/project.js'), import('../core/patterns.js')])
+    const patterns = await testPatterns(await openProject(process.cwd()), valid[0]!.config as ExperimentConfig, logFile)
+    for (const record of patterns.records) {
+      const values = Object.entries(record.values).map(([key, value]) => `${key}=${formatNumber(value)}`).join(' ')
+      this.log(`${logFile}:${record.line}: step ${record.step}${record.epoch === null ? '' : ` epoch ${formatNumber(record.epoch)}`}: ${values}`)
+    }
+    const keys = [...new Set(patterns.records.flatMap((record) => Object.keys(record.values)))]
+    this.say(`${patterns.records.length} of ${patterns.lines} lines gave metrics${keys.length > 0 ? `: ${keys.join(', ')}` : ''}`)
+    return {valid, patterns}
   }
 }

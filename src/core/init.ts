@@ -1,10 +1,10 @@
-/** `mlx init`: scaffold a project (mlx.yaml, configs/<template>.yaml, mlx.schema.json, .gitignore). */
+/** `mlx init`: scaffold a project (mlx.yaml, configs/<template>.yaml, the template's own files, mlx.schema.json, .gitignore). */
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {join, relative, resolve} from 'node:path'
+import {dirname, join, relative, resolve} from 'node:path'
 import {experimentJsonSchema, TASKS} from './config/schema.js'
 import {UserError} from './errors.js'
 import {PROJECT_FILE} from './project.js'
-import {defaultConfigText, RECIPES} from './recipes/registry.js'
+import {defaultConfigText, RECIPES, templateFiles} from './recipes/registry.js'
 import {closest} from './config/suggest.js'
 
 export const SCHEMA_FILE = 'mlx.schema.json'
@@ -37,7 +37,8 @@ export function scaffoldProject(dir: string, template: string, force: boolean): 
   }
   const root = resolve(dir)
   const configPath = join(root, 'configs', `${template}.yaml`)
-  const planned = [join(root, PROJECT_FILE), configPath]
+  const extras = templateFiles(template).map(({path, source}) => ({path: join(root, path), source}))
+  const planned = [join(root, PROJECT_FILE), configPath, ...extras.map((extra) => extra.path)]
   const existing = planned.filter((path) => existsSync(path))
   if (existing.length > 0 && !force) {
     throw new UserError(`${existing.map((p) => relative(process.cwd(), p) || p).join(' and ')} already exist${existing.length === 1 ? 's' : ''}`, 'nothing was changed; pass --force to overwrite')
@@ -51,6 +52,10 @@ export function scaffoldProject(dir: string, template: string, force: boolean): 
   }
   write(join(root, PROJECT_FILE), PROJECT_FILE_TEXT)
   write(configPath, defaultConfigText(template))
+  for (const extra of extras) {
+    mkdirSync(dirname(extra.path), {recursive: true})
+    write(extra.path, readFileSync(extra.source, 'utf8'))
+  }
   write(join(root, SCHEMA_FILE), JSON.stringify(experimentJsonSchema(), null, 2) + '\n')
 
   // .gitignore is the user's: add the lines it lacks, never drop any.

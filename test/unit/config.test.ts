@@ -71,7 +71,7 @@ describe('loading configs', () => {
 
   it('names the tasks for an unknown task', () => {
     expect(problems(MINIMAL.replace('task: image-classification', 'task: image-clasification'))).toEqual([
-      'c.yaml:2:7: task: unknown task "image-clasification"; expected one of image-classification, tabular, text-classification, speech-recognition, rl-dqn, recsys-dlrm (did you mean image-classification?)',
+      'c.yaml:2:7: task: unknown task "image-clasification"; expected one of image-classification, tabular, text-classification, speech-recognition, rl-dqn, recsys-dlrm, script (did you mean image-classification?)',
     ])
   })
 

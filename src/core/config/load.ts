@@ -99,7 +99,7 @@ export function checkConfig(file: string, sets: readonly string[] = []): LoadedC
     return {source: file, line: 1, column: 1}
   }
   if (parsed.success) {
-    const unknown = [...unknownMetrics(parsed.data, value), ...launchProblems(parsed.data)].map(({path, message, hint}) => ({...locate(path), path: path.join('.'), message, hint}))
+    const unknown = [...unknownMetrics(parsed.data, value), ...launchProblems(parsed.data), ...resolveScriptPath(parsed.data, locate)].map(({path, message, hint}) => ({...locate(path), path: path.join('.'), message, hint}))
     return unknown.length > 0 ? {diagnostics: unknown.sort(byPosition)} : {file, config: parsed.data, files}
   }
   const diagnostics = parsed.error.issues.flatMap((issue) => describeIssue(issue, locate, value))
@@ -112,6 +112,8 @@ export function checkConfig(file: string, sets: readonly string[] = []): LoadedC
  * evaluates. A monitor left to its default (metrics.primary) is checked once, there.
  */
 function unknownMetrics(config: ExperimentConfig, raw: unknown): Array<{path: string[]; message: string; hint: string}> {
+  // A user's script logs whatever it logs.
+  if (config.task === 'script') return []
   const allowed = RECIPES[config.task].evalMetrics(config)
   const watched: Array<[string[], string | undefined]> = [
     [['metrics', 'primary'], config.metrics.primary],
@@ -125,6 +127,19 @@ function unknownMetrics(config: ExperimentConfig, raw: unknown): Array<{path: st
       const suggestion = closest(metric!, allowed)
       return {path, message: `${config.task} does not log ${JSON.stringify(metric)} at evaluation`, hint: suggestion ? `did you mean ${suggestion}?` : `it logs ${allowed.join(', ')}`}
     })
+}
+
+/**
+ * `script.path` made absolute, relative to the file that set it (or to the working directory
+ * for --set), so that the resolved config runs from anywhere; a missing file is a problem.
+ */
+function resolveScriptPath(config: ExperimentConfig, locate: (path: readonly PathKey[]) => Located): Array<{path: string[]; message: string; hint: string}> {
+  if (config.task !== 'script') return []
+  const {source} = locate(['script', 'path'])
+  const base = source.startsWith('--set') ? process.cwd() : dirname(source)
+  config.script.path = resolve(base, config.script.path)
+  if (existsSync(config.script.path) && statSync(config.script.path).isFile()) return []
+  return [{path: ['script', 'path'], message: `no such file: ${config.script.path}`, hint: 'script.path is relative to the config file that names it'}]
 }
 
 /** A recipe that trains in one process cannot run under torchrun. */

@@ -1,11 +1,13 @@
 /**
  * The recipes: one folder per task under `templates/` holding `train.py` (the script
- * template) and `config.yaml` (the default config that `mlx init` scaffolds).
+ * template), `config.yaml` (the default config that `mlx init` scaffolds) and, where the
+ * template brings files of its own (the script template's example script), `files/`,
+ * which `mlx init` copies into the project.
  * MLX_TEMPLATES_DIR names a folder of recipe folders that take precedence over the
  * built-in ones, for a team that keeps its own variant of a recipe.
  */
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {join, relative} from 'node:path'
 import {UserError} from '../errors.js'
 import {templatesDir} from '../paths.js'
 import type {ExperimentConfig, Task} from '../config/schema.js'
@@ -68,13 +70,22 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     evalMetrics: () => CLASSIFICATION_METRICS,
     distributed: false,
   },
+  script: {
+    task: 'script',
+    summary: 'your own training script, run unchanged: metrics from mlx_runtime calls, or from its printed lines through patterns',
+    keyMetrics: ['val/loss', 'train/loss', 'loss'],
+    // Whatever the script prints: nothing to check a metric name against.
+    evalMetrics: () => [],
+    // The script's own business: mlx runs it under torchrun as it is.
+    distributed: true,
+  },
 }
 
 export function recipeFolder(task: string, env: NodeJS.ProcessEnv = process.env): string {
   const override = env.MLX_TEMPLATES_DIR ? join(env.MLX_TEMPLATES_DIR, task) : undefined
-  if (override && existsSync(join(override, 'train.py'))) return override
+  if (override && existsSync(join(override, 'config.yaml'))) return override
   const builtIn = join(templatesDir, task)
-  if (!existsSync(join(builtIn, 'train.py'))) {
+  if (!existsSync(join(builtIn, 'config.yaml'))) {
     const known = readdirSync(templatesDir).join(', ')
     throw new UserError(`no recipe template for task ${JSON.stringify(task)}`, `templates: ${known}`)
   }
@@ -83,6 +94,18 @@ export function recipeFolder(task: string, env: NodeJS.ProcessEnv = process.env)
 
 export function defaultConfigText(task: string): string {
   return readFileSync(join(recipeFolder(task), 'config.yaml'), 'utf8')
+}
+
+/** The files a template brings into a project besides its config: paths relative to the project root. */
+export function templateFiles(task: string): Array<{path: string; source: string}> {
+  const root = join(recipeFolder(task), 'files')
+  if (!existsSync(root)) return []
+  return readdirSync(root, {recursive: true, withFileTypes: true})
+    .filter((entry) => entry.isFile())
+    .map((entry) => {
+      const source = join(entry.parentPath, entry.name)
+      return {path: relative(root, source), source}
+    })
 }
 
 export interface RenderedScript {

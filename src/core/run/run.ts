@@ -141,8 +141,11 @@ export async function startRun(project: Project, store: Store, prepared: Prepare
   )
   writeConfigFiles(runDir, id, config)
   writeRunFile(store.getRun(id)!)
-  const script = renderScript(config.task, {runId: id, runName: config.name, version: mlxVersion(), runDir: relative(project.root, runDir) || '.', runtimeDir})
-  writeFileSync(join(runDir, 'train.py'), script.source)
+  // A recipe's script is generated into the run; a user's own script runs where it is.
+  if (config.task !== 'script') {
+    const script = renderScript(config.task, {runId: id, runName: config.name, version: mlxVersion(), runDir: relative(project.root, runDir) || '.', runtimeDir})
+    writeFileSync(join(runDir, 'train.py'), script.source)
+  }
   writeFileSync(join(runDir, 'metrics.jsonl'), '')
   return launchRun(project, store, store.getRun(id)!, prepared, [], observer)
 }
@@ -164,6 +167,7 @@ export async function prepareResume(project: Project, store: Store, ref: string,
   const configFile = relative(process.cwd(), join(run.runDir, 'config.yaml')) || join(run.runDir, 'config.yaml')
   const {config} = loadConfig(configFile, options.sets)
   if (config.task !== run.task) throw new UserError(`a resumed run keeps its task (${run.task})`)
+  if (config.task === 'script') throw new UserError(`run ${run.id} runs your own script: mlx cannot tell it where to resume`, `start it again with mlx run (with your script's own resume option in script.args, if it has one)`)
   if (config.launch.nnodes > 1) throw new UserError(`run ${run.id} trains on ${config.launch.nnodes} nodes: mlx resume restarts the processes of one node`, 'resume it on one node (--set launch.nnodes=1 --set launch.rdzv_endpoint=null), or start it again with mlx run on every node')
   const configured = config.launch.python === undefined ? undefined : {python: config.launch.python, file: configFile}
   const python = choosePython(project, options.python, configured)
@@ -212,8 +216,7 @@ function launchRun(project: Project, store: Store, run: RunRecord, prepared: Pre
 
   store.setLaunch(id, {launcher: prepared.plan.launcher, worldSize: prepared.plan.worldSize, nodes: prepared.plan.nodes})
   const child = launcherFor(prepared, id).launch({
-    command: python.command,
-    args: [join(runDir, 'train.py'), '--config', join(runDir, 'config.json'), ...extraArgs],
+    ...trainerCommand(runDir, config, python, extraArgs),
     cwd: project.root,
     env: trainerEnv(run, config),
     stdoutFile: join(runDir, 'stdout.log'),
@@ -253,6 +256,17 @@ function launcherFor(prepared: PreparedRun, runId: string): Launcher {
       return unreachable
     }
   }
+}
+
+/**
+ * What runs: a recipe's generated train.py with the run's config; or a user's script, unchanged,
+ * under mlx_runtime.capture, which passes its output through and turns printed lines into metrics.
+ */
+function trainerCommand(runDir: string, config: ExperimentConfig, python: PythonChoice, extraArgs: string[]): {command: string; args: string[]} {
+  if (config.task !== 'script') return {command: python.command, args: [join(runDir, 'train.py'), '--config', join(runDir, 'config.json'), ...extraArgs]}
+  const program = config.script.interpreter === 'python' ? [python.command, config.script.path] : [config.script.path]
+  const args = config.script.args.map((arg) => arg.replaceAll('{run_dir}', runDir))
+  return {command: python.command, args: ['-m', 'mlx_runtime.capture', join(runDir, 'config.json'), '--', ...program, ...args]}
 }
 
 /** What the trainer finds in its environment: where its run directory, metrics file and config are. */
@@ -298,8 +312,7 @@ async function joinRun(project: Project, store: Store, prepared: PreparedRun, ob
   const nodeDir = join(head.runDir, `node${config.launch.node_rank}`)
   mkdirSync(nodeDir, {recursive: true})
   const child = launcherFor(prepared, head.id).launch({
-    command: python.command,
-    args: [join(head.runDir, 'train.py'), '--config', join(head.runDir, 'config.json')],
+    ...trainerCommand(head.runDir, config, python, []),
     cwd: project.root,
     env: trainerEnv(head, config),
     stdoutFile: join(nodeDir, 'stdout.log'),

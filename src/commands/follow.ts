@@ -34,6 +34,9 @@ export function plainObserver(say: (line: string) => void): Observer {
     onStart(run, python) {
       say(`run ${run.id} (${run.name}) started: ${python.command} (${python.reason})`)
     },
+    onLaunchState(state, run) {
+      say(`[${run.name}] Slurm job ${run.jobId}: ${state.state}${state.reason ? ` (${state.reason})` : ''}`)
+    },
     onProgress(progress, run) {
       const quiet = Date.now() - lastLine
       if (quiet < 2_000 || (progress.epoch === lastEpoch && quiet < 15_000)) return

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import type {RunReport} from '../core/compare.js'
 import {MlxCommand} from './base.js'
-import {chooseObserver, endOfRun, waitForRun} from './follow.js'
+import {chooseObserver, endOfRun, plainObserver, waitForRun} from './follow.js'
 
 export default class Run extends MlxCommand {
   static override summary = 'Run an experiment: validate the config, generate the script, train, stream metrics into the store.'
@@ -17,6 +17,7 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
     name: Flags.string({char: 'n', description: "the run's name (default: the config's name)"}),
     python: Flags.string({description: 'Python interpreter to train with (default: MLX_PYTHON, mlx.yaml, .venv, mlx\'s own)'}),
     'dry-run': Flags.boolean({description: 'validate and resolve the interpreter; create and launch nothing'}),
+    detach: Flags.boolean({description: 'start (or submit) the run and return at once; mlx runs, show and logs follow it later'}),
   }
 
   async run(): Promise<RunReport | {dryRun: true; config: unknown; python: unknown; torch: string | null}> {
@@ -36,6 +37,14 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
     const {openStore} = await import('../core/store/store.js')
     const store = await openStore(project.storeDir)
     try {
+      if (flags.detach) {
+        const handle = await startRun(project, store, prepared, plainObserver((line) => this.say(line)))
+        handle.detach()
+        const run = store.getRun(handle.run.id) ?? handle.run
+        this.say(`run ${run.id} detached${run.jobId ? ` (Slurm job ${run.jobId})` : ''}: mlx runs, mlx show ${run.id} and mlx logs ${run.id} -f follow it; mlx stop ${run.id} stops it`)
+        const {runReport} = await import('../core/compare.js')
+        return runReport(run, [])
+      }
       const observer = await chooseObserver((line) => this.say(line))
       const record = await waitForRun(await startRun(project, store, prepared, observer), observer)
       return endOfRun(record, store, project.root, {log: (line) => this.log(line), say: (line) => this.say(line)})

@@ -19,6 +19,17 @@ async function importsOf(args: string[]): Promise<string[]> {
 }
 
 describe('the mlx binary', () => {
+  it('several mlx opening a new store at once (the nodes of one run) all find it ready', async () => {
+    for (let round = 0; round < 3; round++) {
+      const project = tempProject()
+      const results = await Promise.all(Array.from({length: 6}, () => cli(['runs', '--json'], {cwd: project})))
+      for (const result of results) {
+        expect(result.stderr).toBe('')
+        expect(JSON.parse(result.stdout)).toEqual([])
+      }
+    }
+  })
+
   it('--version and --help load neither ink, React, better-sqlite3, nor zod, yaml or execa', async () => {
     for (const args of [['--version'], ['--help'], ['run', '--help'], ['compare', '--help']]) {
       const imports = await importsOf(args)

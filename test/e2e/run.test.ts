@@ -8,7 +8,7 @@ import {execa} from 'execa'
 import {describe, expect, it} from 'vitest'
 import {cli, repoRoot, startCli, tempDir, tempProject} from '../helpers/cli.js'
 import {alive, MINIMAL_CONFIG, waitFor} from '../helpers/process.js'
-import {processAlive} from '../../src/core/run/reconcile.js'
+import {processAlive} from '../../src/core/launch/processes.js'
 import {metricsInFile, metricsInStore, trainerPid} from '../helpers/store-check.js'
 
 const MINIMAL = MINIMAL_CONFIG

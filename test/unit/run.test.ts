@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
-import {statusOf, visibleGpus} from '../../src/core/run/run.js'
+import {statusOf} from '../../src/core/run/outcome.js'
+import {visibleGpus} from '../../src/core/run/run.js'
 
 describe('how a run ended', () => {
   it.each([

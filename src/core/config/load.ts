@@ -142,10 +142,15 @@ function resolveScriptPath(config: ExperimentConfig, locate: (path: readonly Pat
   return [{path: ['script', 'path'], message: `no such file: ${config.script.path}`, hint: 'script.path is relative to the config file that names it'}]
 }
 
-/** A recipe that trains in one process cannot run under torchrun. */
+/** A recipe that trains in one process cannot run under torchrun (or as a Slurm job of several processes). */
 function launchProblems(config: ExperimentConfig): Array<{path: string[]; message: string; hint: string}> {
-  if (config.launch.launcher !== 'torchrun' || RECIPES[config.task].distributed) return []
+  const {launch} = config
+  const several = launch.launcher === 'torchrun' || (launch.launcher === 'slurm' && (launch.slurm.nodes > 1 || launch.nproc_per_node !== 1))
+  if (!several || RECIPES[config.task].distributed) return []
   const distributed = Object.values(RECIPES).filter((recipe) => recipe.distributed).map((recipe) => recipe.task)
+  if (launch.launcher === 'slurm') {
+    return [{path: ['launch', 'nproc_per_node'], message: `the ${config.task} recipe trains in one process: its Slurm job runs one process on one node`, hint: 'set launch.nproc_per_node: 1 and launch.slurm.nodes: 1'}]
+  }
   return [{path: ['launch', 'launcher'], message: `the ${config.task} recipe trains in one process: it does not run under torchrun`, hint: `recipes that train data-parallel: ${distributed.join(', ')}; set launch.launcher: local`}]
 }
 

@@ -170,12 +170,36 @@ const Train = z
 // -----------------------------------------------------------------------------
 // launch
 
+const slurmValue = (what: string) => z.string().min(1).max(200).regex(/^[^\s'"\\]+$/, {error: `expected ${what}, without spaces or quotes`})
+
+const Slurm = z
+  .strictObject({
+    partition: slurmValue('a partition name').nullable().default(null).describe('sbatch --partition (null: the cluster default).'),
+    nodes: z.int().min(1).max(10_000).default(1).describe('sbatch --nodes: one task per node, running torchrun there.'),
+    gpus_per_node: z.int().min(0).max(64).default(0).describe('sbatch --gpus-per-node (0: none asked for); with nproc_per_node auto, one process per GPU.'),
+    cpus_per_task: z.int().min(1).nullable().default(null).describe('sbatch --cpus-per-task: CPUs for each node\'s processes (null: the cluster default).'),
+    mem: z.string().regex(/^\d+[KMGT]?$/, {error: 'expected a size such as 32G'}).nullable().default(null).describe('sbatch --mem, per node (32G).'),
+    time: z
+      .string()
+      .regex(/^(\d+-)?\d+(:\d{1,2}){0,2}$/, {error: 'expected a time limit such as 90, 1:30:00 or 2-00:00:00'})
+      .nullable()
+      .default(null)
+      .describe('sbatch --time: the limit (minutes, HH:MM:SS or D-HH:MM:SS).'),
+    account: slurmValue('an account').nullable().default(null).describe('sbatch --account.'),
+    qos: slurmValue('a QOS').nullable().default(null).describe('sbatch --qos.'),
+    extra: z
+      .array(z.string().regex(/^--?[A-Za-z][^\n]*$/, {error: 'expected an sbatch option such as --constraint=a100'}))
+      .default([])
+      .describe('More sbatch options, one #SBATCH line each (--constraint=a100, --exclusive).'),
+  })
+  .describe('launch.launcher: slurm: what the batch job asks for.')
+
 const Launch = z
   .strictObject({
     launcher: z
-      .enum(['local', 'torchrun'])
+      .enum(['local', 'torchrun', 'slurm'])
       .default('local')
-      .describe('How the script runs: local (one process on this machine), torchrun (data-parallel processes on this node, with other nodes through a c10d rendezvous).'),
+      .describe('How the script runs: local (one process on this machine), torchrun (data-parallel processes on this node, with other nodes through a c10d rendezvous), slurm (a batch job: torchrun on each of its nodes).'),
     device: z.string().regex(devicePattern, {error: 'expected auto, cpu, cuda or cuda:N'}).default('auto').describe('auto (CUDA when visible, else CPU), cpu, cuda or cuda:N.'),
     gpus: z
       .union([z.literal('all'), z.int().min(0), z.array(z.int().min(0)).min(1)])
@@ -196,6 +220,7 @@ const Launch = z
       .default(null)
       .describe('torchrun: HOST:PORT where the nodes meet (needed with nnodes > 1; null: one node, a free local port).'),
     max_restarts: z.int().min(0).max(100).default(0).describe('torchrun: times the workers are restarted after a failure; each restart goes on from the newest checkpoint.'),
+    slurm: Slurm.prefault({}),
   })
   .superRefine((launch, context) => {
     const problem = (path: string, message: string) => context.addIssue({code: 'custom', path: [path], message, input: undefined})
@@ -204,6 +229,7 @@ const Launch = z
     if (launch.launcher === 'local' && (launch.nnodes > 1 || launch.max_restarts > 0)) {
       problem(launch.nnodes > 1 ? 'nnodes' : 'max_restarts', 'needs launch.launcher: torchrun')
     }
+    if (launch.launcher === 'slurm' && launch.nnodes > 1) problem('nnodes', 'with Slurm, the job\'s nodes are launch.slurm.nodes (mlx runs torchrun on each)')
   })
   .describe('How and where the training script is launched.')
 

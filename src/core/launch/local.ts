@@ -6,7 +6,8 @@
  */
 import {closeSync, openSync} from 'node:fs'
 import {execa} from 'execa'
-import type {LaunchedProcess, LaunchSpec, Launcher, ProcessOutcome, StopHow} from './launcher.js'
+import type {LaunchedProcess, LaunchSpec, Launcher, ProcessOutcome} from './launcher.js'
+import {groupAlive, stopGroup} from './processes.js'
 
 export const localLauncher: Launcher = {
   name: 'local',
@@ -33,21 +34,11 @@ export const localLauncher: Launcher = {
     const done: Promise<ProcessOutcome> = child.then((result) => ({exitCode: result.exitCode ?? null, signal: result.signal ?? null}))
     if (child.pid === undefined) {
       // The spawn failed (no such interpreter); `done` carries the failure.
-      return {pid: -1, done, interrupt() {}, kill() {}}
+      return {ref: {pid: null, jobId: null}, done, interrupt() {}, kill() {}, detach() {}}
     }
-    const pid = child.pid
-    return {pid, done, interrupt: () => localLauncher.stop(pid, 'interrupt'), kill: () => localLauncher.stop(pid, 'kill')}
+    const ref = {pid: child.pid, jobId: null}
+    return {ref, done, interrupt: () => localLauncher.stop(ref, 'interrupt'), kill: () => localLauncher.stop(ref, 'kill'), detach: () => child.unref()}
   },
-  stop(pid: number, how: StopHow) {
-    signalGroup(pid, how === 'interrupt' ? 'SIGINT' : 'SIGKILL')
-  },
-}
-
-/** Signals the process group that `pid` leads; a group already gone is no error. */
-export function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal)
-  } catch {
-    // The group is already gone.
-  }
+  stop: stopGroup,
+  alive: groupAlive,
 }

@@ -19,10 +19,11 @@
  * failure report torchrun prints ("Root Cause ... exitcode : N"), and an interrupt from
  * the signal torchrun reports it got.
  */
-import {readdirSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {constants} from 'node:os'
-import type {LaunchedProcess, LaunchSpec, Launcher, ProcessOutcome, StopHow} from './launcher.js'
-import {localLauncher, signalGroup} from './local.js'
+import type {LaunchedProcess, LaunchSpec, Launcher, ProcessOutcome} from './launcher.js'
+import {localLauncher} from './local.js'
+import {groupAlive, stopTorchrunTree} from './processes.js'
 
 export interface TorchrunOptions {
   /** The Python whose torch provides torchrun. */
@@ -62,17 +63,13 @@ export function torchrunLauncher(options: TorchrunOptions): Launcher {
     launch(spec: LaunchSpec): LaunchedProcess {
       const agent = localLauncher.launch({...spec, command: options.python, args: [...torchrunArgs(options), spec.command, ...spec.args]})
       const done = agent.done.then((outcome) => (outcome.exitCode === 1 ? (workerOutcome(spec.stderrFile) ?? outcome) : outcome))
-      return {pid: agent.pid, done, interrupt: agent.interrupt, kill: () => stopTorchrun(agent.pid, 'kill')}
+      return {...agent, done, kill: () => stopTorchrunTree(agent.ref, 'kill')}
     },
-    stop: stopTorchrun,
+    stop: stopTorchrunTree,
+    alive: groupAlive,
   }
 }
 
-/** An interrupt goes to torchrun, which forwards it to its workers; a kill ends each worker's group, then torchrun's. */
-export function stopTorchrun(pid: number, how: StopHow): void {
-  if (how === 'kill') for (const worker of childrenOf(pid)) signalGroup(worker, 'SIGKILL')
-  localLauncher.stop(pid, how)
-}
 
 /**
  * How the workers ended, from torchrun's report in its stderr: the first failed worker's
@@ -96,23 +93,4 @@ export function workerOutcome(stderrFile: string): ProcessOutcome | undefined {
 
 function signalName(number: number): string {
   return Object.entries(constants.signals).find(([, value]) => value === number)?.[0] ?? `signal ${number}`
-}
-
-/** The processes whose parent is `pid` (Linux: from /proc; elsewhere none are found). */
-function childrenOf(pid: number): number[] {
-  let entries: string[]
-  try {
-    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name))
-  } catch {
-    return []
-  }
-  return entries.flatMap((entry) => {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      // Fields after the command (which may hold spaces and parentheses): state, then the parent's pid.
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [Number(entry)] : []
-    } catch {
-      return []
-    }
-  })
 }

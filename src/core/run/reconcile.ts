@@ -1,55 +1,47 @@
 /**
- * Runs whose follower went away: when mlx itself was killed while a run trained, the
- * run stays `running` in the index while the trainer goes on writing metrics.jsonl.
- * Every command that reads runs first catches such runs up: it ingests the lines
- * written since (nothing written is lost) and, once the trainer's process is gone,
- * records an outcome: `completed` when the script logged its `end` event, `interrupted`
- * when mlx stop asked it to stop, else `failed` (its exit status cannot be known without
- * the process that waited for it).
+ * Runs whose follower went away: when mlx itself was killed while a run trained (or the
+ * run was submitted with --detach), the run stays `running` in the index while the trainer
+ * goes on writing metrics.jsonl. Every command that reads runs first catches such runs up:
+ * it ingests the lines written since (nothing written is lost) and, once the trainer's
+ * process (or Slurm job) is gone, records an outcome. A Slurm job's exit code and state
+ * come from scontrol. A local process's exit status cannot be known without the process
+ * that waited for it: `completed` when the script logged its `end` event, `interrupted`
+ * when mlx stop asked it to stop, else `failed`.
  */
-import {existsSync, readFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {join} from 'node:path'
-import type {Store} from '../store/store.js'
+import {launchControl} from '../launch/control.js'
+import type {LauncherName, ProcessOutcome} from '../launch/launcher.js'
+import {endedJob} from '../launch/slurm-jobs.js'
+import type {RunRecord, Store} from '../store/store.js'
 import {ingestAvailable} from './ingest.js'
+import {recordOutcome} from './outcome.js'
 
-/** Whether a process runs. A zombie (ended, never reaped: its parent mlx was killed) does not. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch (error) {
-    // Without /proc (not Linux) the signal check is all there is; a vanished entry means it just ended.
-    return (error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self')
-  }
-}
-
-/** Returns how many runs it finished. Runs started on other hosts are left as they are. */
+/** Returns how many runs it finished. Runs started on other hosts are left as they are (Slurm jobs are asked after anywhere). */
 export function reconcileRuns(store: Store): number {
   let finished = 0
   const here = hostname()
   for (const run of store.listRuns({status: ['running']})) {
-    if (run.host !== here) continue
-    const processGone = run.pid === null || !processAlive(run.pid)
-    ingestAvailable(store, run.id, join(run.runDir, 'metrics.jsonl'), processGone)
-    if (!processGone) continue
+    const launcher = run.launch.launcher as LauncherName
+    if (launcher !== 'slurm' && run.host !== here) continue
+    const ref = {pid: run.pid, jobId: run.jobId}
+    const gone = (ref.pid === null && ref.jobId === null) || !launchControl(launcher).alive(ref)
+    ingestAvailable(store, run.id, join(run.runDir, 'metrics.jsonl'), gone)
+    if (!gone) continue
     // Another mlx may have finished it meanwhile.
-    if (store.getRun(run.id)?.status !== 'running') continue
-    const ended = store.events(run.id, true).some((event) => event.event === 'end')
-    const stopped = run.stopRequestedAt !== null
-    store.finishRun(run.id, {
-      status: ended ? 'completed' : stopped ? 'interrupted' : 'failed',
-      endedAt: Date.now() / 1000,
-      exitCode: null,
-      signal: null,
-      error: ended ? null : stopped ? 'stopped by mlx stop' : 'the training process ended while no mlx was following it; its exit status is unknown (see stderr.log)',
-    })
+    const now = store.getRun(run.id)
+    if (now?.status !== 'running') continue
+    const job = run.jobId === null ? null : endedJob(run.jobId)
+    recordOutcome(store, now, job ?? unknownOutcome(store, now), now.stopRequestedAt !== null)
     finished++
   }
   return finished
+}
+
+/** A local process that ended with nobody waiting for it: what its metrics say of how it went. */
+function unknownOutcome(store: Store, run: RunRecord): ProcessOutcome {
+  const ended = store.events(run.id, true).some((event) => event.event === 'end')
+  if (ended) return {exitCode: 0, signal: null}
+  const detail = run.stopRequestedAt !== null ? 'stopped by mlx stop' : 'the training process ended while no mlx was following it; its exit status is unknown (see stderr.log)'
+  return {exitCode: null, signal: null, detail}
 }

@@ -13,7 +13,7 @@
  * run record. Nothing here prints: progress goes to the observer.
  */
 import {createHash, randomBytes} from 'node:crypto'
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {join, relative} from 'node:path'
 import {execaSync} from 'execa'
@@ -22,15 +22,17 @@ import {loadConfig} from '../config/load.js'
 import type {ExperimentConfig} from '../config/schema.js'
 import {UserError} from '../errors.js'
 import {localLauncher} from '../launch/local.js'
-import type {LaunchedProcess, Launcher, LauncherName, ProcessOutcome} from '../launch/launcher.js'
+import type {JobState, LaunchedProcess, Launcher, LauncherName, ProcessOutcome} from '../launch/launcher.js'
+import {slurmLauncher} from '../launch/slurm.js'
 import {torchrunLauncher} from '../launch/torchrun.js'
 import {advance, initialProgress, type Progress} from '../metrics/progress.js'
 import {mlxVersion, runtimeDir} from '../paths.js'
 import type {Project} from '../project.js'
 import {checkPython, choosePython, countGpus, probePython, runtimeEnv, type PythonChoice, type QuickCheck} from '../python.js'
 import {renderScript} from '../recipes/registry.js'
-import type {RunRecord, RunStatus, Store} from '../store/store.js'
+import type {RunRecord, Store} from '../store/store.js'
 import {ingestAvailable} from './ingest.js'
+import {errorText, recordOutcome, statusOf, writeRunFile} from './outcome.js'
 
 export interface RunOptions {
   configFile: string
@@ -42,6 +44,8 @@ export interface RunOptions {
 export interface RunObserver {
   onStart?(run: RunRecord, python: PythonChoice): void
   onProgress?(progress: Progress, run: RunRecord): void
+  /** A scheduler's job changed state (pending and why, running...). */
+  onLaunchState?(state: JobState, run: RunRecord): void
   /** Once, after the process ended and its last lines were ingested. */
   onEnd?(progress: Progress, run: RunRecord): void
 }
@@ -49,6 +53,8 @@ export interface RunObserver {
 export interface RunHandle {
   run: RunRecord
   interrupt(): void
+  /** mlx run --detach: mlx may exit while the run goes on (later commands catch up with it). */
+  detach(): void
   done: Promise<RunRecord>
 }
 
@@ -63,7 +69,6 @@ function joinWaitMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 120_000
 }
 const POLL_MS = 200
-const ERROR_TAIL_LINES = 25
 
 /** `launch.gpus` as CUDA_VISIBLE_DEVICES: all (leave it as it is), the first N, or a list of ids. */
 export function visibleGpus(gpus: ExperimentConfig['launch']['gpus']): Record<string, string> {
@@ -108,7 +113,8 @@ export async function prepareRun(project: Project, options: RunOptions): Promise
  */
 export async function planLaunch(config: ExperimentConfig, python: PythonChoice): Promise<LaunchPlan> {
   const {launch} = config
-  const asksForGpus = launch.device.startsWith('cuda') || launch.gpus !== 'all'
+  // GPUs of this machine: a Slurm job's are on the cluster's nodes.
+  const asksForGpus = launch.launcher !== 'slurm' && (launch.device.startsWith('cuda') || launch.gpus !== 'all')
   const torchrun = launch.launcher === 'torchrun'
   const available = asksForGpus || (torchrun && launch.device !== 'cpu') ? await countGpus(python) : 0
   const wanted = launch.gpus === 'all' ? 1 : typeof launch.gpus === 'number' ? launch.gpus : Math.max(...launch.gpus) + 1
@@ -118,6 +124,11 @@ export async function planLaunch(config: ExperimentConfig, python: PythonChoice)
       available === 0 ? `the config asks for CUDA GPUs (${asked}) but torch sees none here` : `the config asks for GPUs that do not exist here (${asked}): torch sees ${available}`,
       available === 0 ? `train on the CPU with --set launch.device=cpu (or auto), or run on a machine with a GPU (mlx doctor shows what torch sees)` : `GPU ids run from 0 to ${available - 1}`,
     )
+  }
+  if (launch.launcher === 'slurm') {
+    // The GPUs are the cluster's: the job asks for them, and each node's torchrun starts a process per GPU.
+    const nproc = launch.nproc_per_node === 'auto' ? Math.max(1, launch.slurm.gpus_per_node) : launch.nproc_per_node
+    return {launcher: 'slurm', nprocPerNode: nproc, nodes: launch.slurm.nodes, worldSize: nproc * launch.slurm.nodes}
   }
   if (!torchrun) return {launcher: 'local', nprocPerNode: 1, nodes: 1, worldSize: 1}
   const visible = launch.device === 'cpu' ? 0 : launch.gpus === 'all' ? available : typeof launch.gpus === 'number' ? launch.gpus : launch.gpus.length
@@ -215,44 +226,69 @@ function launchRun(project: Project, store: Store, run: RunRecord, prepared: Pre
   const metricsFile = join(runDir, 'metrics.jsonl')
 
   store.setLaunch(id, {launcher: prepared.plan.launcher, worldSize: prepared.plan.worldSize, nodes: prepared.plan.nodes})
-  const child = launcherFor(prepared, id).launch({
+  const child = launcherFor(prepared, run).launch({
     ...trainerCommand(runDir, config, python, extraArgs),
     cwd: project.root,
     env: trainerEnv(run, config),
     stdoutFile: join(runDir, 'stdout.log'),
     stderrFile: join(runDir, 'stderr.log'),
+    onState: (state) => observer.onLaunchState?.(state, store.getRun(id) ?? run),
   })
-  if (child.pid > 0) store.setPid(id, child.pid)
+  store.setProcess(id, child.ref)
   // The full record (CUDA, GPUs, packages) needs torch imported: done beside the trainer's own start-up.
   const envRecorded = probePython(python, {packages: true}).then(writeEnv, (error: Error) => writeEnv({...check, probe_error: error.message}))
   const launched = store.getRun(id)!
   observer.onStart?.(launched, python)
 
   const stopper = escalatingStop(child)
-  const done = follow(store, launched, child, metricsFile, launchedAt, observer).then(async (outcome) => {
+  let detached = false
+  const done = follow(store, launched, child, metricsFile, launchedAt, observer, () => detached).then(async (outcome) => {
     stopper.cancel()
     await envRecorded
-    return finish(store, launched, outcome, stopper.interrupted())
+    return recordOutcome(store, launched, outcome, stopper.interrupted())
   })
-  return {run: launched, interrupt: stopper.interrupt, done}
+  const detach = () => {
+    detached = true
+    child.detach()
+  }
+  return {run: store.getRun(id)!, interrupt: stopper.interrupt, detach, done}
 }
 
-function launcherFor(prepared: PreparedRun, runId: string): Launcher {
+function launcherFor(prepared: PreparedRun, run: RunRecord): Launcher {
   const {launch} = prepared.config
-  switch (prepared.plan.launcher) {
+  const {plan} = prepared
+  switch (plan.launcher) {
     case 'local':
       return localLauncher
     case 'torchrun':
       return torchrunLauncher({
         python: prepared.python.command,
-        nprocPerNode: prepared.plan.nprocPerNode,
+        nprocPerNode: plan.nprocPerNode,
         nnodes: launch.nnodes,
         rdzvEndpoint: launch.rdzv_endpoint,
-        rdzvId: runId,
+        rdzvId: run.id,
         maxRestarts: launch.max_restarts,
       })
+    case 'slurm':
+      return slurmLauncher({
+        scriptFile: join(run.runDir, 'job.sbatch'),
+        jobName: `mlx-${run.name}-${run.id}`,
+        python: prepared.python.command,
+        nodes: plan.nodes,
+        nprocPerNode: plan.nprocPerNode,
+        maxRestarts: launch.max_restarts,
+        distributed: plan.worldSize > 1,
+        partition: launch.slurm.partition,
+        gpusPerNode: launch.slurm.gpus_per_node,
+        cpusPerTask: launch.slurm.cpus_per_task,
+        mem: launch.slurm.mem,
+        time: launch.slurm.time,
+        account: launch.slurm.account,
+        qos: launch.slurm.qos,
+        extra: launch.slurm.extra,
+      })
     default: {
-      const unreachable: never = prepared.plan.launcher
+      const unreachable: never = plan.launcher
       return unreachable
     }
   }
@@ -311,7 +347,7 @@ async function joinRun(project: Project, store: Store, prepared: PreparedRun, ob
   const head = await waitForHeadRun(store, config)
   const nodeDir = join(head.runDir, `node${config.launch.node_rank}`)
   mkdirSync(nodeDir, {recursive: true})
-  const child = launcherFor(prepared, head.id).launch({
+  const child = launcherFor(prepared, head).launch({
     ...trainerCommand(head.runDir, config, python, []),
     cwd: project.root,
     env: trainerEnv(head, config),
@@ -320,7 +356,7 @@ async function joinRun(project: Project, store: Store, prepared: PreparedRun, ob
   })
   observer.onStart?.(head, python)
   const stopper = escalatingStop(child)
-  const done = child.done.then(async (outcome) => {
+  const done = outlive(store, head.id, child).then(async (outcome) => {
     stopper.cancel()
     observer.onEnd?.(initialProgress(), head)
     const until = Date.now() + joinWaitMs()
@@ -334,7 +370,33 @@ async function joinRun(project: Project, store: Store, prepared: PreparedRun, ob
     const status = statusOf(outcome, stopper.interrupted(), false)
     return {...record, status, exitCode: outcome.exitCode, signal: outcome.signal, error: status === 'completed' ? null : errorText(nodeDir, outcome, status)}
   })
-  return {run: head, interrupt: stopper.interrupt, done}
+  return {run: head, interrupt: stopper.interrupt, detach: child.detach, done}
+}
+
+/** How long this node's torchrun may go on once node 0 has recorded the run's end. */
+const JOIN_LINGER_MS = 20_000
+
+/**
+ * This node's processes, ended: when node 0 has recorded the run's end and they linger on
+ * (torchrun's agent on this node can hang in its own shutdown once node 0's agent, which
+ * held the rendezvous store, has gone), they are stopped; the run is done.
+ */
+async function outlive(store: Store, headId: string, child: LaunchedProcess): Promise<ProcessOutcome> {
+  let exited: ProcessOutcome | undefined
+  void child.done.then((outcome) => {
+    exited = outcome
+  })
+  let headEnded: number | undefined
+  while (exited === undefined) {
+    await Promise.race([child.done, sleep(POLL_MS)])
+    if (exited !== undefined) break
+    if (headEnded === undefined && store.getRun(headId)?.status !== 'running') headEnded = Date.now()
+    if (headEnded !== undefined && Date.now() - headEnded > JOIN_LINGER_MS) {
+      child.kill()
+      return {...(await child.done), detail: 'stopped after node 0 had recorded the end of the run'}
+    }
+  }
+  return exited
 }
 
 async function waitForHeadRun(store: Store, config: ExperimentConfig): Promise<RunRecord> {
@@ -358,7 +420,8 @@ async function waitForHeadRun(store: Store, config: ExperimentConfig): Promise<R
   }
 }
 
-async function follow(store: Store, run: RunRecord, child: LaunchedProcess, metricsFile: string, launchedAt: number, observer: RunObserver): Promise<ProcessOutcome> {
+/** Ingests while the process runs; once detached it stops following (and never resolves: nobody waits). */
+async function follow(store: Store, run: RunRecord, child: LaunchedProcess, metricsFile: string, launchedAt: number, observer: RunObserver, detached: () => boolean): Promise<ProcessOutcome> {
   let progress = initialProgress()
   let exited: ProcessOutcome | undefined
   void child.done.then((outcome) => {
@@ -377,45 +440,10 @@ async function follow(store: Store, run: RunRecord, child: LaunchedProcess, metr
       return finished
     }
     await Promise.race([child.done, sleep(POLL_MS)])
+    if (detached()) return new Promise<ProcessOutcome>(() => {})
   }
 }
 
-function finish(store: Store, run: RunRecord, outcome: ProcessOutcome, interrupted: boolean): RunRecord {
-  const diverged = store.events(run.id, true).some((event) => event.event === 'diverged')
-  // mlx stop (from another terminal) stops a run as Ctrl-C does.
-  const status = statusOf(outcome, interrupted || store.getRun(run.id)?.stopRequestedAt != null, diverged)
-  const error = status === 'completed' ? null : errorText(run.runDir, outcome, status)
-  const endedAt = Date.now() / 1000
-  store.finishRun(run.id, {status, endedAt, exitCode: outcome.exitCode, signal: outcome.signal, error})
-  const record = store.getRun(run.id)!
-  writeRunFile(record)
-  return record
-}
-
-/** How a run ended: its exit, whether mlx interrupted it, and whether the script reported divergence. */
-export function statusOf(outcome: ProcessOutcome, interrupted: boolean, diverged: boolean): RunStatus {
-  if (outcome.exitCode === 0) return 'completed'
-  if (interrupted) return 'interrupted'
-  return diverged ? 'diverged' : 'failed'
-}
-
-function errorText(runDir: string, outcome: ProcessOutcome, status: RunStatus): string {
-  let tail = ''
-  try {
-    tail = readFileSync(join(runDir, 'stderr.log'), 'utf8').trimEnd().split('\n').slice(-ERROR_TAIL_LINES).join('\n')
-  } catch {
-    // No stderr.log: the process never started.
-  }
-  const how = outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.exitCode}`
-  const what = {interrupted: `interrupted (${how})`, diverged: `the loss diverged (${how})`}[status as string] ?? `the training script failed (${how})`
-  return tail ? `${what}\n${tail}` : what
-}
-
-/** run.json: the run's own record in its directory, from which the index can be rebuilt. */
-function writeRunFile(record: RunRecord): void {
-  const {config: _config, runDir, ...rest} = record
-  writeFileSync(join(runDir, 'run.json'), JSON.stringify({...rest, mlx: mlxVersion()}, null, 2) + '\n')
-}
 
 /** The run's resolved config: YAML for people, JSON for the script. */
 function writeConfigFiles(runDir: string, id: string, config: ExperimentConfig): void {

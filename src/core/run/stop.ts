@@ -1,16 +1,15 @@
 /**
  * `mlx stop RUN`: from any terminal, stops a running run as Ctrl-C would. The run is marked
- * as asked to stop, its process tree gets SIGINT (the trainer saves a checkpoint and
- * exits), and SIGKILL once the grace period has passed. The mlx that follows the run then
+ * as asked to stop, its process tree (or its Slurm job's steps) gets SIGINT (the trainer saves
+ * a checkpoint and exits), and SIGKILL once the grace period has passed. The mlx that follows the run then
  * records it `interrupted`; when none follows it (it was killed), this command does.
  */
 import {hostname} from 'node:os'
 import {UserError} from '../errors.js'
-import type {LauncherName, StopHow} from '../launch/launcher.js'
-import {localLauncher} from '../launch/local.js'
-import {stopTorchrun} from '../launch/torchrun.js'
+import {launchControl} from '../launch/control.js'
+import type {LauncherName} from '../launch/launcher.js'
 import type {RunRecord, Store} from '../store/store.js'
-import {processAlive, reconcileRuns} from './reconcile.js'
+import {reconcileRuns} from './reconcile.js'
 import {INTERRUPT_GRACE_MS} from './run.js'
 
 export interface StopResult {
@@ -25,34 +24,23 @@ const POLL_MS = 100
 /** How long the follower of the run gets to record its outcome once the process is gone. */
 const FOLLOWER_MS = 5_000
 
-function stopProcess(launcher: LauncherName, pid: number, how: StopHow): void {
-  switch (launcher) {
-    case 'local':
-      return localLauncher.stop(pid, how)
-    case 'torchrun':
-      return stopTorchrun(pid, how)
-    default: {
-      const unreachable: never = launcher
-      return unreachable
-    }
-  }
-}
-
 export async function stopRun(store: Store, ref: string, options: {graceMs?: number; onKill?: () => void} = {}): Promise<StopResult> {
   const run = store.resolveRun(ref)
   if (run.status !== 'running') throw new UserError(`run ${run.id} is not running (it is ${run.status})`, 'mlx runs --status running lists the runs that are')
-  if (run.host !== hostname()) throw new UserError(`run ${run.id} runs on ${run.host}, not on this machine`, `run mlx stop ${run.id} on ${run.host}`)
-  if (run.pid === null) throw new UserError(`run ${run.id} has no process yet`, 'try again in a moment')
-  store.requestStop(run.id, Date.now() / 1000)
   const launcher = run.launch.launcher as LauncherName
-  stopProcess(launcher, run.pid, 'interrupt')
+  if (launcher !== 'slurm' && run.host !== hostname()) throw new UserError(`run ${run.id} runs on ${run.host}, not on this machine`, `run mlx stop ${run.id} on ${run.host}`)
+  const process = {pid: run.pid, jobId: run.jobId}
+  if (process.pid === null && process.jobId === null) throw new UserError(`run ${run.id} has no process yet`, 'try again in a moment')
+  const control = launchControl(launcher)
+  store.requestStop(run.id, Date.now() / 1000)
+  control.stop(process, 'interrupt')
   const grace = Date.now() + (options.graceMs ?? INTERRUPT_GRACE_MS)
-  while (processAlive(run.pid) && Date.now() < grace) await sleep(POLL_MS)
-  const killed = processAlive(run.pid)
+  while (control.alive(process) && Date.now() < grace) await sleep(POLL_MS)
+  const killed = control.alive(process)
   if (killed) {
     options.onKill?.()
-    stopProcess(launcher, run.pid, 'kill')
-    while (processAlive(run.pid)) await sleep(POLL_MS)
+    control.stop(process, 'kill')
+    while (control.alive(process)) await sleep(POLL_MS)
   }
   const until = Date.now() + FOLLOWER_MS
   while (store.getRun(run.id)?.status === 'running' && Date.now() < until) await sleep(POLL_MS)

@@ -92,6 +92,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN launcher TEXT NOT NULL DEFAULT 'local';
   ALTER TABLE runs ADD COLUMN world_size INTEGER NOT NULL DEFAULT 1;
   ALTER TABLE runs ADD COLUMN nodes INTEGER NOT NULL DEFAULT 1;
+  -- a scheduler's id for the run's job (Slurm), where there is no local process to watch
+  ALTER TABLE runs ADD COLUMN job_id TEXT;
   -- set by mlx stop: the mlx that follows the run records it as interrupted, not failed
   ALTER TABLE runs ADD COLUMN stop_requested_at REAL;
   `,

@@ -62,6 +62,8 @@ export interface RunRecord extends RunBrief {
   launch: RunLaunch
   /** When mlx stop asked the run to stop (seconds since the epoch), else null. */
   stopRequestedAt: number | null
+  /** The Slurm job that runs it, where a scheduler does. */
+  jobId: string | null
 }
 
 /** How a run's processes were started: the launcher, and for torchrun the processes in all and the nodes. */
@@ -141,6 +143,7 @@ interface RunRow {
   launcher: string
   world_size: number
   nodes: number
+  job_id: string | null
   stop_requested_at: number | null
 }
 
@@ -148,25 +151,32 @@ export async function openStore(storeDir: string): Promise<Store> {
   const {default: Database} = await import('better-sqlite3')
   mkdirSync(join(storeDir, 'runs'), {recursive: true})
   const db = new Database(join(storeDir, 'mlx.db'))
+  // First, so that two mlx opening a new store at once wait for each other, even to switch to WAL.
+  db.pragma('busy_timeout = 5000')
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
-  db.pragma('busy_timeout = 5000')
   db.pragma('foreign_keys = ON')
   migrate(db)
   return new Store(db, storeDir)
 }
 
+/**
+ * Brings the schema up to date. The version is read inside the write transaction (BEGIN
+ * IMMEDIATE): two mlx opening an old or new store at once (the nodes of one run) migrate it
+ * once, the second finding the work done.
+ */
 function migrate(db: BetterSqlite3.Database): void {
-  const current = db.pragma('user_version', {simple: true}) as number
-  if (current > MIGRATIONS.length) {
-    throw new UserError(`the store was written by a newer mlx (schema ${current}; this mlx knows ${MIGRATIONS.length})`, 'upgrade mlx')
-  }
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    db.transaction(() => {
+  if ((db.pragma('user_version', {simple: true}) as number) === MIGRATIONS.length) return
+  db.transaction(() => {
+    const current = db.pragma('user_version', {simple: true}) as number
+    if (current > MIGRATIONS.length) {
+      throw new UserError(`the store was written by a newer mlx (schema ${current}; this mlx knows ${MIGRATIONS.length})`, 'upgrade mlx')
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
       db.exec(MIGRATIONS[version]!)
       db.pragma(`user_version = ${version + 1}`)
-    })()
-  }
+    }
+  }).immediate()
 }
 
 export class Store {
@@ -233,7 +243,7 @@ export class Store {
     this.db.transaction(() => {
       this.db
         .prepare(
-          "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, stop_requested_at = NULL, attempt_line = lines_read, config_json = ? WHERE id = ?",
+          "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, job_id = NULL, stop_requested_at = NULL, attempt_line = lines_read, config_json = ? WHERE id = ?",
         )
         .run(JSON.stringify(config), id)
       this.writeParams(id, config)
@@ -253,8 +263,9 @@ export class Store {
     this.db.prepare('DELETE FROM runs WHERE id = ?').run(id)
   }
 
-  setPid(id: string, pid: number): void {
-    this.db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(pid, id)
+  /** What identifies the run's process: its pid here, or its scheduler's job id. */
+  setProcess(id: string, ref: {pid: number | null; jobId: string | null}): void {
+    this.db.prepare('UPDATE runs SET pid = ?, job_id = ? WHERE id = ?').run(ref.pid, ref.jobId, id)
   }
 
   setLaunch(id: string, launch: RunLaunch): void {
@@ -569,6 +580,7 @@ function toRecord(row: RunRow): RunRecord {
     ingest: countersOf(row),
     launch: {launcher: row.launcher, worldSize: row.world_size, nodes: row.nodes},
     stopRequestedAt: row.stop_requested_at,
+    jobId: row.job_id,
   }
 }
 

@@ -151,8 +151,32 @@ describe('mlx stop', () => {
   })
 })
 
-describe('GPUs asked for where there are none', () => {
+function startEvent(runDir: string): Record<string, unknown> {
+  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line)).find((line) => line.event === 'start')
+}
+
+describe('GPUs (CUDA cases skip where there is none, and say so)', () => {
   const gpus = Number(String(execaSync('nvidia-smi', ['-L'], {reject: false}).stdout ?? '').split('\n').filter((line) => line.startsWith('GPU')).length)
+
+  it.skipIf(gpus < 1)('launch.gpus: 1 with launch.device: cuda trains on the first GPU (needs a GPU)', async () => {
+    const project = tempProject({'c.yaml': MINIMAL_CONFIG})
+    const run = await cli(['run', 'c.yaml', '--json', '--set', 'launch.device=cuda', '--set', 'launch.gpus=1'], {cwd: project})
+    expect(run.exitCode, run.stderr).toBe(0)
+    const record = JSON.parse(run.stdout)
+    expect(startEvent(record.runDir)).toMatchObject({device: 'cuda', world_size: 1})
+    expect(record.metrics['perf/cuda_max_memory_gib'].last).toBeGreaterThan(0)
+  })
+
+  it.skipIf(gpus < 2)('torchrun with nproc_per_node auto: a process per GPU, NCCL, rank 0 on cuda:0 (needs two GPUs)', async () => {
+    const project = tempProject({'c.yaml': MINIMAL_CONFIG})
+    const run = await cli(['run', 'c.yaml', '--json', '--set', 'launch.launcher=torchrun', '--set', 'launch.gpus=2'], {cwd: project})
+    expect(run.exitCode, run.stderr).toBe(0)
+    const record = JSON.parse(run.stdout)
+    expect(record.launch).toEqual({launcher: 'torchrun', worldSize: 2, nodes: 1})
+    expect(startEvent(record.runDir)).toMatchObject({device: 'cuda:0', world_size: 2})
+    expect(duplicatedSteps(await metricsInStore(join(project, '.mlx'), record.id))).toEqual([])
+  })
+
   it.skipIf(gpus > 0)('launch.device: cuda on a machine without a GPU: exit 2, what was asked, a hint, no run (skipped where a GPU exists)', async () => {
     const project = tempProject({'c.yaml': MINIMAL_CONFIG})
     const run = await cli(['run', 'c.yaml', '--set', 'launch.device=cuda'], {cwd: project})

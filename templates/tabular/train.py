@@ -18,7 +18,9 @@ The guide's method, top to bottom:
                 onecycle, plateau (mlx_runtime.build_optimizer / build_scheduler)
   5. loop       mixed precision, gradient accumulation, clipping, a step limit, train metrics every
                 `train.log_every` steps, validation every `train.eval_every` epochs, early stopping;
-                a non-finite loss stops the run (diverged); Ctrl-C or SIGTERM saves a checkpoint
+                a non-finite loss stops the run (diverged); Ctrl-C or SIGTERM saves a checkpoint;
+                data-parallel under torchrun (DDP, a DistributedSampler reshuffled each epoch,
+                validation over every rank's share, rank 0 alone writing metrics and checkpoints)
   6. output     metrics.jsonl and TensorBoard; checkpoints (periodic, best, last, on interrupt) with
                 the model, optimiser, schedule, RNG states and the preprocessing (column statistics,
                 category vocabularies, class names), so `--resume` continues exactly and a
@@ -30,6 +32,7 @@ Every value comes from the resolved config (JSON), read as data.
 
 Run it through mlx:  mlx run configs/tabular.yaml          (wine)
                      mlx run configs/tabular-diabetes.yaml (diabetes)
+                     mlx run configs/tabular.yaml --set launch.launcher=torchrun --set launch.nproc_per_node=2
 Run it by hand:      python train.py --config config.json   (needs mlx's python/ on PYTHONPATH)
 """
 
@@ -47,12 +50,12 @@ from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, mean_ab
                              r2_score)
 from sklearn.model_selection import train_test_split
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, DistributedSampler, Subset, TensorDataset
 
-from mlx_runtime import (CheckpointKeeper, DataError, MetricsWriter, Monitor, StopRequest, build_optimizer,
+from mlx_runtime import (CheckpointKeeper, DataError, MetricsWriter, Monitor, StopRequest, World, build_optimizer,
                          build_scheduler, check_columns, clip_gradients, compile_model, configure_determinism,
-                         explain_out_of_memory, load_config, read_csv_table, restore_rng_states, rng_states,
-                         save_confusion_matrix, save_predicted_vs_true, seed_everything, select_device)
+                         explain_out_of_memory, load_config, read_csv_table, restart_checkpoint, restore_rng_states,
+                         rng_states, save_confusion_matrix, save_predicted_vs_true, seed_everything)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
@@ -64,10 +67,13 @@ run_dir = Path(os.environ.get("MLX_RUN_DIR", "."))
 classification = data_cfg["kind"] == "classification"
 
 configure_determinism(train_cfg["deterministic"])
-shuffle_generator = seed_everything(cfg["seed"])
-device = select_device(cfg["launch"]["device"])
-resume_from = torch.load(args.resume, map_location="cpu", weights_only=False) if args.resume else None
-metrics = MetricsWriter(tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
+# The same seed on every rank (the same weights everywhere); the generator draws the DataLoader's seeds.
+loader_generator = seed_everything(cfg["seed"])
+world = World(cfg["launch"]["device"])  # this process among torchrun's (a world of one without it)
+device = world.device
+resume_path = restart_checkpoint(run_dir / "checkpoints", world, args.resume)
+resume_from = torch.load(resume_path, map_location="cpu", weights_only=False) if resume_path else None
+metrics = MetricsWriter(enabled=world.is_main, tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
                         purge_step=resume_from["step"] + 1 if resume_from else None)
 stop = StopRequest()
 explain_out_of_memory(data_cfg["batch_size"], train_cfg["grad_accum_steps"])
@@ -220,10 +226,13 @@ train_set, val_set = encode(train_table, preprocessing), encode(val_table, prepr
 outputs = len(preprocessing["classes"]) if classification else 1
 pin_memory = device.type == "cuda" if data_cfg["pin_memory"] == "auto" else data_cfg["pin_memory"]
 loader_options = dict(batch_size=data_cfg["batch_size"], num_workers=data_cfg["num_workers"], pin_memory=pin_memory)
+# Each rank trains on its part of a shuffle drawn from (seed, epoch) and validates its share of the rows.
+train_sampler = DistributedSampler(train_set, num_replicas=world.world_size, rank=world.rank, shuffle=True,
+                                   seed=cfg["seed"])
 # Batch norm cannot train on a batch of one row: drop a last batch of one.
-train_loader = DataLoader(train_set, shuffle=True, generator=shuffle_generator,
-                          drop_last=len(train_set) % data_cfg["batch_size"] == 1, **loader_options)
-val_loader = DataLoader(val_set, shuffle=False, **loader_options)
+train_loader = DataLoader(train_set, sampler=train_sampler, generator=loader_generator,
+                          drop_last=len(train_sampler) % data_cfg["batch_size"] == 1, **loader_options)
+val_loader = DataLoader(Subset(val_set, world.shard(range(len(val_set)))), shuffle=False, **loader_options)
 
 # -----------------------------------------------------------------------------
 # 2. Model
@@ -259,7 +268,8 @@ raw_model = TabularMLP(len(preprocessing["numeric"]),
                        [len(preprocessing["vocabularies"][name]) for name in preprocessing["categorical"]],
                        model_cfg["hidden"], outputs, model_cfg["dropout"], model_cfg["batch_norm"],
                        model_cfg["categorical"], model_cfg["embedding_dim"]).to(device)
-model = compile_model(raw_model, train_cfg["compile"])
+compiled = compile_model(raw_model, train_cfg["compile"])  # evaluates; trains inside DDP with several processes
+model = world.wrap(compiled)
 
 # -----------------------------------------------------------------------------
 # 3. Loss and metrics
@@ -279,22 +289,25 @@ def loss_of(outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def predict(loader: DataLoader):
-    """Mean loss over the loader, with every target and prediction (classes, or values in the target's units)."""
-    model.eval()
+    """Mean loss over the validation rows, with every target and prediction (classes, or values in the target's
+    units): each rank predicts its share with rank 0's weights and statistics, the shares gathered on every rank."""
+    world.broadcast_buffers(raw_model)
+    compiled.eval()
     total_loss, targets, predictions = 0.0, [], []
     for numeric, categories, target in loader:
         numeric, categories, target = numeric.to(device), categories.to(device), target.to(device)
         with autocast:
-            out = model(numeric, categories)
+            out = compiled(numeric, categories)
         total_loss += loss_of(out, target).item() * target.size(0)
         targets.append(target.cpu())
         predictions.append(out.float().argmax(dim=1).cpu() if classification else out.float().squeeze(1).cpu())
-    model.train()
-    targets, predictions = torch.cat(targets).numpy(), torch.cat(predictions).numpy()
+    compiled.train()
+    total_loss, count = world.sum(total_loss, len(loader.dataset))
+    targets, predictions = world.gather(torch.cat(targets)).numpy(), world.gather(torch.cat(predictions)).numpy()
     if not classification:
         unscale = lambda values: values * preprocessing["target_std"] + preprocessing["target_mean"]  # noqa: E731
         targets, predictions = unscale(targets), unscale(predictions)
-    return total_loss / len(loader.dataset), targets, predictions
+    return total_loss / count, targets, predictions
 
 
 def evaluate() -> dict:
@@ -329,19 +342,20 @@ early_stopping = (Monitor(stopping_cfg["monitor"], stopping_cfg["mode"], stoppin
                   else Monitor(cfg["metrics"]["primary"], cfg["metrics"]["goal"], patience=None))
 checkpoint_cfg = train_cfg["checkpoint"]
 best_checkpoint = Monitor(checkpoint_cfg["monitor"], checkpoint_cfg["mode"])
-checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics)
+checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics,
+                               enabled=world.is_main)
 max_grad_norm = train_cfg["grad_clip"] or math.inf
 log_every, eval_every = train_cfg["log_every"], train_cfg["eval_every"]
 
+# Where training stands; an epoch's order and loader seeds come back from its number.
 epochs_done, step, batches_done = 0, 0, 0
-epoch_generator_state = shuffle_generator.get_state()
 
 
 def training_state() -> dict:
     return {"model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
             "epochs_done": epochs_done, "step": step, "batches_done": batches_done,
-            "epoch_generator": epoch_generator_state, "early_stopping": early_stopping.state_dict(),
+            "early_stopping": early_stopping.state_dict(),
             "best_checkpoint": best_checkpoint.state_dict(), "rng": rng_states(),
             "preprocessing": preprocessing, "config": cfg}
 
@@ -354,20 +368,25 @@ if resume_from:
     early_stopping.load_state_dict(resume_from["early_stopping"])
     best_checkpoint.load_state_dict(resume_from["best_checkpoint"])
     epochs_done, step, batches_done = resume_from["epochs_done"], resume_from["step"], resume_from["batches_done"]
-    shuffle_generator.set_state(resume_from["epoch_generator"])
     restore_rng_states(resume_from["rng"])
-    metrics.event("resume", from_step=step, checkpoint=args.resume, epochs_done=epochs_done)
+if resume_from or world.restart_count:
+    # mlx drops the metrics this run logged after this step: they are about to be logged again.
+    metrics.event("resume", from_step=step, checkpoint=resume_path, epochs_done=epochs_done,
+                  restart=world.restart_count)
 
 metrics.event("start", epochs=epochs, steps_per_epoch=steps_per_epoch, total_steps=total_steps,
               batch_size=data_cfg["batch_size"], grad_accum_steps=accum, device=str(device),
+              world_size=world.world_size, nodes=world.nodes,
               parameters=sum(p.numel() for p in raw_model.parameters()), start_step=step,
               train_rows=len(train_set), val_rows=len(val_set), numeric_columns=preprocessing["numeric"],
               categorical_columns=preprocessing["categorical"])
 
 window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
-while epochs_done < epochs and step < total_steps and not early_stopping.should_stop and not stop.requested:
+stopping = False  # a Ctrl-C or SIGTERM on any rank, agreed by all of them at each batch
+while epochs_done < epochs and step < total_steps and not early_stopping.should_stop and not stopping:
     epoch = epochs_done + 1
-    epoch_generator_state = shuffle_generator.get_state()
+    train_sampler.set_epoch(epoch)
+    loader_generator.manual_seed(cfg["seed"] + epoch)
     batches = len(train_loader)
     data_start = time.perf_counter()
     for batch_index, (numeric, categories, target) in enumerate(train_loader):
@@ -377,19 +396,23 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
         numeric, categories, target = (numeric.to(device, non_blocking=True), categories.to(device, non_blocking=True),
                                        target.to(device, non_blocking=True))
         window_batches = min(accum, batches - batch_index // accum * accum)
-        with autocast:
-            loss = loss_of(model(numeric, categories), target)
-        loss_value = loss.item()
-        if not math.isfinite(loss_value):
-            checkpoints.save("last.pt", training_state(), step=step)
-            metrics.event("diverged", step=step + 1, metric="train/loss", value=loss_value)
-            raise SystemExit(f"train/loss is {loss_value} at step {step + 1}: the run diverged. The last good "
-                             f"state is in checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
-        scaler.scale(loss / window_batches).backward()
+        window_ends = (batch_index + 1) % accum == 0 or batch_index + 1 == batches
+        with world.no_sync(model, syncing=window_ends):
+            with autocast:
+                loss = loss_of(model(numeric, categories), target)
+            loss_value = loss.item()
+            diverged, stopping = world.any(not math.isfinite(loss_value), stop.requested)
+            if diverged:
+                checkpoints.save("last.pt", training_state(), step=step)
+                metrics.event("diverged", step=step + 1, metric="train/loss", value=loss_value)
+                value = loss_value if not math.isfinite(loss_value) else "not finite on another rank"
+                raise SystemExit(f"train/loss is {value} at step {step + 1}: the run diverged. The last good state "
+                                 f"is in checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
+            scaler.scale(loss / window_batches).backward()
         window["loss"] += loss_value * target.size(0)
         window["samples"] += target.size(0)
         data_start = time.perf_counter()
-        if (batch_index + 1) % accum != 0 and batch_index + 1 != batches:
+        if not window_ends:
             continue
 
         logging_now = (step + 1) % log_every == 0 or batch_index + 1 == batches or step + 1 == total_steps
@@ -409,16 +432,17 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
             elapsed = time.perf_counter() - window["start"]
             memory = {"perf/cuda_max_memory_gib": torch.cuda.max_memory_allocated(device) / 2**30} \
                 if device.type == "cuda" else {}
-            metrics.log({"train/loss": window["loss"] / window["samples"], "lr": step_lr,
-                         "train/grad_norm": grad_norm, "perf/samples_per_sec": window["samples"] / elapsed,
+            loss_sum, samples = world.sum(window["loss"], window["samples"])  # every rank's batches
+            metrics.log({"train/loss": loss_sum / samples, "lr": step_lr,
+                         "train/grad_norm": grad_norm, "perf/samples_per_sec": samples / elapsed,
                          "perf/step_time": elapsed / window["steps"],
                          "perf/data_time": window["data_time"] / window["steps"], **memory},
                         step=step, epoch=epoch)
             window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
-        if step >= total_steps or stop.requested:
+        if step >= total_steps or stopping:
             break
 
-    if stop.requested and batches_done < batches and step < total_steps:
+    if stopping and batches_done < batches and step < total_steps:
         break
     epochs_done, batches_done = epoch, 0
     evaluated = epoch % eval_every == 0 or epoch == epochs or step >= total_steps
@@ -430,17 +454,17 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
             scheduler.step(results[sched_cfg["monitor"]])
     if schedule_interval == "epoch":
         scheduler.step()
-    epoch_generator_state = shuffle_generator.get_state()
     if checkpoint_cfg["best"] and evaluated and best_checkpoint.update(results[best_checkpoint.metric]):
         checkpoints.save("best.pt", training_state(), epoch=epoch, step=step, metric=best_checkpoint.metric,
                          value=best_checkpoint.best)
     if checkpoint_cfg["every_epochs"] and epoch % checkpoint_cfg["every_epochs"] == 0:
         checkpoints.save_periodic(epoch, training_state(), step=step)
     metrics.event("epoch_end", epoch=epoch, step=step)
-    print(f"epoch {epoch}/{epochs} step {step}/{total_steps}"
-          + "".join(f" {key} {value:.4g}" for key, value in (results if evaluated else {}).items()), flush=True)
+    if world.is_main:
+        print(f"epoch {epoch}/{epochs} step {step}/{total_steps}"
+              + "".join(f" {key} {value:.4g}" for key, value in (results if evaluated else {}).items()), flush=True)
 
-if stop.requested:
+if stopping:
     checkpoints.save("last.pt", training_state(), step=step)
     metrics.event("interrupted", signal=stop.signal, step=step)
     metrics.close()
@@ -458,7 +482,8 @@ checkpoints.save("last.pt", training_state(), epoch=epochs_done, step=step)
 # 7. Analysis
 
 if train_cfg["artifacts"]:
-    _, targets, predictions = predict(val_loader)
+    _, targets, predictions = predict(val_loader)  # on every rank: each predicts its share
+if train_cfg["artifacts"] and world.is_main:
     if classification:
         classes = preprocessing["classes"]
         matrix = confusion_matrix(targets, predictions, labels=list(range(len(classes))))
@@ -472,3 +497,4 @@ if train_cfg["artifacts"]:
 
 metrics.event("end", epoch=epochs_done, step=step)
 metrics.close()
+world.close()

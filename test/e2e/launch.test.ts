@@ -69,6 +69,17 @@ describe('mlx run with torchrun (DDP on CPU, gloo)', () => {
     expect(shown.stdout).toMatch(/^torchrun: 2 processes on 1 node$/m)
   })
 
+  it('the tabular recipe too: wine on two processes, validation over both shares, no metric twice', async () => {
+    const project = join(tempProject(), 'tabular')
+    expect((await cli(['init', project, '--template', 'tabular'], {cwd: tempProject()})).exitCode).toBe(0)
+    const run = await cli(['run', 'configs/tabular.yaml', '--json', ...TORCHRUN, '--set', 'train.epochs=10'], {cwd: project})
+    expect(run.exitCode, run.stderr).toBe(0)
+    const record = JSON.parse(run.stdout)
+    expect(record.launch).toEqual({launcher: 'torchrun', worldSize: 2, nodes: 1})
+    expect(record.metrics['val/acc'].last).toBeGreaterThan(0.9)
+    expect(duplicatedSteps(await metricsInStore(join(project, '.mlx'), record.id))).toEqual([])
+  })
+
   it('a worker killed under max_restarts: 1 restarts from the newest checkpoint and completes, no step duplicated', async () => {
     const project = tempProject({'c.yaml': MINIMAL_CONFIG.replace('train: {epochs: 2}', 'train: {epochs: 40, log_every: 1, checkpoint: {every_epochs: 1}}')})
     const child = startCli(['run', 'c.yaml', '--json', ...TORCHRUN, '--set', 'launch.max_restarts=1'], {cwd: project})

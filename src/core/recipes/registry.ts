@@ -40,7 +40,7 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     summary: "MLP on a table: scikit-learn's bundled wine (classification) or diabetes (regression), or your CSV",
     keyMetrics: ['val/acc', 'val/f1', 'val/r2', 'val/rmse', 'val/mae', 'val/loss', 'train/loss'],
     evalMetrics: (config) => (config.task === 'tabular' && config.data.kind === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS),
-    distributed: false,
+    distributed: true,
   },
   'speech-recognition': {
     task: 'speech-recognition',

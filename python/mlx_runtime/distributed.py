@@ -131,5 +131,5 @@ def restart_checkpoint(checkpoints: Path, world: World, requested: Optional[str]
     the restarted workers go on from it rather than from the beginning."""
     if world.restart_count == 0:
         return requested
-    saved = [path for path in Path(checkpoints).glob("*.pt")]
+    saved = list(Path(checkpoints).glob("*.pt"))
     return str(max(saved, key=os.path.getmtime)) if saved else requested

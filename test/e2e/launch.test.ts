@@ -52,8 +52,7 @@ describe('mlx run with torchrun (DDP on CPU, gloo)', () => {
     expect(stored).toEqual(metricsInFile(record.runDir))
     expect(duplicatedSteps(stored)).toEqual([])
     // 1,437 training images: 23 batches of 32 in each of two processes.
-    const start = readFileSync(join(record.runDir, 'metrics.jsonl'), 'utf8').split('\n').map((line) => line && JSON.parse(line)).find((line) => line.event === 'start')
-    expect(start).toMatchObject({world_size: 2, batch_size: 32, steps_per_epoch: 23, total_steps: 184})
+    expect(startEvent(record.runDir)).toMatchObject({world_size: 2, batch_size: 32, steps_per_epoch: 23, total_steps: 184})
     expect(stored.filter((row) => row.key === 'val/acc')).toHaveLength(8)
 
     // Validation covers the whole held-out set (every rank's share), so the two are on the same scale.

@@ -863,7 +863,7 @@ function fillDerived(config: ParsedConfig): Derived<ParsedConfig> {
   if (filled.task === 'tabular' && filled.loss.name === 'auto') {
     filled.loss = {...filled.loss, name: filled.data.kind === 'classification' ? 'cross_entropy' : 'mse'}
   }
-  // A user's script has no training section of mlx's: nothing more to fill.
+  // A user's script has no training section of mlx's: nothing more to fill. (Both tests: each narrows its own object.)
   if (rest.task === 'script' || filled.task === 'script') return filled
   const stopping = rest.train.early_stopping
   const checkpoint = rest.train.checkpoint

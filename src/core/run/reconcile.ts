@@ -25,14 +25,15 @@ export function reconcileRuns(store: Store): number {
     const launcher = run.launch.launcher as LauncherName
     if (launcher !== 'slurm' && run.host !== here) continue
     const ref = {pid: run.pid, jobId: run.jobId}
-    const gone = (ref.pid === null && ref.jobId === null) || !launchControl(launcher).alive(ref)
+    // A Slurm job's end comes with its outcome: one scontrol call answers both.
+    const jobEnd = ref.jobId === null ? null : endedJob(ref.jobId)
+    const gone = ref.jobId !== null ? jobEnd !== null : ref.pid === null || !launchControl(launcher).alive(ref)
     ingestAvailable(store, run.id, join(run.runDir, 'metrics.jsonl'), gone)
     if (!gone) continue
     // Another mlx may have finished it meanwhile.
     const now = store.getRun(run.id)
     if (now?.status !== 'running') continue
-    const job = run.jobId === null ? null : endedJob(run.jobId)
-    recordOutcome(store, now, job ?? unknownOutcome(store, now), now.stopRequestedAt !== null)
+    recordOutcome(store, now, jobEnd ?? unknownOutcome(store, now), now.stopRequestedAt !== null)
     finished++
   }
   return finished

@@ -5,6 +5,7 @@
  * records it `interrupted`; when none follows it (it was killed), this command does.
  */
 import {hostname} from 'node:os'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {UserError} from '../errors.js'
 import {launchControl} from '../launch/control.js'
 import type {LauncherName} from '../launch/launcher.js'
@@ -47,8 +48,4 @@ export async function stopRun(store: Store, ref: string, options: {graceMs?: num
   reconcileRuns(store)
   const record = store.getRun(run.id)!
   return {id: record.id, name: record.name, status: record.status, killed}
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

@@ -166,8 +166,10 @@ def main() -> None:
 Losses: {LOSS_EPOCHS} epochs, every step logged. Speed: {ROUNDS} rounds, each a fresh pair of processes training
 {EPOCHS} epochs by turns, epoch by epoch, on one CPU with one thread ({steps} optimiser steps of each program in all).
 A round's overhead is the median over its epochs of a recipe epoch's time over the hand loop's epoch just
-before it and just after it; the figure is the median of the rounds' (a process's memory layout alone moves
-its speed by a percent or two, so rounds of fresh processes, not more epochs, make the figure repeatable).
+before it and just after it; the figure is the median of the rounds'. Adjacent epochs still differ by about
+5% either way on this machine (quartiles of the ratios), and the hand loop timed against itself this way
+(6 to 9 rounds of 16 to 30 epochs, four times on 2026-12-01) gave -1.24%, -0.31%, -0.22% and +1.06%: a
+point either side of the goal is within the noise.
 
 | | value |
 | --- | ---: |

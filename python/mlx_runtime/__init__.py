@@ -11,7 +11,8 @@ top to bottom. The pieces:
   CUDA); deterministic algorithms on request.
 - ``Monitor``: the best value of a metric, for early stopping and best checkpoints.
 - ``CheckpointKeeper``, ``rng_states``, ``restore_rng_states``: checkpoints written
-  atomically, the last K kept; the random state that makes a resumed run exact.
+  atomically, the last K kept, the last good state saved when the loss diverges; the random
+  state that makes a resumed run exact.
 - ``StopRequest``: Ctrl-C and SIGTERM as a flag, so the loop saves and exits between steps.
 - ``World``, ``restart_checkpoint``: data-parallel training under torchrun (rank, world size, the
   process group, DDP, the collectives a loop needs), one code path for one process or many.

@@ -1,9 +1,10 @@
 """Writing checkpoints: periodic ones (keeping the last K), the best, the last."""
 
+import math
 import os
 import random
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, NoReturn
 
 import numpy as np
 import torch
@@ -32,7 +33,8 @@ class CheckpointKeeper:
     """Saves checkpoints under ``directory`` and reports each to the metrics stream.
 
     ``save_periodic`` writes ``epoch{N}.pt`` and deletes the oldest beyond ``keep_last``;
-    ``save(name)`` writes a named one (``best.pt``, ``last.pt``) in place. Each file is
+    ``save(name)`` writes a named one (``best.pt``, ``last.pt``) in place; ``stop_diverged`` saves
+    ``last.pt`` and ends the run when the training loss is not finite. Each file is
     written to a temporary name and renamed, so a kill mid-save never leaves a torn
     checkpoint under the real name. ``enabled=False`` on every rank but 0 in distributed runs:
     the calls are the same, and nothing is written.
@@ -57,6 +59,20 @@ class CheckpointKeeper:
         if self.metrics is not None:
             self.metrics.event("checkpoint", path=str(Path(self.directory.name) / name), **event_fields)
         return path
+
+    def stop_diverged(self, state: Dict[str, Any], loss_value: float, step: int, unit: str = "step") -> NoReturn:
+        """Ends a run whose train/loss is not finite (here, or on another rank) at the step after ``step``.
+
+        The parameters have not seen that batch yet, so ``state`` is the last good one: it is saved
+        as ``last.pt``, a ``diverged`` event names the step and the metric (mlx then marks the run
+        ``diverged``), and the script exits with status 1 and a hint.
+        """
+        self.save("last.pt", state, step=step)
+        if self.metrics is not None:
+            self.metrics.event("diverged", step=step + 1, metric="train/loss", value=loss_value)
+        shown = loss_value if not math.isfinite(loss_value) else "not finite on another rank"
+        raise SystemExit(f"train/loss is {shown} at {unit} {step + 1}: the run diverged. The last good state "
+                         f"is in checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
 
     def save_periodic(self, epoch: int, state: Dict[str, Any], **event_fields: Any) -> Path:
         path = self.save(f"epoch{epoch}.pt", state, epoch=epoch, **event_fields)

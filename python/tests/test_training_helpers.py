@@ -53,6 +53,25 @@ def test_keeper_keeps_the_last_k_periodic_checkpoints_and_reports_each(tmp_path)
     assert len(events) == 6 and '"path":"checkpoints/epoch1.pt"' in events[0] and '"step":10' in events[0]
 
 
+def test_a_diverged_loss_saves_the_last_good_state_records_the_step_and_exits(tmp_path):
+    import json
+
+    metrics = MetricsWriter(str(tmp_path / "metrics.jsonl"))
+    keeper = CheckpointKeeper(tmp_path / "checkpoints", keep_last=2, metrics=metrics)
+    with pytest.raises(SystemExit) as stopped:
+        keeper.stop_diverged({"step": 41}, float("nan"), 41)
+    assert str(stopped.value) == ("train/loss is nan at step 42: the run diverged. The last good state is in "
+                                  "checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
+    with pytest.raises(SystemExit, match="^train/loss is not finite on another rank at update 8: "):
+        keeper.stop_diverged({"step": 7}, 0.25, 7, unit="update")
+    metrics.close()
+    assert torch.load(tmp_path / "checkpoints" / "last.pt")["step"] == 7
+    events = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [(e["event"], e["step"]) for e in events] == [("checkpoint", 41), ("diverged", 42), ("checkpoint", 7),
+                                                         ("diverged", 8)]
+    assert events[1]["metric"] == "train/loss" and events[1]["value"] == "NaN" and events[3]["value"] == 0.25
+
+
 def test_rng_states_restore_the_same_draws():
     states = rng_states()
     first = torch.rand(3)

@@ -335,10 +335,7 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
         loss, q_mean = td_loss(buffer.sample(data_cfg["batch_size"]))
         loss_value = loss.item()
         if not math.isfinite(loss_value):
-            checkpoints.save("last.pt", training_state(), step=step)
-            metrics.event("diverged", step=step + 1, metric="train/loss", value=loss_value)
-            raise SystemExit(f"train/loss is {loss_value} at update {step + 1}: the run diverged. The last good "
-                             f"state is in checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
+            checkpoints.stop_diverged(training_state(), loss_value, step, unit="update")
         logging_now = (step + 1) % log_every == 0
         scaler.scale(loss).backward()
         scaler.unscale_(optimizer)

@@ -403,11 +403,7 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
             loss_value = loss.item()
             diverged, stopping = world.any(not math.isfinite(loss_value), stop.requested)
             if diverged:
-                checkpoints.save("last.pt", training_state(), step=step)
-                metrics.event("diverged", step=step + 1, metric="train/loss", value=loss_value)
-                value = loss_value if not math.isfinite(loss_value) else "not finite on another rank"
-                raise SystemExit(f"train/loss is {value} at step {step + 1}: the run diverged. The last good state "
-                                 f"is in checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
+                checkpoints.stop_diverged(training_state(), loss_value, step)
             # Each batch adds its share of the window's mean; a window of one batch skips the division
             # (an autograd node: ~20 us a step, 0.4% of a small model's step).
             scaler.scale(loss if window_batches == 1 else loss / window_batches).backward()

@@ -5,7 +5,7 @@ model, and one copy keeps the recipes' schedules identical.
 """
 
 import math
-from typing import Iterable, Optional, Tuple
+from typing import Iterable, Optional, Sequence, Tuple
 
 import torch
 
@@ -61,14 +61,19 @@ def build_scheduler(sched_cfg: dict, optimizer: torch.optim.Optimizer, base_lr: 
     raise ValueError(f"unknown scheduler {name!r}")
 
 
-def clip_gradients(parameters: Iterable[torch.Tensor], max_norm: float, measure: bool) -> Optional[torch.Tensor]:
+def clip_gradients(parameters: Sequence[torch.Tensor], max_norm: float, measure: bool) -> Optional[torch.Tensor]:
     """``train.grad_clip``: scales the gradients down to a total norm of ``max_norm`` (``inf``:
     never) and returns their norm before clipping; ``None`` when nothing clips and ``measure``
-    is false, since the norm is a pass over every gradient that only logging then needs."""
+    is false, since the norm is a pass over every gradient that only logging then needs.
+
+    ``parameters`` is a list the recipe makes once: walking a model's modules at every logged step
+    cost ~60 us in the loop (its code and data are cold there), as much as the norm itself."""
     if max_norm == math.inf and not measure:
         return None
     parameters = [p for p in parameters if p.grad is not None]
-    norm = torch.nn.utils.get_total_norm([p.grad for p in parameters])
+    # One foreach call over every gradient, as get_total_norm makes, without its grouping by device
+    # and dtype (a process trains on one device): ~60 us in the loop instead of ~150 us.
+    norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm([p.grad for p in parameters])))
     if max_norm < math.inf:
         torch.nn.utils.clip_grads_with_norm_(parameters, max_norm, norm)
     return norm

@@ -110,8 +110,16 @@ def test_clip_gradients_measures_only_when_asked_and_clips_to_the_norm():
     layer = torch.nn.Linear(4, 3)
     layer(torch.ones(2, 4)).sum().mul(100).backward()
     before = torch.nn.utils.get_total_norm([p.grad for p in layer.parameters()])
-    assert clip_gradients(layer.parameters(), math.inf, measure=False) is None
-    assert torch.equal(clip_gradients(layer.parameters(), math.inf, measure=True), before)
+    parameters = list(layer.parameters())
+    assert clip_gradients(parameters, math.inf, measure=False) is None
+    assert torch.equal(clip_gradients(parameters, math.inf, measure=True), before)
     assert torch.equal(torch.nn.utils.get_total_norm([p.grad for p in layer.parameters()]), before)  # unchanged
-    assert torch.equal(clip_gradients(layer.parameters(), 1.0, measure=False), before)  # the norm before clipping
+    assert torch.equal(clip_gradients(parameters, 1.0, measure=False), before)  # the norm before clipping
     assert torch.nn.utils.get_total_norm([p.grad for p in layer.parameters()]).item() == pytest.approx(1.0, rel=1e-5)
+
+
+def test_clip_gradients_leaves_out_parameters_without_a_gradient():
+    trained, frozen = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    trained(torch.ones(2, 4)).sum().backward()
+    norm = clip_gradients([*frozen.parameters(), *trained.parameters()], math.inf, measure=True)
+    assert torch.equal(norm, torch.nn.utils.get_total_norm([p.grad for p in trained.parameters()]))

@@ -205,6 +205,7 @@ checkpoint_cfg = train_cfg["checkpoint"]
 best_checkpoint = Monitor(checkpoint_cfg["monitor"], checkpoint_cfg["mode"])
 checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics)
 max_grad_norm = train_cfg["grad_clip"] or math.inf
+model_parameters = list(raw_model.parameters())  # once: walking the modules at every logged step costs more than the norm
 log_every, eval_every = train_cfg["log_every"], train_cfg["eval_every"]
 
 epochs_done, step, batches_done = 0, 0, 0
@@ -267,7 +268,7 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
 
         logging_now = (step + 1) % log_every == 0 or batch_index + 1 == batches or step + 1 == total_steps
         scaler.unscale_(optimizer)
-        grad_norm = clip_gradients(raw_model.parameters(), max_grad_norm, measure=logging_now)
+        grad_norm = clip_gradients(model_parameters, max_grad_norm, measure=logging_now)
         step_lr = optimizer.param_groups[0]["lr"]
         scaler.step(optimizer)
         scaler.update()

@@ -1,3 +1,4 @@
+import json
 import math
 
 import pytest
@@ -54,8 +55,6 @@ def test_keeper_keeps_the_last_k_periodic_checkpoints_and_reports_each(tmp_path)
 
 
 def test_a_diverged_loss_saves_the_last_good_state_records_the_step_and_exits(tmp_path):
-    import json
-
     metrics = MetricsWriter(str(tmp_path / "metrics.jsonl"))
     keeper = CheckpointKeeper(tmp_path / "checkpoints", keep_last=2, metrics=metrics)
     with pytest.raises(SystemExit) as stopped:

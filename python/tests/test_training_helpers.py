@@ -1,10 +1,13 @@
 import json
 import math
+import os
+import signal
 
 import pytest
 import torch
 
-from mlx_runtime import CheckpointKeeper, MetricsWriter, Monitor, clip_gradients, configure_determinism, rng_states
+from mlx_runtime import (CheckpointKeeper, MetricsWriter, Monitor, StopRequest, clip_gradients, configure_determinism,
+                         rng_states)
 
 
 def test_monitor_min_mode_with_patience_and_min_delta():
@@ -69,6 +72,18 @@ def test_a_diverged_loss_saves_the_last_good_state_records_the_step_and_exits(tm
     assert [(e["event"], e["step"]) for e in events] == [("checkpoint", 41), ("diverged", 42), ("checkpoint", 7),
                                                          ("diverged", 8)]
     assert events[1]["metric"] == "train/loss" and events[1]["value"] == "NaN" and events[3]["value"] == 0.25
+
+
+def test_a_stop_request_is_a_flag_that_sigterm_raises():
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stop = StopRequest()
+        assert (stop.requested, stop.signal) == (False, None)
+        os.kill(os.getpid(), signal.SIGTERM)  # Python runs the handler before the next bytecode
+        assert (stop.requested, stop.signal) == (True, "SIGTERM")
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
 
 
 def test_rng_states_restore_the_same_draws():

@@ -1,9 +1,9 @@
 """The metrics stream: JSON lines appended to ``metrics.jsonl`` (protocol version 1).
 
-One line per call, written with a single ``write`` and flushed at once: a line is either
-wholly in the file or (after a kill in the middle of a write) a torn last line that mlx
-counts and skips. Non-finite numbers, which JSON cannot hold, are written as the strings
-``"NaN"``, ``"Infinity"`` and ``"-Infinity"``.
+One line per call, handed to the operating system by one ``write`` (the file has no buffer in
+the process): a line is either wholly in the file or (after a kill in the middle of a write) a
+torn last line that mlx counts and skips. Non-finite numbers, which JSON cannot hold, are
+written as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``.
 """
 
 import atexit
@@ -20,6 +20,8 @@ Number = Union[int, float]
 
 
 def _number(value: Any) -> Union[Number, str]:
+    if type(value) is float and math.isfinite(value):
+        return value  # most values: no failed attribute lookup (an exception inside) for ``item``
     if hasattr(value, "item"):  # torch tensors and NumPy scalars
         value = value.item()
     if isinstance(value, bool):
@@ -126,7 +128,7 @@ class MetricsWriter:
         self._tensorboard = None
         if enabled:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "a", encoding="utf-8")
+            self._file = open(self.path, "ab", buffering=0)
         if enabled and tensorboard_dir is not None:
             self._tensorboard = _TensorBoard(tensorboard_dir, purge_step)
 
@@ -164,5 +166,7 @@ class MetricsWriter:
     def _write(self, record: Dict[str, Any]) -> None:
         if self._file is None:
             return
-        self._file.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
-        self._file.flush()
+        line = (json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n").encode()
+        written = self._file.write(line)
+        while written < len(line):  # a short write (interrupted, disk full): the rest, as a buffered file does
+            written += self._file.write(line[written:])

@@ -15,7 +15,7 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from mlx_runtime import seed_everything
 
@@ -57,10 +57,12 @@ model = Classifier()
 optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 criterion = nn.CrossEntropyLoss()
 losses = []
+# Each epoch's order is drawn from (seed, epoch) as the pass starts, as the recipe draws it (and as
+# anyone who may train on several processes writes it).
+sampler = DistributedSampler(train_set, num_replicas=1, rank=0, shuffle=True, seed=seed)
 for epoch in range(1, epochs + 1):
-    # Each epoch's order is drawn from (seed, epoch), as DistributedSampler draws it.
-    order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed + epoch))
-    for x, y in DataLoader(train_set, batch_size=batch_size, sampler=order.tolist(), generator=loader_generator):
+    sampler.set_epoch(epoch)
+    for x, y in DataLoader(train_set, batch_size=batch_size, sampler=sampler, generator=loader_generator):
         loss = criterion(model(x), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

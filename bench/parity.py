@@ -16,9 +16,17 @@ program a child process, as mlx runs a script. Two checks:
   step and data time; TensorBoard on; analysis figures off since they come after training);
   evaluation falls between turns in both programs.
 
+Beside it, two references timed the same way against the hand loop: a second copy of the hand loop
+(the control: how far from zero the method reads) and the hand loop with the recipe's libraries
+loaded and never used (its import statements and TensorBoard's writer, through PARITY_IMPORTS_OF):
+merely loading torchvision, scikit-learn and TensorBoard into a process moved this hand loop by
+about 2% on one host while it executed the same instructions, so the recipe's figure over that
+reference is what the recipe's own code costs.
+
 Run: `.venv/bin/python bench/parity.py` (or `make bench`). Prints a Markdown section.
-ROUNDS (default 16), CONTROL_ROUNDS (default 8: the hand loop against itself) and EPOCHS (default
-40) size the timed part (about ten minutes); BATCH_SIZE (default 64, the recipe's) sizes a step.
+ROUNDS (default 16), CONTROL_ROUNDS (default 8: the hand loop against itself), LIBRARY_ROUNDS (default
+8: the hand loop with the recipe's libraries) and EPOCHS (default 40) size the timed part (about
+fifteen minutes); BATCH_SIZE (default 64, the recipe's) sizes a step.
 """
 
 import json
@@ -34,6 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 ROUNDS = int(os.environ.get("ROUNDS", "16"))
 CONTROL_ROUNDS = int(os.environ.get("CONTROL_ROUNDS", "8"))
+LIBRARY_ROUNDS = int(os.environ.get("LIBRARY_ROUNDS", "8"))
 EPOCHS = int(os.environ.get("EPOCHS", "40"))
 BATCH_SIZE = int(os.environ.get("BATCH_SIZE", "64"))
 # Both timed programs run on one CPU with one thread each: a process that the kernel keeps on a
@@ -51,6 +60,7 @@ STEADY_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_":
 LOSS_EPOCHS = 20
 RECIPE = REPO / "templates" / "image-classification" / "train.py"
 HAND_LOOP = REPO / "bench" / "hand_loop.py"
+WITH_LIBRARIES = "hand loop + the recipe's libraries"
 TURNS = REPO / "bench" / "parity_turns.py"
 
 
@@ -75,9 +85,9 @@ def recipe_command(config: dict, folder: Path) -> tuple:
     return [str(RECIPE), "--config", str(folder / "config.json")], env
 
 
-def hand_command(epochs: int, folder: Path) -> tuple:
+def hand_command(epochs: int, folder: Path, recipe_libraries: bool = False) -> tuple:
     folder.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(REPO / "python")}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "python"), **({"PARITY_IMPORTS_OF": str(RECIPE)} if recipe_libraries else {})}
     return [str(HAND_LOOP), "0", str(epochs), str(BATCH_SIZE), "0.001", str(folder / "hand.json")], env
 
 
@@ -128,12 +138,12 @@ class TurnTaker:
 
 
 def timed_round(folder: Path, tested: str, tested_first: bool) -> tuple:
-    """One pair of fresh processes taking turns: the tested program ("recipe", or "hand loop" for
-    the control) and the hand loop; returns each one's (seconds, batches) per epoch."""
+    """One pair of fresh processes taking turns: the tested program ("recipe", "hand loop" for the
+    control, or WITH_LIBRARIES) and the hand loop; returns each one's (seconds, batches) per epoch."""
     def start(program: str, tag: str) -> TurnTaker:
         if program == "recipe":
             return TurnTaker(program, *recipe_command(resolved_config(EPOCHS), folder / f"{tag}-timed"), folder)
-        return TurnTaker(program, *hand_command(EPOCHS, folder / f"{tag}-timed"), folder)
+        return TurnTaker(program, *hand_command(EPOCHS, folder / f"{tag}-timed", program == WITH_LIBRARIES), folder)
 
     first, second = ((start(tested, "tested"), start("hand loop", "hand")) if tested_first
                      else (start("hand loop", "hand"), start(tested, "tested")))
@@ -181,30 +191,34 @@ class Tally:
     def halves(by_order: dict) -> list:
         return [statistics.median(values) for values in by_order.values() if values]
 
-    def interval(self, resamples: int = 4000) -> tuple:
-        """A 95% bootstrap interval of the figure: each half's rounds drawn again with replacement."""
-        draw = random.Random(0)
-        figures = sorted(statistics.mean(self.halves({order: draw.choices(values, k=len(values))
-                                                      for order, values in self.by_order.items() if values}))
-                         for _ in range(resamples))
-        return figures[int(0.025 * resamples)], figures[int(0.975 * resamples) - 1]
+    def resampled(self, draw: random.Random) -> float:
+        """The figure again, each half's rounds drawn again with replacement (one bootstrap sample)."""
+        return statistics.mean(self.halves({order: draw.choices(values, k=len(values))
+                                            for order, values in self.by_order.items() if values}))
 
     def summary(self) -> dict:
         halves = self.halves(self.by_order)
-        return {"overhead": statistics.mean(halves), "interval": self.interval(), "halves": halves,
+        return {"overhead": statistics.mean(halves), "interval": bootstrap_interval(self.resampled), "halves": halves,
                 "rounds": sorted(self.by_order[True] + self.by_order[False]),
                 "tested_step": statistics.median(self.tested_steps), "hand_step": statistics.median(self.hand_steps),
                 "steps": self.steps}
 
 
-def round_order(rounds: int, control_rounds: int) -> list:
-    """The recipe's rounds with the control's spread evenly among them: the host's speed drifts over
-    minutes, and a control run after the recipe would gauge a quieter or a noisier machine."""
+def bootstrap_interval(figure, resamples: int = 4000) -> tuple:
+    """A 95% bootstrap interval: figure(draw) is the figure computed from one resample."""
+    draw = random.Random(0)
+    figures = sorted(figure(draw) for _ in range(resamples))
+    return figures[int(0.025 * resamples)], figures[int(0.975 * resamples) - 1]
+
+
+def round_order(rounds: int, references: dict) -> list:
+    """The recipe's rounds with each reference's rounds (name: count) spread evenly among them: the
+    host's speed drifts over minutes, and a reference run after the recipe would gauge a quieter or a
+    noisier machine."""
     order = []
     for index in range(rounds):
         order.append("recipe")
-        if (index + 1) * control_rounds // rounds > index * control_rounds // rounds:
-            order.append("hand loop")
+        order += [name for name, count in references.items() if (index + 1) * count // rounds > index * count // rounds]
     return order
 
 
@@ -222,11 +236,14 @@ def main() -> None:
     recipe_losses, hand_losses = losses_match(folder)
     differences = [abs(a - b) for a, b in zip(recipe_losses, hand_losses)]
     same = len(recipe_losses) == len(hand_losses) and all(round(a, 5) == round(b, 5) for a, b in zip(recipe_losses, hand_losses))
-    tallies = {"recipe": Tally(), "hand loop": Tally()}
-    for tested in round_order(ROUNDS, CONTROL_ROUNDS):
+    tallies = {"recipe": Tally(), "hand loop": Tally(), WITH_LIBRARIES: Tally()}
+    for tested in round_order(ROUNDS, {"hand loop": CONTROL_ROUNDS, WITH_LIBRARIES: LIBRARY_ROUNDS}):
         tested_first = tallies[tested].next_starts_tested_first()
         tallies[tested].add(*timed_round(folder, tested, tested_first), tested_first)
-    recipe, control = tallies["recipe"].summary(), tallies["hand loop"].summary()
+    recipe, control, libraries = (tallies[name].summary() for name in ("recipe", "hand loop", WITH_LIBRARIES))
+    code_only = {"overhead": recipe["overhead"] - libraries["overhead"],
+                 "interval": bootstrap_interval(lambda draw: tallies["recipe"].resampled(draw)
+                                                - tallies[WITH_LIBRARIES].resampled(draw))}
 
     def listed(values: list) -> str:
         return ", ".join(f"{value * 100:+.2f}%" for value in values)
@@ -244,8 +261,10 @@ over its epochs of a recipe epoch's time over the hand loop's epoch just before 
 figure is the mean of the medians of the rounds that started the recipe first and of those that started the
 hand loop first. The control is the same measurement of the hand loop against a second copy of itself
 ({CONTROL_ROUNDS} rounds, between the recipe's in the same run): how far from zero the method reads when there is no
-overhead. The 95% intervals draw each half's rounds again with replacement (a bootstrap); the goal is met
-when the whole interval is under 1%.
+overhead. The second reference is the hand loop with the recipe's libraries loaded and unused
+({LIBRARY_ROUNDS} rounds, also between the recipe's): the recipe's figure less that one is what its own code costs.
+The 95% intervals draw each half's rounds again with replacement (a bootstrap); the goal is met when the
+whole interval of the recipe's overhead over the plain hand loop is under 1%.
 
 | | value |
 | --- | ---: |
@@ -258,6 +277,8 @@ when the whole interval is under 1%.
 | recipe first, hand loop first | {listed(recipe["halves"])} |
 | rounds' overheads | {listed(recipe["rounds"])} |
 | control: hand loop against itself | {control["overhead"] * 100:+.2f}% (95% interval {interval(control)}; rounds {listed(control["rounds"])}) |
+| hand loop with the recipe's libraries loaded, unused | {libraries["overhead"] * 100:+.2f}% (95% interval {interval(libraries)}; rounds {listed(libraries["rounds"])}) |
+| the recipe's own code (overhead less the libraries') | {code_only["overhead"] * 100:+.2f}% (95% interval {interval(code_only)}) |
 """)
 
 

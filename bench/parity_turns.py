@@ -7,8 +7,12 @@ BATCHES". The script itself is run unchanged (runpy); what it does between epoch
 checkpoints) happens while the other program still waits for its turn, so the two never run at
 once, and an epoch of one is timed right beside an epoch of the other: the slow drifts of a shared
 machine (tens of percent over a second or two) fall on both alike.
+
+With PARITY_IMPORTS_OF naming a script, that script's top-level imports run first (bench/parity.py's
+hand loop with the recipe's libraries loaded).
 """
 
+import ast
 import os
 import runpy
 import sys
@@ -40,6 +44,13 @@ def turn_taking_iter(loader):
 
 
 DataLoader.__iter__ = turn_taking_iter
+if "PARITY_IMPORTS_OF" in os.environ:
+    # The libraries another script loads, loaded and left unused: its top-level import statements,
+    # and TensorBoard's writer, which the recipe's MetricsWriter imports when TensorBoard is on.
+    with open(os.environ["PARITY_IMPORTS_OF"]) as source:
+        statements = [node for node in ast.parse(source.read()).body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    exec(compile(ast.Module(statements, type_ignores=[]), os.environ["PARITY_IMPORTS_OF"], "exec"), {})
+    import torch.utils.tensorboard  # noqa: F401
 script = sys.argv[1]
 sys.argv = sys.argv[1:]
 runpy.run_path(script, run_name="__main__")

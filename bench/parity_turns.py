@@ -44,12 +44,13 @@ def turn_taking_iter(loader):
 
 
 DataLoader.__iter__ = turn_taking_iter
-if "PARITY_IMPORTS_OF" in os.environ:
+imports_of = os.environ.get("PARITY_IMPORTS_OF")
+if imports_of:
     # The libraries another script loads, loaded and left unused: its top-level import statements,
     # and TensorBoard's writer, which the recipe's MetricsWriter imports when TensorBoard is on.
-    with open(os.environ["PARITY_IMPORTS_OF"]) as source:
+    with open(imports_of) as source:
         statements = [node for node in ast.parse(source.read()).body if isinstance(node, (ast.Import, ast.ImportFrom))]
-    exec(compile(ast.Module(statements, type_ignores=[]), os.environ["PARITY_IMPORTS_OF"], "exec"), {})
+    exec(compile(ast.Module(statements, type_ignores=[]), imports_of, "exec"), {})
     import torch.utils.tensorboard  # noqa: F401
 script = sys.argv[1]
 sys.argv = sys.argv[1:]

@@ -18,10 +18,11 @@ program a child process, as mlx runs a script. Two checks:
 
 Beside it, two references timed the same way against the hand loop: a second copy of the hand loop
 (the control: how far from zero the method reads) and the hand loop with the recipe's libraries
-loaded and never used (its import statements and TensorBoard's writer, through PARITY_IMPORTS_OF):
-merely loading torchvision, scikit-learn and TensorBoard into a process moved this hand loop by
-about 2% on one host while it executed the same instructions, so the recipe's figure over that
-reference is what the recipe's own code costs.
+loaded and never used (its import statements and the TensorBoard modules that mlx_runtime's
+MetricsWriter loads, through PARITY_IMPORTS_OF): loading them first (torchvision also brings in torch._dynamo before the data, where the hand loop's
+first optimiser imports it after) moved this hand loop by up to about 2% on one host while it
+executed the same instructions, so the recipe's figure over that reference is what the recipe's own
+code costs.
 
 Run: `.venv/bin/python bench/parity.py` (or `make bench`). Prints a Markdown section.
 ROUNDS (default 16), CONTROL_ROUNDS (default 8: the hand loop against itself), LIBRARY_ROUNDS (default

@@ -47,11 +47,13 @@ DataLoader.__iter__ = turn_taking_iter
 imports_of = os.environ.get("PARITY_IMPORTS_OF")
 if imports_of:
     # The libraries another script loads, loaded and left unused: its top-level import statements,
-    # and TensorBoard's writer, which the recipe's MetricsWriter imports when TensorBoard is on.
+    # and what mlx_runtime's MetricsWriter imports when TensorBoard is on.
     with open(imports_of) as source:
         statements = [node for node in ast.parse(source.read()).body if isinstance(node, (ast.Import, ast.ImportFrom))]
     exec(compile(ast.Module(statements, type_ignores=[]), imports_of, "exec"), {})
-    import torch.utils.tensorboard  # noqa: F401
+    from mlx_runtime.metrics import tensorboard_modules
+
+    tensorboard_modules()
 script = sys.argv[1]
 sys.argv = sys.argv[1:]
 runpy.run_path(script, run_name="__main__")

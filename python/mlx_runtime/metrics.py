@@ -49,6 +49,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def tensorboard_modules() -> tuple:
+    """TensorBoard's Event, SessionLog and Summary messages and its RecordWriter: all that a writer with
+    TensorBoard on loads (imported on first use, so that a run with TensorBoard off never loads it)."""
+    from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+    from tensorboard.compat.proto.summary_pb2 import Summary
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    return Event, SessionLog, Summary, RecordWriter
+
+
 class _TensorBoard:
     """TensorBoard event files: one event holding every value of a ``log`` call, written in the
     caller's thread, in batches every ``FLUSH_SECONDS`` and at ``close`` (TensorBoard's own
@@ -64,10 +74,7 @@ class _TensorBoard:
     def __init__(self, log_dir: Path, purge_step: Optional[int]):
         import socket
 
-        from tensorboard.compat.proto.event_pb2 import Event, SessionLog
-        from tensorboard.compat.proto.summary_pb2 import Summary
-        from tensorboard.summary.writer.record_writer import RecordWriter
-
+        Event, SessionLog, Summary, RecordWriter = tensorboard_modules()
         self._event, self._summary = Event, Summary
         log_dir.mkdir(parents=True, exist_ok=True)
         # TensorBoard's own naming, so that its readers order a resumed run's files.

@@ -94,6 +94,22 @@ raise RuntimeError("the script fails before closing its writer")
     assert tensorboard_scalars(tmp_path / "raised")["train/loss"] == [(3, 0.125)]
 
 
+def loaded_modules(statements: str) -> set:
+    script = statements + "\nimport sys\nprint(' '.join(sys.modules))"
+    return set(subprocess.run([sys.executable, "-c", script], cwd=RUNTIME_DIR, capture_output=True, text=True,
+                              check=True).stdout.split())
+
+
+def test_tensorboard_modules_are_all_that_a_writer_with_tensorboard_loads(tmp_path):
+    # bench/parity.py's reference loads the recipe's libraries through tensorboard_modules()
+    before = loaded_modules("import mlx_runtime.metrics")
+    writer = loaded_modules(f"from mlx_runtime import MetricsWriter\n"
+                            f"MetricsWriter({str(tmp_path / 'm.jsonl')!r}, tensorboard_dir=__import__('pathlib').Path({str(tmp_path)!r}))")
+    listed = loaded_modules("from mlx_runtime.metrics import tensorboard_modules\ntensorboard_modules()")
+    assert "tensorboard" in writer - before
+    assert listed == writer
+
+
 def test_tensorboard_drops_the_steps_a_resumed_run_logs_again(tmp_path):
     with MetricsWriter(str(tmp_path / "metrics.jsonl"), tensorboard_dir=tmp_path) as metrics:
         for step in (10, 20, 30):

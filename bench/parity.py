@@ -30,6 +30,7 @@ ROUNDS (default 16), CONTROL_ROUNDS (default 8: the hand loop against itself), L
 fifteen minutes); BATCH_SIZE (default 64, the recipe's) sizes a step.
 """
 
+import ast
 import json
 import os
 import random
@@ -90,6 +91,17 @@ def hand_command(epochs: int, folder: Path, recipe_libraries: bool = False) -> t
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(REPO / "python"), **({"PARITY_IMPORTS_OF": str(RECIPE)} if recipe_libraries else {})}
     return [str(HAND_LOOP), "0", str(epochs), str(BATCH_SIZE), "0.001", str(folder / "hand.json")], env
+
+
+def load_libraries_of(script: str) -> None:
+    """In a child: loads the libraries a script loads and uses none of them (its top-level import
+    statements, and what mlx_runtime's MetricsWriter imports when TensorBoard is on)."""
+    with open(script) as source:
+        statements = [node for node in ast.parse(source.read()).body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    exec(compile(ast.Module(statements, type_ignores=[]), script, "exec"), {})
+    from mlx_runtime.metrics import tensorboard_modules
+
+    tensorboard_modules()
 
 
 def losses_match(folder: Path) -> tuple:

@@ -12,7 +12,6 @@ With PARITY_IMPORTS_OF naming a script, that script's top-level imports run firs
 hand loop with the recipe's libraries loaded).
 """
 
-import ast
 import os
 import runpy
 import sys
@@ -44,16 +43,10 @@ def turn_taking_iter(loader):
 
 
 DataLoader.__iter__ = turn_taking_iter
-imports_of = os.environ.get("PARITY_IMPORTS_OF")
-if imports_of:
-    # The libraries another script loads, loaded and left unused: its top-level import statements,
-    # and what mlx_runtime's MetricsWriter imports when TensorBoard is on.
-    with open(imports_of) as source:
-        statements = [node for node in ast.parse(source.read()).body if isinstance(node, (ast.Import, ast.ImportFrom))]
-    exec(compile(ast.Module(statements, type_ignores=[]), imports_of, "exec"), {})
-    from mlx_runtime.metrics import tensorboard_modules
+if os.environ.get("PARITY_IMPORTS_OF"):
+    from parity import load_libraries_of
 
-    tensorboard_modules()
+    load_libraries_of(os.environ["PARITY_IMPORTS_OF"])
 script = sys.argv[1]
 sys.argv = sys.argv[1:]
 runpy.run_path(script, run_name="__main__")

@@ -17,6 +17,8 @@ out=docs/benchmarks.md
   node bench/recipe-quality.mjs
   echo
   .venv/bin/python bench/parity.py
+  echo
+  .venv/bin/python bench/parity_instructions.py
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 cat "$out"

@@ -19,21 +19,23 @@ program a child process, as mlx runs a script. Two checks:
 Beside it, two references timed the same way against the hand loop: a second copy of the hand loop
 (the control: how far from zero the method reads) and the hand loop with the recipe's libraries
 loaded and never used (its import statements and the TensorBoard modules that mlx_runtime's
-MetricsWriter loads, through PARITY_IMPORTS_OF): loading them first (torchvision also brings in torch._dynamo before the data, where the hand loop's
-first optimiser imports it after) moved this hand loop by up to about 2% on one host while it
-executed the same instructions, so the recipe's figure over that reference is what the recipe's own
-code costs.
+MetricsWriter loads, through PARITY_IMPORTS_OF): loading them first (torchvision also brings in
+torch._dynamo before the data, where the hand loop's first optimiser imports it after) moved this
+hand loop by up to about 2% on one host while it executed the same instructions, so the recipe's
+figure over that reference is what the recipe's own code costs. bench/parity_instructions.py counts
+those instructions.
 
 Run: `.venv/bin/python bench/parity.py` (or `make bench`). Prints a Markdown section.
 ROUNDS (default 16), CONTROL_ROUNDS (default 8: the hand loop against itself), LIBRARY_ROUNDS (default
 8: the hand loop with the recipe's libraries) and EPOCHS (default 40) size the timed part (about
-fifteen minutes); BATCH_SIZE (default 64, the recipe's) sizes a step.
+twenty minutes on two cores); BATCH_SIZE (default 64, the recipe's) sizes a step.
 """
 
 import ast
 import json
 import os
 import random
+import runpy
 import statistics
 import subprocess
 import sys
@@ -94,14 +96,34 @@ def hand_command(epochs: int, folder: Path, recipe_libraries: bool = False) -> t
 
 
 def load_libraries_of(script: str) -> None:
-    """In a child: loads the libraries a script loads and uses none of them (its top-level import
-    statements, and what mlx_runtime's MetricsWriter imports when TensorBoard is on)."""
+    """Loads the libraries a script loads and uses none of them (its top-level import statements,
+    and what mlx_runtime's MetricsWriter imports when TensorBoard is on)."""
     with open(script) as source:
         statements = [node for node in ast.parse(source.read()).body if isinstance(node, (ast.Import, ast.ImportFrom))]
     exec(compile(ast.Module(statements, type_ignores=[]), script, "exec"), {})
     from mlx_runtime.metrics import tensorboard_modules
 
     tensorboard_modules()
+
+
+def run_with_training_passes_wrapped(wrap_pass, script: list) -> None:
+    """In a child (bench/parity_turns.py, bench/parity_instructions.py): runs script (its path, then
+    its arguments) unchanged, every pass over a shuffling DataLoader (a training epoch) going through
+    wrap_pass(batches, loader); with PARITY_IMPORTS_OF naming a script, its libraries load first."""
+    from torch.utils.data import DataLoader, SequentialSampler
+
+    unwrapped_iter = DataLoader.__iter__
+
+    def training_pass_iter(loader):
+        batches = unwrapped_iter(loader)
+        # A training pass shuffles (a DistributedSampler, a permutation); evaluation reads in order.
+        return batches if isinstance(loader.sampler, SequentialSampler) else wrap_pass(batches, loader)
+
+    DataLoader.__iter__ = training_pass_iter
+    if os.environ.get("PARITY_IMPORTS_OF"):
+        load_libraries_of(os.environ["PARITY_IMPORTS_OF"])
+    sys.argv = script
+    runpy.run_path(script[0], run_name="__main__")
 
 
 def losses_match(folder: Path) -> tuple:

@@ -21,12 +21,13 @@ passes (TOGGLE_LIBRARY: the compiled TOGGLE_SOURCE).
 import ctypes
 import os
 import re
-import runpy
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import parity
 
 COUNTED_PASSES = int(os.environ.get("COUNTED_PASSES", "2"))
 # A pass of warm-up first, and one after the counted ones: the recipe leaves its last pass at the last
@@ -42,18 +43,15 @@ void toggle_collect(void) { CALLGRIND_START_INSTRUMENTATION; CALLGRIND_TOGGLE_CO
 
 def count_passes(toggle_library: str, script: list) -> None:
     """The child: runs the script, collecting instructions during its training passes 2 .. COUNTED_PASSES + 1."""
-    from torch.utils.data import DataLoader, SequentialSampler
-
     toggle = ctypes.CDLL(toggle_library).toggle_collect
-    uncounted_iter = DataLoader.__iter__
     passes = {"started": 0, "counted_batches": 0}
 
-    def counted(batches, count: int):
+    def counted(batches, loader):
         passes["started"] += 1
         counting = 1 < passes["started"] <= 1 + COUNTED_PASSES
         if counting:
             toggle()
-            passes["counted_batches"] += count
+            passes["counted_batches"] += len(loader)
         yield from batches
         if counting:
             toggle()
@@ -61,18 +59,7 @@ def count_passes(toggle_library: str, script: list) -> None:
                 print(f"counted batches: {passes['counted_batches']}", file=sys.stderr, flush=True)
                 os._exit(0)  # callgrind writes its counts as the process exits
 
-    def counting_iter(loader):
-        batches = uncounted_iter(loader)
-        # A training pass shuffles (a DistributedSampler, a permutation); evaluation reads in order.
-        return batches if isinstance(loader.sampler, SequentialSampler) else counted(batches, len(loader))
-
-    DataLoader.__iter__ = counting_iter
-    if os.environ.get("PARITY_IMPORTS_OF"):
-        from parity import load_libraries_of
-
-        load_libraries_of(os.environ["PARITY_IMPORTS_OF"])
-    sys.argv = script
-    runpy.run_path(script[0], run_name="__main__")
+    parity.run_with_training_passes_wrapped(counted, script)
     raise SystemExit(f"{script[0]} finished before {COUNTED_PASSES + 1} training passes")
 
 
@@ -82,9 +69,6 @@ def missing_tools() -> list:
 
 
 def main() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import parity
-
     print("### Instructions a training step executes (callgrind; recipe and hand-written loop as above)\n")
     missing = missing_tools()
     if missing:

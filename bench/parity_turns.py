@@ -8,22 +8,20 @@ checkpoints) happens while the other program still waits for its turn, so the tw
 once, and an epoch of one is timed right beside an epoch of the other: the slow drifts of a shared
 machine (tens of percent over a second or two) fall on both alike.
 
-With PARITY_IMPORTS_OF naming a script, that script's top-level imports run first (bench/parity.py's
-hand loop with the recipe's libraries loaded).
+With PARITY_IMPORTS_OF naming a script, that script's libraries load first (bench/parity.py's hand
+loop with the recipe's libraries loaded).
 """
 
 import os
-import runpy
 import sys
 import time
 
-from torch.utils.data import DataLoader, SequentialSampler
+from parity import run_with_training_passes_wrapped
 
 GO_FD, DONE_FD = int(os.environ["PARITY_GO_FD"]), int(os.environ["PARITY_DONE_FD"])
-untimed_iter = DataLoader.__iter__
 
 
-def timed_turn(batches):
+def timed_turn(batches, loader):
     os.write(DONE_FD, b"ready\n")
     if not os.read(GO_FD, 1):
         raise SystemExit("parity_turns: the benchmark went away")
@@ -36,17 +34,4 @@ def timed_turn(batches):
         os.write(DONE_FD, f"done {time.perf_counter() - start:.9f} {count}\n".encode())
 
 
-def turn_taking_iter(loader):
-    batches = untimed_iter(loader)
-    # A training pass shuffles (a DistributedSampler, a permutation); evaluation reads in order.
-    return batches if isinstance(loader.sampler, SequentialSampler) else timed_turn(batches)
-
-
-DataLoader.__iter__ = turn_taking_iter
-if os.environ.get("PARITY_IMPORTS_OF"):
-    from parity import load_libraries_of
-
-    load_libraries_of(os.environ["PARITY_IMPORTS_OF"])
-script = sys.argv[1]
-sys.argv = sys.argv[1:]
-runpy.run_path(script, run_name="__main__")
+run_with_training_passes_wrapped(timed_turn, sys.argv[1:])

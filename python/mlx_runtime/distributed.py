@@ -11,13 +11,19 @@ Batch sizes are per process: ``data.batch_size`` samples go through each process
 an optimiser step sees ``batch_size * world_size * grad_accum_steps`` samples.
 """
 
+import atexit
 import os
+import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 import torch
 import torch.distributed as dist
+
+
+# Long enough for a thread woken by the GIL's release to be scheduled on a busy machine; paid once a run.
+WORKER_THREADS_RELEASE_S = 0.05
 
 
 class World:
@@ -41,6 +47,11 @@ class World:
         if self.distributed:
             dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo", store=self._attempt_store(),
                                     rank=self.rank, world_size=self.world_size)
+            # A collective's worker thread takes the GIL to let go of the tensors it was given. One still
+            # waiting for it when the interpreter shuts down aborts the process, finished or not ("terminate
+            # called without an active exception", PyTorch issue 190489; DDP keeps gloo's threads alive past
+            # destroy_process_group). At exit, before the shutdown, a sleep hands them the GIL.
+            atexit.register(time.sleep, WORKER_THREADS_RELEASE_S)
 
     def _attempt_store(self) -> dist.Store:
         """The rendezvous store at MASTER_ADDR:MASTER_PORT, its keys under this attempt's prefix.

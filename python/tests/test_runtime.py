@@ -103,8 +103,8 @@ def loaded_modules(statements: str) -> set:
 def test_tensorboard_modules_are_all_that_a_writer_with_tensorboard_loads(tmp_path):
     # bench/parity.py's reference loads the recipe's libraries through tensorboard_modules()
     before = loaded_modules("import mlx_runtime.metrics")
-    writer = loaded_modules(f"from mlx_runtime import MetricsWriter\n"
-                            f"MetricsWriter({str(tmp_path / 'm.jsonl')!r}, tensorboard_dir=__import__('pathlib').Path({str(tmp_path)!r}))")
+    writer = loaded_modules(f"from pathlib import Path\nfrom mlx_runtime import MetricsWriter\n"
+                            f"MetricsWriter({str(tmp_path / 'm.jsonl')!r}, tensorboard_dir=Path({str(tmp_path)!r}))")
     listed = loaded_modules("from mlx_runtime.metrics import tensorboard_modules\ntensorboard_modules()")
     assert "tensorboard" in writer - before
     assert listed == writer

@@ -20,6 +20,7 @@ passes (TOGGLE_LIBRARY: the compiled TOGGLE_SOURCE).
 
 import ctypes
 import os
+from collections import Counter
 import re
 import shutil
 import subprocess
@@ -61,6 +62,53 @@ def count_passes(toggle_library: str, script: list) -> None:
 
     parity.run_with_training_passes_wrapped(counted, script)
     raise SystemExit(f"{script[0]} finished before {COUNTED_PASSES + 1} training passes")
+
+
+def instructions_by_object(callgrind_file: str) -> Counter:
+    """Each shared object's own instructions in a callgrind file (a call's cost, which follows its
+    ``calls=`` line, belongs to the callee's object and is not counted twice). Objects are named once,
+    on the first ``ob=`` or ``cob=`` that mentions them, then by number."""
+    names, own, current, after_call = {}, Counter(), None, False
+    with open(callgrind_file) as lines:
+        for line in lines:
+            if line.startswith(("ob=", "cob=")):
+                number, _, name = line.partition("=")[2].strip().partition(" ")
+                names.setdefault(number, name)
+                if line.startswith("ob="):
+                    current = number
+            elif line.startswith("calls="):
+                after_call = True
+            elif line[:1] in "0123456789+-*":  # a cost line: a position, then the instruction count
+                if not after_call:
+                    own[current] += int(line.split()[-1])
+                after_call = False
+    return Counter({names[number]: count for number, count in own.items()})
+
+
+def object_label(path: str) -> str:
+    # oneDNN writes its convolution kernels at run time, into memory no file backs.
+    if path == "???":
+        return "kernels generated at run time (oneDNN)"
+    return f"`{path.partition('site-packages/')[2] or Path(path).name}`"
+
+
+def where_the_difference_runs(hand_file: str, recipe_file: str, hand_steps: int, recipe_steps: int, rows: int = 6) -> str:
+    """A Markdown table: the shared objects whose instructions a step differ most between the two programs."""
+    hand = {name: count / hand_steps for name, count in instructions_by_object(hand_file).items()}
+    recipe = {name: count / recipe_steps for name, count in instructions_by_object(recipe_file).items()}
+    difference = {name: recipe.get(name, 0) - hand.get(name, 0) for name in hand.keys() | recipe.keys()}
+    largest = sorted(difference, key=lambda name: -abs(difference[name]))[:rows]
+    rest = [name for name in difference if name not in largest]
+
+    def row(label: str, names: list) -> str:
+        hand_count, recipe_count = sum(hand.get(n, 0) for n in names), sum(recipe.get(n, 0) for n in names)
+        relative = f"{(recipe_count / hand_count - 1) * 100:+.2f}%" if hand_count else "new"
+        return f"| {label} | {hand_count / 1e3:,.1f} k | {recipe_count / 1e3:,.1f} k | {(recipe_count - hand_count) / 1e3:+,.1f} k | {relative} |"
+
+    lines = [row(object_label(name), [name]) for name in largest] + [row("everything else", rest),
+                                                                    row("all", list(difference))]
+    return "\n".join(["| code | hand loop, a step | recipe, a step | difference | relative |",
+                      "| --- | ---: | ---: | ---: | ---: |", *lines])
 
 
 def missing_tools() -> list:
@@ -111,6 +159,12 @@ Python, torch's kernels and the DataLoader alike, over the optimiser steps of th
 | program | steps counted | instructions a step | over the hand loop |
 | --- | ---: | ---: | ---: |
 {rows}
+
+Where the recipe's extra instructions run: each shared object's own instructions a step (not those of
+what it calls), the recipe against the hand loop.
+
+{where_the_difference_runs(f"{children['hand loop'][0]}.callgrind", f"{children['recipe'][0]}.callgrind",
+                           per_step["hand loop"][1], per_step["recipe"][1])}
 """)
 
 

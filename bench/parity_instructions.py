@@ -10,7 +10,8 @@ work is its count over the hand loop's; what its timed overhead holds beyond tha
 (caches, predictors, where memory lies), not code it runs.
 
 Run: `.venv/bin/python bench/parity_instructions.py` (or `make bench`); needs valgrind, its
-callgrind.h and a C compiler, and says so when one is missing. Prints a Markdown section.
+callgrind.h and a C compiler, and says so when one is missing. Prints a Markdown section: the counts,
+then which shared object runs the recipe's extra instructions (read from callgrind's own output files).
 The three programs run at once (a count does not depend on the machine's load): about six minutes
 on two cores, most of it torch loading under valgrind. COUNTED_PASSES (default 2) sets the passes.
 

@@ -21,12 +21,12 @@ passes (TOGGLE_LIBRARY: the compiled TOGGLE_SOURCE).
 
 import ctypes
 import os
-from collections import Counter
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import parity
@@ -93,10 +93,9 @@ def object_label(path: str) -> str:
     return f"`{path.partition('site-packages/')[2] or Path(path).name}`"
 
 
-def where_the_difference_runs(hand_file: str, recipe_file: str, hand_steps: int, recipe_steps: int, rows: int = 6) -> str:
-    """A Markdown table: the shared objects whose instructions a step differ most between the two programs."""
-    hand = {name: count / hand_steps for name, count in instructions_by_object(hand_file).items()}
-    recipe = {name: count / recipe_steps for name, count in instructions_by_object(recipe_file).items()}
+def where_the_difference_runs(hand: dict, recipe: dict, rows: int = 6) -> str:
+    """A Markdown table: the shared objects whose instructions a step (``hand`` and ``recipe``: object
+    to count) differ most between the two programs."""
     difference = {name: recipe.get(name, 0) - hand.get(name, 0) for name in hand.keys() | recipe.keys()}
     largest = sorted(difference, key=lambda name: -abs(difference[name]))[:rows]
     rest = [name for name in difference if name not in largest]
@@ -139,14 +138,16 @@ def main() -> None:
             child = subprocess.Popen(command, env={**env, **parity.ONE_THREAD, **parity.STEADY_MALLOC, "PYTHONHASHSEED": "0"},
                                      cwd=folder, stdout=subprocess.DEVNULL, stderr=log)
         children[name] = (files, child)
-    per_step = {}
+    per_step, objects_per_step = {}, {}
     for name, (files, child) in children.items():
         log = Path(f"{files}.log").read_text() if child.wait() == 0 else ""
         batches = re.search(r"counted batches: (\d+)", log)
         if not batches:
             raise SystemExit(f"{name} under callgrind failed (exit status {child.returncode}); its output: {files}.log")
-        total = int(re.search(r"^totals: (\d+)", Path(f"{files}.callgrind").read_text(), re.MULTILINE).group(1))
-        per_step[name] = (total / int(batches.group(1)), int(batches.group(1)))
+        steps = int(batches.group(1))
+        by_object = instructions_by_object(f"{files}.callgrind")
+        per_step[name] = (sum(by_object.values()) / steps, steps)
+        objects_per_step[name] = {path: count / steps for path, count in by_object.items()}
     hand = per_step["hand loop"][0]
 
     def over_hand(name: str, count: float) -> str:
@@ -164,8 +165,7 @@ Python, torch's kernels and the DataLoader alike, over the optimiser steps of th
 Where the recipe's extra instructions run: each shared object's own instructions a step (not those of
 what it calls), the recipe against the hand loop.
 
-{where_the_difference_runs(f"{children['hand loop'][0]}.callgrind", f"{children['recipe'][0]}.callgrind",
-                           per_step["hand loop"][1], per_step["recipe"][1])}
+{where_the_difference_runs(objects_per_step["hand loop"], objects_per_step["recipe"])}
 """)
 
 

@@ -56,9 +56,9 @@ def test_objects_are_labelled_by_their_package_path_and_generated_code_by_what_m
 
 
 def test_the_table_puts_the_largest_difference_a_step_first(tmp_path):
-    hand = callgrind_file(tmp_path, "hand.callgrind")
-    recipe = callgrind_file(tmp_path, "recipe.callgrind", python_tail=220, generated=2)
-    table = where_the_difference_runs(hand, recipe, hand_steps=1, recipe_steps=1, rows=1).splitlines()
+    hand = instructions_by_object(callgrind_file(tmp_path, "hand.callgrind"))
+    recipe = instructions_by_object(callgrind_file(tmp_path, "recipe.callgrind", python_tail=220, generated=2))
+    table = where_the_difference_runs(hand, recipe, rows=1).splitlines()
     assert table[2] == "| `libpython3.11.so.1.0` | 0.2 k | 0.4 k | +0.2 k | +117.65% |"
     assert table[3] == "| everything else | 1.0 k | 1.0 k | +0.0 k | +0.20% |"
     assert table[4] == "| all | 1.2 k | 1.4 k | +0.2 k | +17.26% |"

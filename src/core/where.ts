@@ -12,16 +12,19 @@
  * or quoted text. `and` binds tighter than `or`; `not` and parentheses as usual.
  *
  * The expression is parsed here and evaluated in memory over runs that were read with
- * fixed SQL: nothing the user types ever reaches SQL.
+ * fixed SQL: nothing the user types ever reaches SQL. Whatever is typed, the work is bounded:
+ * one pass to tokenize, `and`/`or` chains held flat, nesting, length and globs limited
+ * (WHERE_LIMITS; past them, a clear error), and globs matched without backtracking.
  */
 import {closest} from './config/suggest.js'
-import {UserError} from './errors.js'
+import {excerpt, UserError} from './errors.js'
 
 export type Operator = '=' | '!=' | '<' | '<=' | '>' | '>=' | '~'
 export type Value = number | string
 
+/** `and` and `or` hold all their operands in one node: a chain of thousands of terms nests no deeper than one. */
 export type Expression =
-  | {kind: 'and' | 'or'; left: Expression; right: Expression}
+  | {kind: 'and' | 'or'; operands: Expression[]}
   | {kind: 'not'; operand: Expression}
   | {kind: 'compare'; field: string; operator: Operator; value: Value}
 
@@ -32,47 +35,58 @@ interface Token {
   column: number
 }
 
+/** Limits that keep parsing and evaluation bounded whatever is typed: length, terms, nesting. */
+export const WHERE_LIMITS = {characters: 1_000_000, comparisons: 10_000, depth: 64, glob: 1_000} as const
+
 const OPERATORS: readonly Operator[] = ['<=', '>=', '!=', '=', '<', '>', '~']
+// Sticky: each matches at the tokenizer's position, so tokenizing is one pass over the text.
 // Words may hold glob characters, for name ~ digits-*.
-const WORD = /^[A-Za-z_*?][A-Za-z0-9_./:*?-]*/
-const NUMBER = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/
+const WORD = /[A-Za-z_*?][A-Za-z0-9_./:*?-]*/y
+const NUMBER = /-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/y
+const SPACE = /\s+/y
 
 function syntaxError(source: string, column: number, message: string, hint?: string): UserError {
-  return new UserError(`--where ${JSON.stringify(source)}: column ${column}: ${message}`, hint ?? 'for example --where "optim.lr < 0.01 and status = completed"')
+  return new UserError(`--where ${JSON.stringify(excerpt(source))}: column ${column}: ${message}`, hint ?? 'for example --where "optim.lr < 0.01 and status = completed"')
+}
+
+function matchAt(pattern: RegExp, source: string, index: number): string | undefined {
+  pattern.lastIndex = index
+  return pattern.exec(source)?.[0]
 }
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = []
   let index = 0
   while (index < source.length) {
-    const rest = source.slice(index)
     const column = index + 1
-    if (/^\s/.test(rest)) {
-      index++
+    const space = matchAt(SPACE, source, index)
+    if (space) {
+      index += space.length
       continue
     }
-    const operator = OPERATORS.find((op) => rest.startsWith(op))
-    if (rest[0] === '(' || rest[0] === ')') {
-      tokens.push({kind: rest[0] === '(' ? 'open' : 'close', text: rest[0], value: rest[0], column})
+    const character = source[index]!
+    const operator = OPERATORS.find((op) => source.startsWith(op, index))
+    const word = matchAt(WORD, source, index)
+    const number = word ? undefined : matchAt(NUMBER, source, index)
+    if (character === '(' || character === ')') {
+      tokens.push({kind: character === '(' ? 'open' : 'close', text: character, value: character, column})
       index++
     } else if (operator) {
       tokens.push({kind: 'operator', text: operator, value: operator, column})
       index += operator.length
-    } else if (rest[0] === "'" || rest[0] === '"') {
-      const end = rest.indexOf(rest[0], 1)
+    } else if (character === "'" || character === '"') {
+      const end = source.indexOf(character, index + 1)
       if (end < 0) throw syntaxError(source, column, 'this quoted text has no closing quote')
-      tokens.push({kind: 'string', text: rest.slice(0, end + 1), value: rest.slice(1, end), column})
-      index += end + 1
-    } else if (NUMBER.test(rest) && !WORD.test(rest)) {
-      const text = rest.match(NUMBER)![0]
-      tokens.push({kind: 'number', text, value: Number(text), column})
-      index += text.length
-    } else if (WORD.test(rest)) {
-      const text = rest.match(WORD)![0]
-      tokens.push({kind: 'word', text, value: text, column})
-      index += text.length
+      tokens.push({kind: 'string', text: source.slice(index, end + 1), value: source.slice(index + 1, end), column})
+      index = end + 1
+    } else if (number) {
+      tokens.push({kind: 'number', text: number, value: Number(number), column})
+      index += number.length
+    } else if (word) {
+      tokens.push({kind: 'word', text: word, value: word, column})
+      index += word.length
     } else {
-      throw syntaxError(source, column, `unexpected ${JSON.stringify(rest[0])}`)
+      throw syntaxError(source, column, `unexpected ${JSON.stringify(character)}`)
     }
   }
   return tokens
@@ -81,40 +95,44 @@ function tokenize(source: string): Token[] {
 const isKeyword = (token: Token | undefined, word: string) => token?.kind === 'word' && token.text.toLowerCase() === word
 
 export function parseWhere(source: string): Expression {
+  if (source.length > WHERE_LIMITS.characters) {
+    throw syntaxError(source, WHERE_LIMITS.characters + 1, `the expression is ${source.length} characters long; at most ${WHERE_LIMITS.characters} are read`, 'filter on fewer values: a glob (name ~ \'lr-*\') or a range (optim.lr < 0.01) stands for many')
+  }
   const tokens = tokenize(source)
   let position = 0
+  let comparisons = 0
   const peek = () => tokens[position]
   const end = source.length + 1
   const expect = (what: string): never => {
     const token = peek()
-    throw syntaxError(source, token?.column ?? end, `expected ${what}, found ${token ? JSON.stringify(token.text) : 'the end'}`)
+    throw syntaxError(source, token?.column ?? end, `expected ${what}, found ${token ? JSON.stringify(excerpt(token.text, 40)) : 'the end'}`)
+  }
+  const nest = (depth: number) => {
+    const token = peek()
+    if (depth > WHERE_LIMITS.depth) throw syntaxError(source, token?.column ?? end, `parentheses and "not" nest more than ${WHERE_LIMITS.depth} deep`, 'write the expression flatter: "a or b or c" needs no parentheses')
   }
 
-  const parseOr = (): Expression => {
-    let left = parseAnd()
-    while (isKeyword(peek(), 'or')) {
+  const chain = (kind: 'and' | 'or', parseOperand: (depth: number) => Expression, depth: number): Expression => {
+    const operands = [parseOperand(depth)]
+    while (isKeyword(peek(), kind)) {
       position++
-      left = {kind: 'or', left, right: parseAnd()}
+      operands.push(parseOperand(depth))
     }
-    return left
+    return operands.length === 1 ? operands[0]! : {kind, operands}
   }
-  const parseAnd = (): Expression => {
-    let left = parseUnary()
-    while (isKeyword(peek(), 'and')) {
-      position++
-      left = {kind: 'and', left, right: parseUnary()}
-    }
-    return left
-  }
-  const parseUnary = (): Expression => {
+  const parseOr = (depth: number): Expression => chain('or', parseAnd, depth)
+  const parseAnd = (depth: number): Expression => chain('and', parseUnary, depth)
+  const parseUnary = (depth: number): Expression => {
     const token = peek()
     if (isKeyword(token, 'not')) {
+      nest(depth + 1)
       position++
-      return {kind: 'not', operand: parseUnary()}
+      return {kind: 'not', operand: parseUnary(depth + 1)}
     }
     if (token?.kind === 'open') {
+      nest(depth + 1)
       position++
-      const inner = parseOr()
+      const inner = parseOr(depth + 1)
       if (peek()?.kind !== 'close') expect('")"')
       position++
       return inner
@@ -124,18 +142,20 @@ export function parseWhere(source: string): Expression {
   const parseComparison = (): Expression => {
     const field = peek()
     if (field?.kind !== 'word' || ['and', 'or', 'not'].includes(field.text.toLowerCase())) return expect('a field (a param such as optim.lr, a metric such as val/acc, or status, name, tag...)')
+    if (++comparisons > WHERE_LIMITS.comparisons) throw syntaxError(source, field.column, `more than ${WHERE_LIMITS.comparisons} comparisons`, 'filter on fewer values: a glob (name ~ \'lr-*\') or a range (optim.lr < 0.01) stands for many')
     position++
     const operator = peek()
-    if (operator?.kind !== 'operator') return expect(`an operator (${OPERATORS.join(' ')}) after ${field.text}`)
+    if (operator?.kind !== 'operator') return expect(`an operator (${OPERATORS.join(' ')}) after ${excerpt(field.text, 40)}`)
     position++
     const value = peek()
-    if (!value || !['word', 'number', 'string'].includes(value.kind)) return expect(`a value after ${field.text} ${operator.text}`)
+    if (!value || !['word', 'number', 'string'].includes(value.kind)) return expect(`a value after ${excerpt(field.text, 40)} ${operator.text}`)
+    if (operator.text === '~' && String(value.value).length > WHERE_LIMITS.glob) throw syntaxError(source, value.column, `a glob is at most ${WHERE_LIMITS.glob} characters; this one has ${String(value.value).length}`)
     position++
     return {kind: 'compare', field: field.text, operator: operator.text as Operator, value: value.value}
   }
 
   if (tokens.length === 0) throw syntaxError(source, 1, 'the expression is empty')
-  const expression = parseOr()
+  const expression = parseOr(0)
   if (position < tokens.length) expect('"and", "or" or the end')
   return expression
 }
@@ -145,7 +165,7 @@ export function fieldsOf(expression: Expression): string[] {
   switch (expression.kind) {
     case 'and':
     case 'or':
-      return [...fieldsOf(expression.left), ...fieldsOf(expression.right)]
+      return expression.operands.flatMap(fieldsOf)
     case 'not':
       return fieldsOf(expression.operand)
     case 'compare':
@@ -160,13 +180,38 @@ export function fieldsOf(expression: Expression): string[] {
 /** A field's value(s) for one run: undefined when the run lacks it; several for `tag`. */
 export type FieldReader = (field: string) => Value | readonly Value[] | null | undefined
 
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
-  return new RegExp(`^${escaped}$`)
+/**
+ * Whether `text` matches `glob` (`*` any run of characters, `?` one). Greedy with one saved
+ * star: at most |text| x |glob| steps, never the exponential backtracking of a regular
+ * expression built from the glob.
+ */
+export function globMatches(glob: string, text: string): boolean {
+  const pattern = [...glob]
+  const characters = [...text]
+  let p = 0
+  let t = 0
+  let star = -1
+  let resume = 0
+  while (t < characters.length) {
+    if (p < pattern.length && (pattern[p] === '?' || (pattern[p] !== '*' && pattern[p] === characters[t]))) {
+      p++
+      t++
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++
+      resume = t
+    } else if (star >= 0) {
+      p = star + 1
+      t = ++resume
+    } else {
+      return false
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++
+  return p === pattern.length
 }
 
 function compareOne(actual: Value, operator: Operator, expected: Value): boolean {
-  if (operator === '~') return globToRegExp(String(expected)).test(String(actual))
+  if (operator === '~') return globMatches(String(expected), String(actual))
   const numeric = typeof actual === 'number' && typeof expected === 'number'
   const [a, b] = numeric ? [actual, expected] : [String(actual), String(expected)]
   switch (operator) {
@@ -192,9 +237,9 @@ function compareOne(actual: Value, operator: Operator, expected: Value): boolean
 export function evaluate(expression: Expression, read: FieldReader): boolean {
   switch (expression.kind) {
     case 'and':
-      return evaluate(expression.left, read) && evaluate(expression.right, read)
+      return expression.operands.every((operand) => evaluate(operand, read))
     case 'or':
-      return evaluate(expression.left, read) || evaluate(expression.right, read)
+      return expression.operands.some((operand) => evaluate(operand, read))
     case 'not':
       return !evaluate(expression.operand, read)
     case 'compare': {
@@ -218,6 +263,6 @@ export function checkFields(expression: Expression, known: readonly string[], so
     const base = field.replace(/:(last|best|min|max)$/, '')
     if (known.includes(base)) continue
     const suggestion = closest(base, known)
-    throw new UserError(`--where ${JSON.stringify(source)}: no run has a field ${JSON.stringify(field)}`, suggestion ? `did you mean ${suggestion}?` : 'fields: id, name, task, status, duration, tag, params (optim.lr...) and metrics (val/acc...)')
+    throw new UserError(`--where ${JSON.stringify(excerpt(source))}: no run has a field ${JSON.stringify(excerpt(field))}`, suggestion ? `did you mean ${suggestion}?` : 'fields: id, name, task, status, duration, tag, params (optim.lr...) and metrics (val/acc...)')
   }
 }

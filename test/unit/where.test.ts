@@ -4,7 +4,7 @@ import {filterRuns, matchingRunIds, sortRuns} from '../../src/core/compare.js'
 import {UserError} from '../../src/core/errors.js'
 import {openStore, type MetricSummary, type RunRecord} from '../../src/core/store/store.js'
 import {tempDir} from '../helpers/cli.js'
-import {evaluate, parseWhere, type Value} from '../../src/core/where.js'
+import {evaluate, globMatches, parseWhere, type Value} from '../../src/core/where.js'
 
 const read = (fields: Record<string, Value | Value[]>) => (field: string) => fields[field]
 
@@ -12,10 +12,12 @@ describe('parseWhere', () => {
   it('parses comparisons, and/or/not with precedence, and parentheses', () => {
     expect(parseWhere('optim.lr < 0.01 and status = completed or not tag = x')).toEqual({
       kind: 'or',
-      left: {kind: 'and', left: {kind: 'compare', field: 'optim.lr', operator: '<', value: 0.01}, right: {kind: 'compare', field: 'status', operator: '=', value: 'completed'}},
-      right: {kind: 'not', operand: {kind: 'compare', field: 'tag', operator: '=', value: 'x'}},
+      operands: [
+        {kind: 'and', operands: [{kind: 'compare', field: 'optim.lr', operator: '<', value: 0.01}, {kind: 'compare', field: 'status', operator: '=', value: 'completed'}]},
+        {kind: 'not', operand: {kind: 'compare', field: 'tag', operator: '=', value: 'x'}},
+      ],
     })
-    expect(parseWhere("(a = 1 OR b != 'two words') AND val/acc:last >= 1e-3")).toMatchObject({kind: 'and', left: {kind: 'or'}, right: {field: 'val/acc:last', operator: '>=', value: 0.001}})
+    expect(parseWhere("(a = 1 OR b != 'two words') AND val/acc:last >= 1e-3")).toMatchObject({kind: 'and', operands: [{kind: 'or'}, {field: 'val/acc:last', operator: '>=', value: 0.001}]})
     expect(parseWhere('name ~ "digits-*"')).toEqual({kind: 'compare', field: 'name', operator: '~', value: 'digits-*'})
     expect(parseWhere('seed>=-3')).toEqual({kind: 'compare', field: 'seed', operator: '>=', value: -3})
   })
@@ -36,6 +38,51 @@ describe('parseWhere', () => {
   ])('refuses %j with a position', (source, message) => {
     expect(() => parseWhere(source)).toThrow(UserError)
     expect(() => parseWhere(source)).toThrow(message)
+  })
+})
+
+describe('bounded work, whatever is typed', () => {
+  it('matches a glob that makes a regular expression backtrack for minutes, at once', () => {
+    const glob = `${'*a'.repeat(12)}*b`
+    const started = performance.now()
+    expect(globMatches(glob, 'a'.repeat(200))).toBe(false)
+    expect(globMatches(glob, `${'a'.repeat(200)}b`)).toBe(true)
+    // The regular expression the glob used to become: the same answers, only far slower.
+    expect(performance.now() - started).toBeLessThan(5_000)
+  })
+
+  it.each([
+    ['*', '', true], ['*', 'anything', true], ['?', '', false], ['a?c', 'abc', true], ['a*c', 'ac', true], ['a*c', 'abcd', false],
+    ['*.yaml', 'x.yaml', true], ['lr-*-s?', 'lr-0.1-s1', true], ['lr-*-s?', 'lr-0.1-s12', false], ['*a*b*', 'xxaxxbxx', true], ['*a*b*', 'xxbxxaxx', false],
+    ['[x]', '[x]', true], ['a.c', 'abc', false], ['ü*', 'über', true],
+  ])('glob %j against %j: %s', (glob, text, expected) => {
+    expect(globMatches(glob, text)).toBe(expected)
+  })
+
+  it('takes 8,000 or-terms (held flat) and refuses deep nesting, long text and long globs with exit 2', () => {
+    const terms = Array.from({length: 8_000}, (_, i) => `id = r${i}`).join(' or ')
+    const parsed = parseWhere(terms)
+    expect(parsed).toMatchObject({kind: 'or'})
+    expect(evaluate(parsed, read({id: 'r7999'}))).toBe(true)
+    expect(evaluate(parsed, read({id: 'r8000'}))).toBe(false)
+    const refused = (source: string, message: RegExp) => {
+      let error: unknown
+      try {
+        parseWhere(source)
+      } catch (caught) {
+        error = caught
+      }
+      expect(error).toBeInstanceOf(UserError)
+      expect((error as UserError).exitCode).toBe(2)
+      expect((error as UserError).message).toMatch(message)
+      // The message echoes a bounded part of the input.
+      expect((error as UserError).message.length).toBeLessThan(400)
+    }
+    refused(`${'('.repeat(20_000)}a = 1${')'.repeat(20_000)}`, /nest more than 64 deep/)
+    refused(`${'not '.repeat(20_000)}a = 1`, /nest more than 64 deep/)
+    refused(Array.from({length: 10_001}, (_, i) => `a = ${i}`).join(' or '), /more than 10000 comparisons/)
+    refused(`name = '${'x'.repeat(2_000_000)}'`, /at most 1000000 are read/)
+    refused(`name ~ '${'*x'.repeat(600)}'`, /a glob is at most 1000 characters/)
   })
 })
 

@@ -146,10 +146,23 @@ export function comparisonCsv(comparison: Comparison): string {
   return lines.join('\n') + '\n'
 }
 
+/**
+ * Text as a Markdown table cell that shows as the text itself wherever the Markdown is
+ * rendered: no HTML (a run name `<img onerror=...>` stays text), no links, emphasis or code,
+ * no column break, one line.
+ */
+export function markdownText(text: string): string {
+  const entities: Record<string, string> = {'&': '&amp;', '<': '&lt;', '>': '&gt;'}
+  return text
+    .replace(/[&<>]/g, (character) => entities[character]!)
+    .replace(/[\\`*_[\]|~]/g, '\\$&')
+    .replace(/\r\n|[\r\n]/g, ' ')
+}
+
 /** Markdown: the table's cells, best values in bold. */
 export function comparisonMarkdown(comparison: Comparison): string {
   const table = comparisonTable(comparison)
-  const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+  const escape = markdownText
   const lines = [
     `| ${table.headers.map(escape).join(' | ')} |`,
     `| ${table.rows[0]?.map((cell) => (cell.align === 'right' ? '---:' : '---')).join(' | ') ?? table.headers.map(() => '---').join(' | ')} |`,

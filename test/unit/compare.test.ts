@@ -110,6 +110,14 @@ describe('formats', () => {
     expect(markdown[3]).toBe('| b2 | lr-0.01 | completed | 10.0s | 0.01 | 0.95 | **0.95** | 0.35 | 0.35 |')
   })
 
+  it('writes markdown that shows names as text: no HTML, links, emphasis or column breaks', () => {
+    const hostile = [run('h1', 0.1, {name: '<img src=x onerror=alert(1)>'}), run('h2', 0.2, {name: '[click](javascript:alert(1)) **bold** a|b `code` &amp; ~~x~~'})]
+    const markdown = comparisonMarkdown(compareRuns(hostile, new Map())).split('\n')
+    expect(markdown[2]).toBe('| h1 | &lt;img src=x onerror=alert(1)&gt; | completed | 10.0s | 0.1 |')
+    expect(markdown[3]).toBe('| h2 | \\[click\\](javascript:alert(1)) \\*\\*bold\\*\\* a\\|b \\`code\\` &amp;amp; \\~\\~x\\~\\~ | completed | 10.0s | 0.2 |')
+    for (const line of markdown) expect(line).not.toMatch(/<[a-z]/i)
+  })
+
   it('writes CSV at full precision, quoting where needed', () => {
     const quoted = run('q1', 0.5, {name: 'a, "quoted" name'})
     const other = run('q2', 0.5, {config: {...quoted.config, model: {channels: [8, 16]}}})

@@ -41,7 +41,7 @@ const SHORTER: Partial<Record<(typeof TASKS)[number], string[]>> = {
 
 describe('every recipe, from mlx init to a finished run', () => {
   // The script template (your own script) has no epochs of mlx's: test/e2e/script.test.ts runs it.
-  it.each(TASKS.filter((task) => task !== 'script'))('%s: init, then one short epoch of its default config', async (task, context) => {
+  it.for(TASKS.filter((task) => task !== 'script'))('%s: init, then one short epoch of its default config', async (task, context) => {
     // .ci/run installs Debian's fortunes package; elsewhere its absence skips this one case, saying so.
     if (task === 'text-classification' && !existsSync('/usr/share/games/fortunes/computers')) context.skip("needs Debian's fortunes package (apt-get install fortunes)")
     if (task === 'speech-recognition' && !onPath('espeak-ng')) context.skip("needs Debian's espeak-ng (apt-get install espeak-ng)")

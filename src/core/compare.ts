@@ -77,11 +77,11 @@ export function compareRuns(runs: readonly RunRecord[], summaries: Map<string, M
 
   const compared: ComparedRun[] = runs.map((run) => {
     const byKey = new Map((summaries.get(run.id) ?? []).map((s) => [s.key, s]))
-    const metrics: Record<string, MetricCell> = {}
-    for (const key of keys) {
+    // Metric names are whatever a script logged: fromEntries keeps even `__proto__` an own key.
+    const metrics: Record<string, MetricCell> = Object.fromEntries(keys.flatMap((key) => {
       const summary = byKey.get(key)
-      if (summary) metrics[key] = cellOf(summary, goals.get(key))
-    }
+      return summary ? [[key, cellOf(summary, goals.get(key))]] : []
+    }))
     return {
       id: run.id,
       name: run.name,

@@ -12,6 +12,11 @@ export const ExitCode = {
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
+/** Input echoed in a message, cut short: a 1 MB value must not become a 1 MB message. */
+export function excerpt(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`
+}
+
 export class MlxError extends Error {
   constructor(
     message: string,

@@ -1,8 +1,8 @@
 /** Changing runs after the fact: tags, names, removal. The run directory's run.json follows the index. */
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {UserError} from './errors.js'
-import {NAME_PATTERN, NAME_RULE} from './names.js'
+import {excerpt, UserError} from './errors.js'
+import {nameProblem} from './names.js'
 import type {RunRecord, Store} from './store/store.js'
 
 function updateRunFile(run: RunRecord, fields: Record<string, unknown>): void {
@@ -27,7 +27,8 @@ export function retag(store: Store, run: RunRecord, changes: readonly string[]):
 }
 
 export function renameRun(store: Store, run: RunRecord, name: string): void {
-  if (!NAME_PATTERN.test(name)) throw new UserError(`${JSON.stringify(name)} is not a run name`, NAME_RULE)
+  const problem = nameProblem(name)
+  if (problem) throw new UserError(`${JSON.stringify(excerpt(name))} is not a run name`, problem)
   store.rename(run.id, name)
   updateRunFile(run, {name})
 }

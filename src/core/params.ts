@@ -2,16 +2,17 @@
 
 /** `{optim: {lr: 0.001}}` -> `{"optim.lr": 0.001}`; lists stay values. The name, task and tags identify or label a run; they are not params. */
 export function flattenParams(config: Record<string, unknown>): Record<string, unknown> {
-  const flat: Record<string, unknown> = {}
+  const flat: Array<[string, unknown]> = []
   const walk = (object: Record<string, unknown>, prefix: string) => {
-    for (const key in object) {
+    for (const key of Object.keys(object)) {
       if (!prefix && (key === 'name' || key === 'task' || key === 'tags')) continue
       const value = object[key]
       const path = prefix ? `${prefix}.${key}` : key
       if (typeof value === 'object' && value !== null && !Array.isArray(value)) walk(value as Record<string, unknown>, path)
-      else flat[path] = value
+      else flat.push([path, value])
     }
   }
   walk(config, '')
-  return flat
+  // fromEntries: a key such as `__proto__` (a config.json edited by hand) stays an own key.
+  return Object.fromEntries(flat)
 }

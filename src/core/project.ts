@@ -2,10 +2,11 @@
  * The project: the nearest ancestor holding `mlx.yaml` (else the current directory),
  * and its store: `<root>/.mlx`, unless MLX_HOME names another directory.
  */
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {ConfigError, type Diagnostic} from './errors.js'
 import {closest} from './config/suggest.js'
+import {readRegularFile} from './files.js'
 
 export const PROJECT_FILE = 'mlx.yaml'
 
@@ -45,9 +46,14 @@ export async function openProject(cwd: string, env: NodeJS.ProcessEnv = process.
   return {root, file, settings: file ? await readProjectFile(file) : {}, storeDir}
 }
 
+/** mlx.yaml is small: a few settings. */
+const MAX_PROJECT_FILE_BYTES = 64 * 1024
+
 async function readProjectFile(file: string): Promise<ProjectFile> {
+  const raw = readRegularFile(file, MAX_PROJECT_FILE_BYTES)
+  if ('problem' in raw) throw new ConfigError([{source: file, line: 1, column: 1, path: '', message: raw.problem, hint: raw.hint ?? 'mlx.yaml marks the project root: an empty file will do'}])
   // Most mlx.yaml files only mark the root (comments, or nothing): they need no YAML parser.
-  if (readFileSync(file, 'utf8').split('\n').every((line) => /^\s*(#.*)?$/.test(line))) return {}
+  if (raw.bytes.toString('utf8').split('\n').every((line) => /^\s*(#.*)?$/.test(line))) return {}
   const {positionOf, readYaml} = await import('./config/yaml-source.js')
   const read = readYaml(file)
   if ('diagnostics' in read) {

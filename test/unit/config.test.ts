@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -223,5 +224,83 @@ describe('the resolved config', () => {
     expect(loadConfig(join(dir, 'c.yaml')).config.optim).toEqual({name: 'sgd', lr: 0.01, momentum: 0.9, nesterov: true, weight_decay: 0})
     writeFileSync(join(dir, 'd.yaml'), MINIMAL.replace('optim: {name: adam, lr: 0.001}\n', ''))
     expect(loadConfig(join(dir, 'd.yaml')).config.optim).toEqual({name: 'adam', lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0})
+  })
+})
+
+describe('hostile input: every problem a diagnostic with its position, nothing polluted, nothing hangs', () => {
+  const polluted = () => ({}) as Record<string, unknown>
+
+  it('a __proto__ key, in a file or a --set, is an unknown key at its position; no object gains a property', () => {
+    expect(problems('name: x\ntask: image-classification\n__proto__:\n  polluted: 1\n')).toEqual(['c.yaml:3:1: __proto__: unknown key "__proto__" (known keys: extends, name, task, description, tags, seed, data, model, loss, metrics, optim, scheduler, train, launch)'])
+    expect(problems(`${MINIMAL}optim2: {__proto__: {lr: 1}}\n`)[0]).toMatch(/^c\.yaml:7:1: optim2: unknown key "optim2"/)
+    expect(problems(MINIMAL.replace('optim: {name: adam, lr: 0.001}', 'optim: {name: adam, __proto__: {polluted: 1}}'))).toEqual([expect.stringMatching(/^c\.yaml:5:\d+: optim\.__proto__: unknown key "__proto__"/)])
+    expect(problems(MINIMAL, ['__proto__.polluted=1'])).toEqual([expect.stringMatching(/^--set __proto__\.polluted=1: __proto__: unknown key "__proto__"/)])
+    expect(problems(MINIMAL, ['data.__proto__.polluted=1'])).toEqual([expect.stringMatching(/^--set data\.__proto__\.polluted=1: data\.__proto__: unknown key "__proto__"/)])
+    expect(problems(MINIMAL, ['constructor.prototype.polluted=1'])).toEqual([expect.stringMatching(/^--set constructor\.prototype\.polluted=1: constructor: unknown key "constructor"/)])
+    expect(polluted().polluted).toBeUndefined()
+    expect(Object.prototype).not.toHaveProperty('polluted')
+  })
+
+  it('--set indexes a list by position, and never turns a list into a mapping', () => {
+    const file = MINIMAL.replace('model: {arch: cnn}', 'model: {arch: cnn, channels: [4, 8]}')
+    const dir = tempDir()
+    writeFileSync(join(dir, 'c.yaml'), file)
+    expect(loadConfig(join(dir, 'c.yaml'), ['model.channels.1=16']).config.model.channels).toEqual([4, 16])
+    writeFileSync(join(dir, 'tags.yaml'), `${MINIMAL}tags: [a, b]\n`)
+    expect(loadConfig(join(dir, 'tags.yaml'), ['tags.2=c']).config.tags).toEqual(['a', 'b', 'c'])
+    expect(problems(file, ['model.channels.5=8'])).toEqual(['--set model.channels.5=8: model.channels.5: model.channels has 2 items: position 5 is past its end (positions run from 0 to 2 (2 appends))'])
+    expect(problems(file, ['model.channels.x=8'])).toEqual([expect.stringMatching(/^--set model\.channels\.x=8: model\.channels\.x: model\.channels is a list: a position \(0, 1, \.\.\.\) comes after it, not "x"/)])
+    // The file leaves the list to its default: no list to index, said on the flag.
+    expect(problems(MINIMAL, ['model.channels.0=8'])).toEqual([expect.stringMatching(/^--set model\.channels\.0=8: model\.channels\.0: model\.channels is a list that the config leaves to its default/)])
+  })
+
+  it('blames the --set that made a value, even where the file wrote none of it', () => {
+    expect(problems(MINIMAL, ['data.transforms.resize.x=1'])).toEqual([expect.stringMatching(/^--set data\.transforms\.resize\.x=1: data\.transforms\.resize: /)])
+    expect(problems(MINIMAL, ['optim.name=bogus'])).toEqual([expect.stringMatching(/^--set optim\.name=bogus: optim\.name: "bogus" is not one of adam, adamw, sgd/)])
+  })
+
+  it('an environment reference left open is an error at its position, not kept as text', () => {
+    expect(problems(`${MINIMAL}description: "from \${env:HOME"\n`)).toEqual(['c.yaml:7:14: description: an environment reference ${env:... is not closed with } (write ${env:NAME} or ${env:NAME,default}; $${env:...} stands for the text itself)'])
+    expect(problems(`${MINIMAL}description: "cost: $\${env:HOME"\n`)).toEqual([])
+  })
+
+  it('--name follows the name rule of the config, said on the flag', () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'c.yaml'), MINIMAL)
+    const named = (name: string) => {
+      const result = checkConfig(join(dir, 'c.yaml'), [], {name})
+      return 'diagnostics' in result ? result.diagnostics.map(formatDiagnostic) : result.config.name
+    }
+    expect(named('lr 0.01 (try 2)')).toBe('lr 0.01 (try 2)')
+    for (const bad of ['', 'x\ntouch owned #', '../x', ' leading', 'tab\there', 'x'.repeat(201)]) {
+      expect(named(bad), JSON.stringify(bad)).toEqual([expect.stringMatching(/^--name ".*: name: /)])
+    }
+  })
+
+  it('echoes no more than a short excerpt of a huge value, key or flag', () => {
+    const huge = 'x'.repeat(1_000_000)
+    const lines = [
+      ...problems(MINIMAL.replace('adam,', `${huge},`)),
+      ...problems(MINIMAL.replace('optim: {', `optim: {${huge}: 1, `)),
+      ...problems(MINIMAL, [`optim.name=${huge}`]),
+      ...problems(MINIMAL, [`${huge}=1`]),
+      ...problems(MINIMAL.replace('task: image-classification', `task: ${huge}`)),
+      ...problems(`${huge}\n`),
+    ]
+    expect(lines).toHaveLength(6)
+    for (const line of lines) expect(line.length, line.slice(0, 200)).toBeLessThan(700)
+  })
+
+  it('refuses a FIFO, a device and a base that is one, at once, without reading them', () => {
+    const dir = tempDir()
+    execFileSync('mkfifo', [join(dir, 'fifo.yaml')])
+    writeFileSync(join(dir, 'c.yaml'), `extends: /dev/zero\n${MINIMAL}`)
+    const started = Date.now()
+    expect(problems(readFileSync(join(dir, 'c.yaml'), 'utf8'))).toEqual([expect.stringMatching(/dev\/zero:1:1: is not a regular file \(a pipe, a device or a socket\) \(give the path of a \.yaml file\)$/)])
+    for (const file of [join(dir, 'fifo.yaml'), '/dev/zero', '/dev/urandom']) {
+      const result = checkConfig(file) as {diagnostics: Array<{message: string}>}
+      expect(result.diagnostics.map((d) => d.message)).toEqual(['is not a regular file (a pipe, a device or a socket)'])
+    }
+    expect(Date.now() - started).toBeLessThan(10_000)
   })
 })

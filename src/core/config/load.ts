@@ -16,17 +16,22 @@ import {existsSync, realpathSync, statSync} from 'node:fs'
 import {dirname, relative, resolve} from 'node:path'
 import {parse as parseYamlValue} from 'yaml'
 import type {z} from 'zod'
-import {ConfigError, type Diagnostic} from '../errors.js'
+import {ConfigError, excerpt, type Diagnostic} from '../errors.js'
 import {ExperimentConfigSchema, TASK_SCHEMAS, type ExperimentConfig} from './schema.js'
 import {RECIPES} from '../recipes/registry.js'
 import {closest} from './suggest.js'
 import {positionOf, readYaml, type PathKey, type YamlSource} from './yaml-source.js'
 
 export interface Override {
-  /** The flag as the user typed it, e.g. `--set optim.lr=0.01`. */
+  /** The flag as the user typed it, e.g. `--set optim.lr=0.01` (long values cut short). */
   flag: string
   path: string[]
   value: unknown
+}
+
+/** What the command line sets besides `--set`: `--name` (taken as text, never parsed as YAML). */
+export interface CommandLineValues {
+  name?: string
 }
 
 export interface LoadedConfig {
@@ -42,12 +47,25 @@ type Located = Pick<Diagnostic, 'source' | 'line' | 'column'>
 const isMapping = (value: unknown): value is Mapping => typeof value === 'object' && value !== null && !Array.isArray(value)
 const pathKey = (path: readonly PathKey[]) => path.map(String).join('\u0000')
 
+/**
+ * Keys come from files and flags: `__proto__` must stay a key like any other (the schema then
+ * reports it as unknown) and never reach an object's prototype, so keys are read and written
+ * as own properties only.
+ */
+function ownValue(node: Mapping, key: string): unknown {
+  return Object.hasOwn(node, key) ? node[key] : undefined
+}
+
+function setOwn(node: Mapping, key: string, value: unknown): void {
+  Object.defineProperty(node, key, {value, enumerable: true, writable: true, configurable: true})
+}
+
 /** Parses `--set key.path=VALUE` flags; VALUE is YAML (`0.01`, `true`, `[32, 64]`, `adam`). */
 export function parseOverrides(sets: readonly string[]): {overrides: Override[]; diagnostics: Diagnostic[]} {
   const overrides: Override[] = []
   const diagnostics: Diagnostic[] = []
   for (const set of sets) {
-    const flag = `--set ${set}`
+    const flag = `--set ${excerpt(set)}`
     const eq = set.indexOf('=')
     const key = eq < 0 ? '' : set.slice(0, eq).trim()
     const path = key.split('.')
@@ -69,28 +87,36 @@ export function parseOverrides(sets: readonly string[]): {overrides: Override[];
 }
 
 /** Loads, composes, overrides and validates one config file. Throws ConfigError with every problem. */
-export function loadConfig(file: string, sets: readonly string[] = []): LoadedConfig {
-  const result = checkConfig(file, sets)
+export function loadConfig(file: string, sets: readonly string[] = [], values: CommandLineValues = {}): LoadedConfig {
+  const result = checkConfig(file, sets, values)
   if ('diagnostics' in result) throw new ConfigError(result.diagnostics)
   return result
 }
 
 /** Like loadConfig, but returns the problems instead of throwing (for `mlx validate` on many files). */
-export function checkConfig(file: string, sets: readonly string[] = []): LoadedConfig | {diagnostics: Diagnostic[]} {
-  const {overrides, diagnostics: overrideProblems} = parseOverrides(sets)
+export function checkConfig(file: string, sets: readonly string[] = [], values: CommandLineValues = {}): LoadedConfig | {diagnostics: Diagnostic[]} {
+  const parsedSets = parseOverrides(sets)
+  // --name is the config's name from the command line: the schema's name rule checks it like any other.
+  const overrides = [...parsedSets.overrides, ...(values.name === undefined ? [] : [{flag: `--name ${excerpt(JSON.stringify(values.name))}`, path: ['name'], value: values.name}])]
   const fileProblems: Diagnostic[] = []
   const layers = loadLayers(file, [], fileProblems)
+  const overrideProblems = [...parsedSets.diagnostics]
   if (fileProblems.length > 0 || !layers) return {diagnostics: [...fileProblems.sort(byPosition), ...overrideProblems]}
-  if (overrideProblems.length > 0) return {diagnostics: overrideProblems}
 
   const {value, origins} = mergeLayers(layers)
-  for (const override of overrides) setIn(value, override.path, override.value)
+  for (const override of overrides) {
+    const problem = defaultListProblem(value, override.path) ?? setIn(value, override.path, override.value)
+    if (problem) overrideProblems.push({source: override.flag, path: override.path.join('.'), ...problem})
+  }
+  if (overrideProblems.length > 0) return {diagnostics: overrideProblems}
 
   const parsed = ExperimentConfigSchema.safeParse(value)
   const files = [...new Set(layers.map((layer) => layer.source.file))]
   const locate = (path: readonly PathKey[], key?: string): Located => {
     const full = key === undefined ? path : [...path, key]
-    const override = overrides.findLast((o) => o.path.length <= full.length && o.path.every((part, i) => String(full[i]) === part))
+    const within = (outer: readonly PathKey[], inner: readonly PathKey[]) => outer.length <= inner.length && outer.every((part, i) => String(inner[i]) === String(part))
+    // The flag that set this value (or a mapping holding it), else the flag that made this node where no file has it.
+    const override = overrides.findLast((o) => within(o.path, full)) ?? (origins.has(pathKey(full)) ? undefined : overrides.findLast((o) => within(full, o.path)))
     if (override) return {source: override.flag}
     for (let depth = full.length; depth >= 0; depth--) {
       const origin = origins.get(pathKey(full.slice(0, depth)))
@@ -221,7 +247,7 @@ function replaceEnvReferences(node: unknown, path: PathKey[], source: YamlSource
     return node
   }
   if (isMapping(node)) {
-    for (const [key, item] of Object.entries(node)) node[key] = replaceEnvReferences(item, [...path, key], source, diagnostics, env)
+    for (const [key, item] of Object.entries(node)) setOwn(node, key, replaceEnvReferences(item, [...path, key], source, diagnostics, env))
     return node
   }
   if (typeof node !== 'string' || !node.includes('${env:')) return node
@@ -230,6 +256,8 @@ function replaceEnvReferences(node: unknown, path: PathKey[], source: YamlSource
     diagnostics.push({source: source.file, ...positionOf(source, path), path: path.join('.'), message, hint})
     return node
   }
+  // What is left once every whole reference is taken out: a `${env:` there was never closed.
+  if (/(^|[^$])\$\{env:/.test(node.replace(ENV_REFERENCE, ''))) return problem('an environment reference ${env:... is not closed with }', 'write ${env:NAME} or ${env:NAME,default}; $${env:...} stands for the text itself')
   let whole: string | undefined
   let failed = false
   const replaced = node.replace(ENV_REFERENCE, (match, body: string) => {
@@ -238,7 +266,7 @@ function replaceEnvReferences(node: unknown, path: PathKey[], source: YamlSource
     const name = comma < 0 ? body : body.slice(0, comma)
     if (!ENV_NAME.test(name)) {
       failed = true
-      problem(`malformed environment reference ${match}`, 'write ${env:NAME} or ${env:NAME,default}')
+      problem(`malformed environment reference ${excerpt(match)}`, 'write ${env:NAME} or ${env:NAME,default}')
       return match
     }
     const value = env[name] ?? (comma < 0 ? undefined : body.slice(comma + 1))
@@ -273,11 +301,11 @@ function mergeLayers(layers: readonly Layer[]): {value: Mapping; origins: Map<st
   const mergeInto = (target: Mapping, layer: Mapping, path: PathKey[], source: YamlSource) => {
     origins.set(pathKey(path), source)
     for (const [key, item] of Object.entries(layer)) {
-      const existing = target[key]
+      const existing = ownValue(target, key)
       if (isMapping(item) && isMapping(existing)) {
         mergeInto(existing, item, [...path, key], source)
       } else {
-        target[key] = structuredClone(item)
+        setOwn(target, key, structuredClone(item))
         record(item, [...path, key], source)
       }
     }
@@ -286,13 +314,54 @@ function mergeLayers(layers: readonly Layer[]): {value: Mapping; origins: Map<st
   return {value, origins}
 }
 
-function setIn(target: Mapping, path: readonly string[], value: unknown): void {
-  let node = target
-  for (const part of path.slice(0, -1)) {
-    if (!isMapping(node[part])) node[part] = {}
-    node = node[part] as Mapping
+/**
+ * `--set a.b.c=VALUE`: mappings on the way are made where missing (or where a scalar stood); a
+ * list is indexed by position (`model.channels.0=8`, or one past its end to append). A word that
+ * cannot index a list is a problem, never a list silently turned into a mapping.
+ */
+function setIn(target: Mapping, path: readonly string[], value: unknown): {message: string; hint?: string} | undefined {
+  let node: Mapping | unknown[] = target
+  for (const [depth, part] of path.entries()) {
+    const last = depth === path.length - 1
+    if (Array.isArray(node)) {
+      const at = path.slice(0, depth).join('.')
+      if (!/^(0|[1-9]\d*)$/.test(part)) return {message: `${at} is a list: a position (0, 1, ...) comes after it, not ${JSON.stringify(excerpt(part))}`, hint: `to replace the whole list: --set ${at}=[...]`}
+      const index = Number(part)
+      if (index > node.length) return {message: `${at} has ${node.length} items: position ${index} is past its end`, hint: `positions run from 0 to ${node.length} (${node.length} appends)`}
+      if (last) node[index] = value
+      else {
+        if (typeof node[index] !== 'object' || node[index] === null) node[index] = {}
+        node = node[index] as Mapping | unknown[]
+      }
+      continue
+    }
+    if (last) setOwn(node, part, value)
+    else {
+      const next = ownValue(node, part)
+      if (typeof next !== 'object' || next === null) setOwn(node, part, {})
+      node = ownValue(node, part) as Mapping | unknown[]
+    }
   }
-  node[path.at(-1)!] = value
+  return undefined
+}
+
+/**
+ * `--set model.channels.0=8` where the files leave model.channels to its default: there is no list
+ * to index yet, and making one of a single item would silently drop the rest.
+ */
+function defaultListProblem(value: Mapping, path: readonly string[]): {message: string; hint: string} | undefined {
+  for (let depth = 1; depth < path.length; depth++) {
+    const prefix = path.slice(0, depth)
+    if (valueAt(value, prefix) !== undefined) continue
+    const schema = schemaAt(prefix, value)
+    const type = schema && (unwrap(schema)._zod.def as {type: string}).type
+    if (type === 'array' || type === 'tuple') {
+      const at = prefix.join('.')
+      return {message: `${at} is a list that the config leaves to its default: there is no item ${path[depth]} to set`, hint: `give the whole list: --set ${at}=[...] (mlx validate --print shows the default)`}
+    }
+    return undefined
+  }
+  return undefined
 }
 
 /** File positions in reading order, then the --set flags. */
@@ -314,7 +383,7 @@ function describeIssue(issue: z.core.$ZodIssue, locate: (path: readonly PathKey[
     case 'unrecognized_keys':
       return issue.keys.map((key) => {
         const {known, elsewhere} = keysAt(path, value, key)
-        const suggestion = closest(key, known)
+        const suggestion = known.length > 0 ? closest(key, known) : undefined
         const hint = suggestion
           ? `did you mean ${dotted([...path, suggestion])}?`
           : elsewhere
@@ -322,7 +391,7 @@ function describeIssue(issue: z.core.$ZodIssue, locate: (path: readonly PathKey[
             : known.length > 0
               ? `known keys: ${known.join(', ')}`
               : undefined
-        return {...locate(path, key), path: dotted([...path, key]), message: `unknown key ${JSON.stringify(key)}`, ...(hint ? {hint} : {})}
+        return {...locate(path, key), path: dotted([...path, excerpt(key)]), message: `unknown key ${JSON.stringify(excerpt(key))}`, ...(hint ? {hint} : {})}
       })
     case 'invalid_union': {
       if ('discriminator' in issue && issue.discriminator) {
@@ -330,15 +399,15 @@ function describeIssue(issue: z.core.$ZodIssue, locate: (path: readonly PathKey[
         const field = dotted(path)
         if (seen === undefined) return [at(`required ${field} is missing; expected one of ${allowed.join(', ')}`)]
         const suggestion = typeof seen === 'string' ? closest(seen, allowed) : undefined
-        if (field === 'task') return [at(`unknown task ${JSON.stringify(seen)}; expected one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : 'mlx init --list shows the templates')]
-        return [at(`${JSON.stringify(seen)} is not one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : undefined)]
+        if (field === 'task') return [at(`unknown task ${shown(seen)}; expected one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : 'mlx init --list shows the templates')]
+        return [at(`${shown(seen)} is not one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : undefined)]
       }
       return [at(`expected ${describeUnion(path, value)}, found ${describeValue(seen)}`)]
     }
     case 'invalid_value': {
       const allowed = issue.values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
       const suggestion = typeof seen === 'string' ? closest(seen, allowed) : undefined
-      return [at(`${JSON.stringify(seen)} is not one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : undefined)]
+      return [at(`${shown(seen)} is not one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : undefined)]
     }
     case 'invalid_type':
       if (seen === undefined) return [at(`required ${issue.expected} is missing`)]
@@ -423,7 +492,8 @@ function schemaAt(path: readonly PathKey[], value: unknown): Schema | undefined 
   for (let depth = 0; depth < path.length && schema; depth++) {
     const branch = chooseBranch(schema, valueAt(value, path.slice(0, depth)))
     const key = path[depth]
-    schema = branch && typeof key === 'string' ? shapeOf(branch)?.[key] : undefined
+    const shape = branch && shapeOf(branch)
+    schema = shape && typeof key === 'string' && Object.hasOwn(shape, key) ? shape[key] : undefined
   }
   return schema
 }
@@ -439,7 +509,7 @@ function keysAt(path: readonly PathKey[], value: unknown, key: string): {known: 
   const field = unionDef.discriminator ?? (path.length === 0 ? 'task' : undefined)
   const options = path.length === 0 ? [...TASK_SCHEMAS] : branches(schema)
   if (!field || options.length <= 1) return {known}
-  const owners = options.filter((option) => option !== branch && shapeOf(option)?.[key]).map((option) => discriminatorOf(option, field)?.value)
+  const owners = options.filter((option) => option !== branch && Object.hasOwn(shapeOf(option) ?? {}, key)).map((option) => discriminatorOf(option, field)?.value)
   const here = isMapping(node) ? (node[field] ?? discriminatorOf(branch!, field)?.value) : undefined
   const where = path.length === 0 ? field : [...path, field].join('.')
   return owners.length > 0 ? {known, elsewhere: `${key} belongs to ${where}: ${owners.join(', ')}, not ${String(here)}`} : {known}
@@ -462,10 +532,15 @@ function describeUnion(path: readonly PathKey[], value: unknown): string {
 function valueAt(value: unknown, path: readonly PathKey[]): unknown {
   let node = value
   for (const key of path) {
-    if (typeof node !== 'object' || node === null) return undefined
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return undefined
     node = (node as Record<PathKey, unknown>)[key]
   }
   return node
+}
+
+/** A value as JSON, cut short. */
+function shown(value: unknown): string {
+  return excerpt(JSON.stringify(value) ?? String(value))
 }
 
 function describeValue(value: unknown): string {

@@ -15,7 +15,7 @@
  */
 import {z} from 'zod'
 import {metricGoal, type Goal} from '../metrics/goal.js'
-import {NAME_PATTERN, NAME_RULE} from '../names.js'
+import {NAME_MAX_LENGTH, NAME_PATTERN, NAME_RULE} from '../names.js'
 
 const devicePattern = /^(auto|cpu|cuda(:\d+)?)$/
 
@@ -170,7 +170,7 @@ const Train = z
 // -----------------------------------------------------------------------------
 // launch
 
-const slurmValue = (what: string) => z.string().min(1).max(200).regex(/^[^\s'"\\]+$/, {error: `expected ${what}, without spaces or quotes`})
+const slurmValue = (what: string) => z.string().min(1).max(200).regex(/^[^\s'"\\\p{Cc}]+$/u, {error: `expected ${what}, without spaces, quotes or control characters`})
 
 const Slurm = z
   .strictObject({
@@ -188,7 +188,7 @@ const Slurm = z
     account: slurmValue('an account').nullable().default(null).describe('sbatch --account.'),
     qos: slurmValue('a QOS').nullable().default(null).describe('sbatch --qos.'),
     extra: z
-      .array(z.string().regex(/^--?[A-Za-z][^\n]*$/, {error: 'expected an sbatch option such as --constraint=a100'}))
+      .array(z.string().max(1000).regex(/^--?[A-Za-z][^\p{Cc}]*$/u, {error: 'expected an sbatch option such as --constraint=a100, on one line'}))
       .default([])
       .describe('More sbatch options, one #SBATCH line each (--constraint=a100, --exclusive).'),
   })
@@ -249,7 +249,7 @@ const header = {
     .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
     .optional()
     .describe('Base config file(s) to start from, relative to this file; later ones and this file win.'),
-  name: z.string().min(1).max(200).regex(NAME_PATTERN, {error: NAME_RULE}).describe('Experiment name; runs are listed and compared by it.'),
+  name: z.string().max(NAME_MAX_LENGTH).regex(NAME_PATTERN, {error: NAME_RULE}).describe('Experiment name; runs are listed and compared by it.'),
 }
 
 const about = {

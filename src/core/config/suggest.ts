@@ -30,6 +30,8 @@ function closestByEdits(word: string, candidates: readonly string[]): string | u
   let best: string | undefined
   let bestDistance = Infinity
   for (const candidate of candidates) {
+    // Lengths further apart than the limit are further apart in edits too (and a huge word costs nothing).
+    if (Math.abs(candidate.length - word.length) > limit) continue
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase())
     if (distance < bestDistance) {
       best = candidate

@@ -3,9 +3,9 @@
  * size and encoding checks, YAML syntax errors, and the mapping from a key path (a zod
  * issue's path) back to the node that holds it.
  */
-import {readFileSync, statSync} from 'node:fs'
 import {isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node} from 'yaml'
-import type {Diagnostic} from '../errors.js'
+import {excerpt, type Diagnostic} from '../errors.js'
+import {readRegularFile} from '../files.js'
 
 export const MAX_CONFIG_BYTES = 1024 * 1024
 const MAX_ALIAS_COUNT = 100
@@ -31,24 +31,9 @@ export function readYaml(file: string): {source: YamlSource; value: unknown} | {
     diagnostics: [{source: file, line, column, path: '', message, hint}],
   })
 
-  let size: number
-  try {
-    const stats = statSync(file)
-    if (stats.isDirectory()) return at('is a directory, not a config file', 'give the path of a .yaml file')
-    size = stats.size
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') return at('file not found', 'check the path; it is relative to the current directory')
-    return at(`cannot read the file (${code ?? String(error)})`)
-  }
-  if (size > MAX_CONFIG_BYTES) return at(`file is ${size} bytes; a config may be at most 1 MiB`, 'keep data out of the config and point at it by path')
-
-  let bytes: Buffer
-  try {
-    bytes = readFileSync(file)
-  } catch (error) {
-    return at(`cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
-  }
+  const read = readRegularFile(file, MAX_CONFIG_BYTES)
+  if ('problem' in read) return at(read.problem, read.hint)
+  const bytes = read.bytes
   let text: string
   try {
     text = new TextDecoder('utf-8', {fatal: true}).decode(bytes)
@@ -80,7 +65,7 @@ export function readYaml(file: string): {source: YamlSource; value: unknown} | {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const pos = positionOf({file, doc, lineCounter}, [])
-    const seen = Array.isArray(value) ? 'a list' : `the scalar ${JSON.stringify(value)}`
+    const seen = Array.isArray(value) ? 'a list' : `the scalar ${excerpt(JSON.stringify(value) ?? String(value))}`
     return at(`expected a mapping of sections at the top level, found ${seen}`, undefined, pos.line, pos.column)
   }
   return {source: {file, doc, lineCounter}, value}

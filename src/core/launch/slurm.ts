@@ -15,6 +15,7 @@
  */
 import {spawnSync} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
+import {excerpt, UserError} from '../errors.js'
 import type {LaunchedProcess, LaunchSpec, Launcher, ProcessOutcome} from './launcher.js'
 import {jobAlive, jobState, outcomeOf, stopJob, TERMINAL} from './slurm-jobs.js'
 import {torchrunArgs} from './torchrun.js'
@@ -22,7 +23,9 @@ import {torchrunArgs} from './torchrun.js'
 export interface SlurmOptions {
   /** The batch script's path (in the run directory). */
   scriptFile: string
-  jobName: string
+  /** The run's name and id, which name the job (`mlx-NAME-ID`, in characters any tool takes). */
+  runName: string
+  runId: string
   python: string
   nodes: number
   nprocPerNode: number
@@ -48,13 +51,38 @@ function quote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }
 
+/**
+ * Why a path cannot be written into an #SBATCH line, or null: sbatch reads a directive up to the
+ * line's end and takes double quotes around a value, with no escapes inside them.
+ */
+export function directivePathProblem(path: string): string | null {
+  return /[\p{Cc}"\\]/u.test(path) ? `${JSON.stringify(excerpt(path))} holds a quote, a backslash or a control character, which a Slurm batch script cannot hold` : null
+}
+
+/** A value of an #SBATCH line: bare when plain, else in double quotes; a value a directive cannot hold is refused. */
+function directiveValue(value: string): string {
+  const problem = directivePathProblem(value)
+  if (problem) throw new UserError(problem, 'move the project (or MLX_HOME) to a path without them')
+  return /^[\w@+=:,./-]+$/.test(value) ? value : `"${value}"`
+}
+
+/** Slurm expands %j, %x... in file names: a literal % is written %%. */
+function slurmFileName(path: string): string {
+  return directiveValue(path.replaceAll('%', '%%'))
+}
+
+/** A job name as squeue shows it: letters, digits and . _ - (anything else becomes _), the run id kept whole at its end. */
+export function slurmJobName(runName: string, runId: string): string {
+  return `mlx-${runName.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100)}-${runId}`
+}
+
 export function batchScript(options: SlurmOptions, spec: LaunchSpec): string {
   const directives = [
-    `--job-name=${options.jobName}`,
-    `--output=${spec.stdoutFile}`,
-    `--error=${spec.stderrFile}`,
+    `--job-name=${slurmJobName(options.runName, options.runId)}`,
+    `--output=${slurmFileName(spec.stdoutFile)}`,
+    `--error=${slurmFileName(spec.stderrFile)}`,
     '--open-mode=append',
-    `--chdir=${spec.cwd}`,
+    `--chdir=${directiveValue(spec.cwd)}`,
     `--nodes=${options.nodes}`,
     '--ntasks-per-node=1',
     ...(options.partition ? [`--partition=${options.partition}`] : []),
@@ -88,9 +116,6 @@ export function batchScript(options: SlurmOptions, spec: LaunchSpec): string {
   // The job's status is srun's, the trainer's: a failing script fails the job.
   return lines.join('\n') + '\n'
 }
-
-
-
 
 export function slurmLauncher(options: SlurmOptions): Launcher {
   return {
@@ -127,6 +152,3 @@ export function slurmLauncher(options: SlurmOptions): Launcher {
     alive: jobAlive,
   }
 }
-
-
-

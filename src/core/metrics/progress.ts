@@ -47,8 +47,7 @@ export function advance(progress: Progress, records: ReadonlyArray<MetricsRecord
     }
     next.step = Math.max(next.step, record.step)
     if (record.epoch !== null) next.epoch = Math.max(next.epoch, Math.ceil(record.epoch) - 1)
-    const latest = {...next.latest}
-    for (const {key, value} of record.values) latest[key] = value
+    const latest = {...next.latest, ...Object.fromEntries(record.values.map(({key, value}) => [key, value]))}
     next.latest = latest
     next.samplesPerSec = latest['perf/samples_per_sec'] ?? next.samplesPerSec
   }

@@ -23,7 +23,7 @@ import type {ExperimentConfig} from '../config/schema.js'
 import {UserError} from '../errors.js'
 import {localLauncher} from '../launch/local.js'
 import type {JobState, LaunchedProcess, Launcher, LauncherName, ProcessOutcome} from '../launch/launcher.js'
-import {slurmLauncher} from '../launch/slurm.js'
+import {directivePathProblem, slurmLauncher} from '../launch/slurm.js'
 import {torchrunLauncher} from '../launch/torchrun.js'
 import {advance, initialProgress, type Progress} from '../metrics/progress.js'
 import {mlxVersion, runtimeDir} from '../paths.js'
@@ -98,12 +98,21 @@ export interface LaunchPlan {
 
 /** Validates the config, checks the interpreter and plans the processes, creating nothing: bad input stops here. */
 export async function prepareRun(project: Project, options: RunOptions): Promise<PreparedRun> {
-  const {config} = loadConfig(options.configFile, options.sets)
-  if (options.name !== undefined) config.name = options.name
+  const {config} = loadConfig(options.configFile, options.sets, {name: options.name})
+  checkSlurmPaths(project, config)
   const configured = config.launch.python === undefined ? undefined : {python: config.launch.python, file: options.configFile}
   const python = choosePython(project, options.python, configured)
   const check = await checkPython(python)
   return {config, python, check, plan: await planLaunch(config, python)}
+}
+
+/** A Slurm job's batch script names the project and the store in its directives: paths it cannot hold are refused before anything is created. */
+function checkSlurmPaths(project: Project, config: ExperimentConfig): void {
+  if (config.launch.launcher !== 'slurm') return
+  for (const path of [project.root, project.storeDir]) {
+    const problem = directivePathProblem(path)
+    if (problem) throw new UserError(problem, 'move the project (or MLX_HOME) to a path without them, or run it with another launcher')
+  }
 }
 
 /**
@@ -177,6 +186,7 @@ export async function prepareResume(project: Project, store: Store, ref: string,
   if (run.status === 'running') throw new UserError(`run ${run.id} is still running`, 'wait for it to end, or stop the mlx that follows it (Ctrl-C)')
   const configFile = relative(process.cwd(), join(run.runDir, 'config.yaml')) || join(run.runDir, 'config.yaml')
   const {config} = loadConfig(configFile, options.sets)
+  checkSlurmPaths(project, config)
   if (config.task !== run.task) throw new UserError(`a resumed run keeps its task (${run.task})`)
   if (config.task === 'script') throw new UserError(`run ${run.id} runs your own script: mlx cannot tell it where to resume`, `start it again with mlx run (with your script's own resume option in script.args, if it has one)`)
   if (config.launch.nnodes > 1) throw new UserError(`run ${run.id} trains on ${config.launch.nnodes} nodes: mlx resume restarts the processes of one node`, 'resume it on one node (--set launch.nnodes=1 --set launch.rdzv_endpoint=null), or start it again with mlx run on every node')
@@ -272,7 +282,8 @@ function launcherFor(prepared: PreparedRun, run: RunRecord): Launcher {
     case 'slurm':
       return slurmLauncher({
         scriptFile: join(run.runDir, 'job.sbatch'),
-        jobName: `mlx-${run.name}-${run.id}`,
+        runName: run.name,
+        runId: run.id,
         python: prepared.python.command,
         nodes: plan.nodes,
         nprocPerNode: plan.nprocPerNode,

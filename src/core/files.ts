@@ -1,0 +1,46 @@
+/** Reading files a user names (configs, mlx.yaml) so that no file can hang mlx or fill its memory. */
+import {closeSync, constants, fstatSync, openSync, readSync} from 'node:fs'
+
+/**
+ * The bytes of a regular file of at most `maxBytes`, or why not. Opened without blocking, so a
+ * FIFO never hangs the open, and read no further than the cap, so a device such as /dev/zero
+ * (or a file that grows while it is read) never fills memory.
+ */
+export function readRegularFile(file: string, maxBytes: number): {bytes: Buffer} | {problem: string; hint?: string} {
+  let fd: number
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return {problem: 'file not found', hint: 'check the path; it is relative to the current directory'}
+    if (code === 'EACCES') return {problem: 'cannot read the file (permission denied)'}
+    return {problem: `cannot read the file (${code ?? String(error)})`}
+  }
+  try {
+    const stats = fstatSync(fd)
+    if (stats.isDirectory()) return {problem: 'is a directory, not a config file', hint: 'give the path of a .yaml file'}
+    if (!stats.isFile()) return {problem: 'is not a regular file (a pipe, a device or a socket)', hint: 'give the path of a .yaml file'}
+    if (stats.size > maxBytes) return tooLarge(stats.size, maxBytes)
+    const buffer = Buffer.alloc(Math.min(maxBytes + 1, Math.max(stats.size, 64 * 1024)))
+    let length = 0
+    for (;;) {
+      if (length === buffer.length) {
+        if (length > maxBytes) return tooLarge(length, maxBytes)
+        return {bytes: buffer}
+      }
+      const count = readSync(fd, buffer, length, buffer.length - length, null)
+      if (count === 0) return {bytes: buffer.subarray(0, length)}
+      length += count
+      if (length > maxBytes) return tooLarge(length, maxBytes)
+    }
+  } catch (error) {
+    return {problem: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`}
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function tooLarge(size: number, maxBytes: number): {problem: string; hint: string} {
+  return {problem: `file is ${size > maxBytes + 1 ? size : `over ${maxBytes}`} bytes; a config may be at most ${maxBytes / 1024 / 1024} MiB`, hint: 'keep data out of the config and point at it by path'}
+}
+

@@ -9,7 +9,8 @@ top to bottom. The pieces:
 - ``load_config``: the resolved experiment config, as data (JSON), never as code.
 - ``seed_everything``, ``configure_determinism``: seeds Python, NumPy and PyTorch (CPU and
   CUDA); deterministic algorithms on request.
-- ``Monitor``: the best value of a metric, for early stopping and best checkpoints.
+- ``Monitor``: the best value of a metric, for early stopping and best checkpoints;
+  ``DivergenceGuard``: whether the training loss has diverged (not finite, or exploded past a bound).
 - ``CheckpointKeeper``, ``rng_states``, ``restore_rng_states``: checkpoints written
   atomically, the last K kept, the last good state saved when the loss diverges; the random
   state that makes a resumed run exact.
@@ -20,7 +21,8 @@ top to bottom. The pieces:
   ``compile_model``: ``train.compile``, with a clear message where torch.compile is unavailable;
   ``explain_out_of_memory``: a hint naming the batch size when CUDA runs out of memory.
 - ``build_optimizer``, ``build_scheduler``: the optimiser and schedule that ``optim`` and ``scheduler`` name;
-  ``clip_gradients``: ``train.grad_clip``, and the gradient norm when it is to be logged.
+  ``clip_gradients``: ``train.grad_clip``, and the gradient norm when it is to be logged;
+  ``schedule_warnings``: values of ``train`` that the data makes pointless, to log as warnings.
 - ``DataError``, ``read_csv_table``: a user's data files read with errors naming the file and
   row; bad data ends the script with exit status 2 and no traceback.
 - ``save_confusion_matrix``, ``save_predicted_vs_true``, ``pyplot``: analysis figures (PNG).
@@ -33,6 +35,7 @@ top to bottom. The pieces:
 _HOMES = {
     "CheckpointKeeper": "checkpoints",
     "DataError": "data",
+    "DivergenceGuard": "monitor",
     "MetricsWriter": "metrics",
     "Monitor": "monitor",
     "StopRequest": "signals",
@@ -54,6 +57,7 @@ _HOMES = {
     "rng_states": "checkpoints",
     "save_confusion_matrix": "analysis",
     "save_predicted_vs_true": "analysis",
+    "schedule_warnings": "optim",
     "seed_everything": "seeding",
     "select_device": "device",
 }

@@ -3,8 +3,9 @@
 import math
 import os
 import random
+import shutil
 from pathlib import Path
-from typing import Any, Dict, List, NoReturn
+from typing import Any, Dict, List, NoReturn, Optional
 
 import numpy as np
 import torch
@@ -54,25 +55,38 @@ class CheckpointKeeper:
         if not self.enabled:
             return path
         partial = path.with_suffix(".pt.partial")
-        torch.save(state, partial)
+        try:
+            torch.save(state, partial)
+        except (OSError, RuntimeError) as error:
+            partial.unlink(missing_ok=True)
+            # torch's zip writer says only "file write failed": a full disk, a quota, a vanished folder.
+            if not isinstance(error, OSError) and "write" not in str(error):
+                raise
+            raise SystemExit(f"mlx_runtime: cannot write {path} ({getattr(error, 'strerror', None) or error}; "
+                             f"{shutil.disk_usage(self.directory).free // 2**20} MiB free there): the run stops here; "
+                             f"the checkpoints and metrics written before are kept") from None
         os.replace(partial, path)
         if self.metrics is not None:
             self.metrics.event("checkpoint", path=str(Path(self.directory.name) / name), **event_fields)
         return path
 
-    def stop_diverged(self, state: Dict[str, Any], loss_value: float, step: int, unit: str = "step") -> NoReturn:
-        """Ends a run whose train/loss is not finite (here, or on another rank) at the step after ``step``.
+    def stop_diverged(self, state: Dict[str, Any], loss_value: float, step: int, unit: str = "step",
+                      reason: Optional[str] = None) -> NoReturn:
+        """Ends a run whose train/loss diverged (here, or on another rank) at the step after ``step``.
 
-        The parameters have not seen that batch yet, so ``state`` is the last good one: it is saved
-        as ``last.pt``, a ``diverged`` event names the step and the metric (mlx then marks the run
-        ``diverged``), and the script exits with status 1 and a hint.
+        ``reason`` says how (a DivergenceGuard's ``reason``); without one, the loss is not finite, or when
+        it is, it diverged on another rank. The parameters have not seen that batch yet, so ``state`` is
+        the last good one: it is saved as ``last.pt``, a ``diverged`` event names the step, the metric and
+        the reason (mlx then marks the run ``diverged``), and the script exits with status 1 and a hint.
         """
+        if reason is None:
+            reason = f"is {loss_value}" if not math.isfinite(loss_value) else "diverged on another rank"
         self.save("last.pt", state, step=step)
         if self.metrics is not None:
-            self.metrics.event("diverged", step=step + 1, metric="train/loss", value=loss_value)
-        shown = loss_value if not math.isfinite(loss_value) else "not finite on another rank"
-        raise SystemExit(f"train/loss is {shown} at {unit} {step + 1}: the run diverged. The last good state "
-                         f"is in checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
+            self.metrics.event("diverged", step=step + 1, metric="train/loss", value=loss_value, reason=reason)
+        raise SystemExit(f"train/loss {reason} at {unit} {step + 1}: the run diverged. The last good state "
+                         f"is in checkpoints/last.pt; lower optim.lr or set train.grad_clip (train.divergence "
+                         f"says when a loss has diverged).")
 
     def save_periodic(self, epoch: int, state: Dict[str, Any], **event_fields: Any) -> Path:
         path = self.save(f"epoch{epoch}.pt", state, epoch=epoch, **event_fields)

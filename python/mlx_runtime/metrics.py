@@ -2,8 +2,12 @@
 
 One line per call, handed to the operating system by one ``write`` (the file has no buffer in
 the process): a line is either wholly in the file or (after a kill in the middle of a write) a
-torn last line that mlx counts and skips. Non-finite numbers, which JSON cannot hold, are
-written as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``.
+torn last line that mlx counts and skips. A writer that finds such a torn line at the end of the
+file (a resumed run's) marks it, its first byte made ``#`` (no record starts so), and ends it: its own first
+record starts on a fresh line, never glued to the fragment, and no reader takes the fragment for a
+record, not even one that reads the file again from the start.
+Non-finite numbers, which JSON cannot hold, are written as the strings ``"NaN"``, ``"Infinity"``
+and ``"-Infinity"``. A write the disk refuses (full) ends the run with a message, not a traceback.
 """
 
 import atexit
@@ -11,6 +15,7 @@ import itertools
 import json
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Union
@@ -92,23 +97,37 @@ class _TensorBoard:
         atexit.register(self.close)  # a script that raises still leaves its last events
 
     def write(self, values: Mapping[str, Union[Number, str]], step: int, walltime: float) -> None:
+        if self._file.closed:
+            return
         self._pending.append((walltime, step, values))
         if walltime - self._flushed >= self.FLUSH_SECONDS:
             self.flush()
 
     def flush(self) -> None:
-        for walltime, step, values in self._pending:
-            summary = self._summary(value=[self._summary.Value(tag=name, simple_value=float(value))
-                                           for name, value in values.items()])
-            self._records.write(self._event(wall_time=walltime, step=step, summary=summary).SerializeToString())
+        try:
+            for walltime, step, values in self._pending:
+                summary = self._summary(value=[self._summary.Value(tag=name, simple_value=float(value))
+                                               for name, value in values.items()])
+                self._records.write(self._event(wall_time=walltime, step=step, summary=summary).SerializeToString())
+            self._file.flush()
+        except OSError as error:
+            # A full disk: metrics.jsonl, not this copy for viewing, is the record; TensorBoard stops here.
+            print(f"warning: TensorBoard events stop here: {error.strerror or error}", file=sys.stderr, flush=True)
+            self._abandon()
         self._pending.clear()
-        self._file.flush()
         self._flushed = time.time()
 
     def close(self) -> None:
         if not self._file.closed:
             self.flush()
+            self._abandon()
+
+    def _abandon(self) -> None:
+        """Closes the file; what its buffer still holds is lost where the disk refuses it."""
+        try:
             self._file.close()
+        except OSError:
+            pass
 
 
 _event_files = itertools.count()
@@ -135,6 +154,7 @@ class MetricsWriter:
         self._tensorboard = None
         if enabled:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._end_torn_line()
             self._file = open(self.path, "ab", buffering=0)
         if enabled and tensorboard_dir is not None:
             self._tensorboard = _TensorBoard(tensorboard_dir, purge_step)
@@ -156,6 +176,14 @@ class MetricsWriter:
         record.update({key: _jsonable(value) for key, value in fields.items()})
         self._write(record)
 
+    def warning(self, message: str, **fields: Any) -> None:
+        """Something the person who runs this should know (a config value the data makes pointless): a
+        ``warning`` event, which mlx shows with the run, and a line on stderr."""
+        if self._file is None:
+            return
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+        self.event("warning", message=message, **fields)
+
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
@@ -173,7 +201,38 @@ class MetricsWriter:
     def _write(self, record: Dict[str, Any]) -> None:
         if self._file is None:
             return
-        line = (json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n").encode()
-        written = self._file.write(line)
-        while written < len(line):  # a short write (interrupted, disk full): the rest, as a buffered file does
-            written += self._file.write(line[written:])
+        self._write_bytes((json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n").encode())
+
+    def _write_bytes(self, line: bytes) -> None:
+        try:
+            written = self._file.write(line)
+            while written < len(line):  # a short write (interrupted, disk full): the rest, as a buffered file does
+                written += self._file.write(line[written:])
+        except OSError as error:
+            # Training on without a record of it would waste the run: it stops here, what was written kept.
+            raise SystemExit(f"mlx_runtime: cannot write {self.path} ({error.strerror or error}): the run stops here; "
+                             f"every line written before is kept") from None
+
+    def _end_torn_line(self) -> None:
+        """A last line without its newline (a kill cut it short): its first byte becomes ``#``, and a newline ends it."""
+        try:
+            existing = open(self.path, "r+b")
+        except FileNotFoundError:
+            return
+        with existing:
+            size = existing.seek(0, os.SEEK_END)
+            if size == 0 or existing.seek(size - 1) is None or existing.read(1) == b"\n":
+                return
+            start = size
+            while start > 0:  # back to the newline before the fragment (a line is a few hundred bytes)
+                begin = max(0, start - 4096)
+                existing.seek(begin)
+                newline = existing.read(start - begin).rfind(b"\n")
+                if newline >= 0:
+                    start = begin + newline + 1
+                    break
+                start = begin
+            existing.seek(start)
+            existing.write(b"#")
+            existing.seek(0, os.SEEK_END)
+            existing.write(b"\n")

@@ -5,7 +5,7 @@ model, and one copy keeps the recipes' schedules identical.
 """
 
 import math
-from typing import Iterable, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -77,3 +77,21 @@ def clip_gradients(parameters: Sequence[torch.Tensor], max_norm: float, measure:
     if max_norm < math.inf:
         torch.nn.utils.clip_grads_with_norm_(parameters, max_norm, norm)
     return norm
+
+
+def schedule_warnings(train_cfg: dict, batches_per_epoch: int, total_steps: int) -> List[str]:
+    """What in ``train`` the data makes pointless, in words for the person who runs it: a run that still
+    trains, but not as its config reads (an accumulation window longer than an epoch, no step at all, an
+    evaluation interval longer than the run). The recipes log each with ``MetricsWriter.warning``."""
+    warnings = []
+    accum = train_cfg["grad_accum_steps"]
+    if 0 < batches_per_epoch < accum:
+        warnings.append(f"train.grad_accum_steps is {accum}, more than the {batches_per_epoch} batches of an epoch: "
+                        f"each epoch makes one optimiser step, over its {batches_per_epoch} batches")
+    if total_steps == 0:
+        warnings.append("the run makes no optimiser step (train.max_steps, or no batch to train on)")
+    if train_cfg["eval_every"] > train_cfg["epochs"]:
+        warnings.append(f"train.eval_every is {train_cfg['eval_every']}, more than the {train_cfg['epochs']} epochs: "
+                        f"the model is evaluated once, after the last epoch")
+    return warnings
+

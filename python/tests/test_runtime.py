@@ -119,6 +119,50 @@ def test_tensorboard_drops_the_steps_a_resumed_run_logs_again(tmp_path):
     assert tensorboard_scalars(tmp_path)["train/loss"] == [(10, 0.1), (20, 0.2), (30, 0.5)]
 
 
+def test_a_writer_after_a_torn_line_marks_it_and_starts_on_a_fresh_line(tmp_path):
+    # A kill mid-write left a fragment; a resumed run's first record must not be glued to it.
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(b'{"v":1,"t":1,"kind":"metrics","step":1,"values":{"val/acc":0.5}}\n{"v":1,"t":2,"kind":"metr')
+    with MetricsWriter(str(path)) as writer:
+        writer.event("resume", from_step=1)
+    lines = path.read_text().split("\n")
+    assert lines[1] == '#"v":1,"t":2,"kind":"metr' and json.loads(lines[2])["event"] == "resume" and lines[3] == ""
+    # A fragment that is whole JSON but lacks its newline (a hand-made one) is no record either.
+    path.write_bytes(b'{"v":1,"t":2,"kind":"metrics","step":9,"values":{"val/acc":5.0}}')
+    with MetricsWriter(str(path)) as writer:
+        writer.event("resume", from_step=1)
+    assert path.read_text().splitlines()[0].startswith('#"v":1') and json.loads(path.read_text().splitlines()[1])["event"] == "resume"
+    # A fragment longer than the writer's look-back, and one that is the whole file.
+    path.write_bytes(b"x" * 10_000)
+    with MetricsWriter(str(path)) as writer:
+        writer.event("end")
+    assert path.read_bytes().startswith(b"#" + b"x" * 9_999 + b"\n{")
+    # A file that ends a line, or is empty, is left as it is.
+    for start in (b"", b'{"v":1,"t":1,"kind":"event","event":"start"}\n'):
+        path.write_bytes(start)
+        with MetricsWriter(str(path)) as writer:
+            writer.event("end")
+        assert "" not in path.read_text().splitlines()
+
+
+def test_a_write_the_disk_refuses_ends_the_run_with_a_message_not_a_traceback():
+    # /dev/full answers every write with ENOSPC, as a full disk does.
+    writer = MetricsWriter("/dev/full")
+    with pytest.raises(SystemExit) as stopped:
+        writer.log({"train/loss": 1.0}, step=1)
+    assert str(stopped.value).startswith("mlx_runtime: cannot write /dev/full (No space left on device): the run stops here")
+
+
+def test_warnings_are_events_and_lines_on_stderr(tmp_path, capsys):
+    with MetricsWriter(str(tmp_path / "metrics.jsonl")) as writer:
+        writer.warning("train.grad_accum_steps is 9, more than the 3 batches of an epoch", value=9)
+    event = json.loads((tmp_path / "metrics.jsonl").read_text())
+    assert event["event"] == "warning" and event["message"].startswith("train.grad_accum_steps is 9") and event["value"] == 9
+    assert capsys.readouterr().err == "warning: train.grad_accum_steps is 9, more than the 3 batches of an epoch\n"
+    MetricsWriter(enabled=False).warning("not said on other ranks")
+    assert capsys.readouterr().err == ""
+
+
 def test_a_disabled_writer_takes_the_same_calls_and_writes_nothing(tmp_path):
     path = tmp_path / "metrics.jsonl"
     with MetricsWriter(str(path), enabled=False) as metrics:

@@ -6,8 +6,8 @@ import signal
 import pytest
 import torch
 
-from mlx_runtime import (CheckpointKeeper, MetricsWriter, Monitor, StopRequest, clip_gradients, configure_determinism,
-                         rng_states)
+from mlx_runtime import (CheckpointKeeper, DivergenceGuard, MetricsWriter, Monitor, StopRequest, clip_gradients,
+                         configure_determinism, rng_states, schedule_warnings)
 
 
 def test_monitor_min_mode_with_patience_and_min_delta():
@@ -63,8 +63,9 @@ def test_a_diverged_loss_saves_the_last_good_state_records_the_step_and_exits(tm
     with pytest.raises(SystemExit) as stopped:
         keeper.stop_diverged({"step": 41}, float("nan"), 41)
     assert str(stopped.value) == ("train/loss is nan at step 42: the run diverged. The last good state is in "
-                                  "checkpoints/last.pt; lower optim.lr or set train.grad_clip.")
-    with pytest.raises(SystemExit, match="^train/loss is not finite on another rank at update 8: "):
+                                  "checkpoints/last.pt; lower optim.lr or set train.grad_clip (train.divergence says "
+                                  "when a loss has diverged).")
+    with pytest.raises(SystemExit, match="^train/loss diverged on another rank at update 8: "):
         keeper.stop_diverged({"step": 7}, 0.25, 7, unit="update")
     metrics.close()
     assert torch.load(tmp_path / "checkpoints" / "last.pt")["step"] == 7
@@ -72,6 +73,46 @@ def test_a_diverged_loss_saves_the_last_good_state_records_the_step_and_exits(tm
     assert [(e["event"], e["step"]) for e in events] == [("checkpoint", 41), ("diverged", 42), ("checkpoint", 7),
                                                          ("diverged", 8)]
     assert events[1]["metric"] == "train/loss" and events[1]["value"] == "NaN" and events[3]["value"] == 0.25
+
+
+def test_the_divergence_guard_catches_what_clipping_keeps_finite():
+    guard = DivergenceGuard(factor=1000, early_steps=3)
+    # The early loss is known after three steps; until then only a non-finite loss diverges.
+    assert [guard.diverged(value) for value in (2.3, 2.2, 2.1)] == [False, False, False]
+    assert not guard.diverged(2000.0)  # under 1000 x 2.2
+    assert guard.diverged(2.3e8)
+    assert guard.reason == "is 2.3e+08, more than train.divergence.factor (1000) times its mean over the first 3 steps (2.2)"
+    assert guard.diverged(float("nan")) and guard.reason == "is nan"
+    assert DivergenceGuard(early_steps=50).diverged(float("inf"))
+
+
+def test_the_divergence_guard_threshold_off_switches_and_state():
+    absolute = DivergenceGuard(factor=None, threshold=10.0)
+    assert not absolute.diverged(9.9) and absolute.diverged(10.5)
+    assert absolute.reason == "is 10.5, above train.divergence.threshold (10)"
+    off = DivergenceGuard.from_config({"divergence": None})
+    assert [off.diverged(value) for value in (1.0, 1e30, 1e300)] == [False, False, False] and off.diverged(float("nan"))
+    configured = DivergenceGuard.from_config({"divergence": {"factor": 10.0, "threshold": None, "early_steps": 2}})
+    for value in (1.0, 1.0):
+        configured.diverged(value)
+    assert configured.diverged(11.0)
+    # A resumed run keeps the bound it had: the early loss travels in the checkpoint.
+    resumed = DivergenceGuard(factor=10.0, early_steps=2)
+    resumed.load_state_dict(configured.state_dict())
+    assert not resumed.diverged(9.0) and resumed.diverged(11.0)
+    # An early loss of zero (a solved toy) sets no relative bound.
+    zero = DivergenceGuard(factor=10.0, early_steps=1)
+    assert not zero.diverged(0.0) and not zero.diverged(5.0)
+
+
+def test_schedule_warnings_name_the_values_the_data_makes_pointless():
+    train = {"grad_accum_steps": 1, "log_every": 10, "eval_every": 1, "epochs": 2}
+    assert schedule_warnings(train, batches_per_epoch=23, total_steps=46) == []
+    assert schedule_warnings({**train, "grad_accum_steps": 10**12}, 23, 2) == [
+        "train.grad_accum_steps is 1000000000000, more than the 23 batches of an epoch: each epoch makes one optimiser "
+        "step, over its 23 batches"]
+    assert schedule_warnings(train, 0, 0) == ["the run makes no optimiser step (train.max_steps, or no batch to train on)"]
+    assert schedule_warnings({**train, "eval_every": 5}, 23, 46)[0].startswith("train.eval_every is 5, more than the 2 epochs")
 
 
 def test_a_stop_request_is_a_flag_that_sigterm_raises():

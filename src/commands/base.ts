@@ -3,7 +3,10 @@
  * hint on stderr, no stack trace) and sets the exit code of the contract.
  */
 import {Command} from '@oclif/core'
-import {ConfigError, MlxError, RunEndedError} from '../core/errors.js'
+import {ConfigError, excerpt, MlxError, ReportedFailure} from '../core/errors.js'
+
+/** The longest line an error message prints (a traceback's lines, a config's diagnostics fit). */
+const MAX_MESSAGE_LINE = 2000
 
 export abstract class MlxCommand extends Command {
   static override enableJsonFlag = true
@@ -13,15 +16,23 @@ export abstract class MlxCommand extends Command {
     process.stderr.write(message + '\n')
   }
 
-  protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
-    if (!(error instanceof MlxError)) return super.catch(error)
+  protected override async catch(caught: Error & {exitCode?: number; code?: unknown}): Promise<unknown> {
+    let error: unknown = caught
+    // A SQLite failure that no store code turned into a StoreError (it names the index and says what to do).
+    if (typeof caught.code === 'string' && caught.code.startsWith('SQLITE_')) {
+      const [{storeFailure, INDEX_FILE}, {openProject}, {join}] = await Promise.all([import('../core/store/open.js'), import('../core/project.js'), import('node:path')])
+      error = storeFailure(caught, join((await openProject(process.cwd()).catch(() => ({storeDir: '.mlx'}))).storeDir, INDEX_FILE))
+    }
+    if (!(error instanceof MlxError)) return super.catch(caught)
     if (this.jsonEnabled()) {
-      if (error instanceof RunEndedError) this.logJson(error.record)
+      if (error instanceof ReportedFailure) this.logJson(error.record)
       else if (error instanceof ConfigError) this.logJson({errors: error.diagnostics})
       else this.logJson({error: {message: error.message, hint: error.hint ?? null, exitCode: error.exitCode}})
     }
     const prefix = error instanceof ConfigError ? '' : 'error: '
-    this.say(prefix + error.message + (error.hint ? `\nhint: ${error.hint}` : ''))
+    // Whatever a message quotes, no line of it runs on for pages.
+    const message = (prefix + error.message + (error.hint ? `\nhint: ${error.hint}` : '')).split('\n').map((line) => excerpt(line, MAX_MESSAGE_LINE)).join('\n')
+    this.say(message)
     process.exitCode = error.exitCode
     return undefined
   }

@@ -3,11 +3,12 @@
  * a terminal, plain lines otherwise), Ctrl-C forwarding, the summary, and the exit code of
  * the contract for how the run ended.
  */
-import {relative} from 'node:path'
+import {join, relative} from 'node:path'
 import {runReport, type RunReport} from '../core/compare.js'
 import {ExitCode, RunEndedError} from '../core/errors.js'
 import {formatDuration, formatNumber} from '../core/numbers.js'
 import {headlineMetrics, initialProgress, type Progress} from '../core/metrics/progress.js'
+import type {IndexProblem} from '../core/run/indexer.js'
 import type {RunHandle, RunObserver} from '../core/run/run.js'
 import type {RunRecord, Store} from '../core/store/store.js'
 
@@ -16,6 +17,7 @@ export type Observer = RunObserver & {close?(): Promise<void>}
 
 /** Plain progress lines (stderr is not a terminal): on a new epoch at most every 2 s, else every 15 s. */
 export function plainObserver(say: (line: string) => void): Observer {
+  let warningsSaid = 0
   let lastEpoch = -1
   let lastLine = 0
   let lastPrinted: Progress | undefined
@@ -38,6 +40,8 @@ export function plainObserver(say: (line: string) => void): Observer {
       say(`[${run.name}] Slurm job ${run.jobId}: ${state.state}${state.reason ? ` (${state.reason})` : ''}`)
     },
     onProgress(progress, run) {
+      for (const warning of progress.warnings.slice(warningsSaid)) say(`[${run.name}] warning: ${warning}`)
+      warningsSaid = progress.warnings.length
       const quiet = Date.now() - lastLine
       if (quiet < 2_000 || (progress.epoch === lastEpoch && quiet < 15_000)) return
       print(progress, run)
@@ -102,11 +106,21 @@ export function summaryLines(report: RunReport, root: string): string[] {
 /** The exit status of a training script that found its data bad (mlx_runtime.DataError). */
 const DATA_ERROR_EXIT = 2
 
-export function endOfRun(record: RunRecord, store: Store, root: string, out: {log(line: string): void; say(line: string): void}): RunReport {
-  const report = runReport(record, store.summaries([record.id]).get(record.id) ?? [])
+export function endOfRun(record: RunRecord, ended: {store: Store; indexProblem: IndexProblem | null}, root: string, out: {log(line: string): void; say(line: string): void}): RunReport {
+  const report = runReport(record, ended.store.summaries([record.id]).get(record.id) ?? [], ended.store.events(record.id, true))
   const {badLines, tornLines, skippedValues, lastProblem} = report.ingest
   if (badLines + tornLines + skippedValues > 0) {
     out.say(`warning: metrics.jsonl: ${badLines} bad and ${tornLines} torn lines, ${skippedValues} non-numeric values skipped (last: ${lastProblem})`)
+  }
+  const problem = ended.indexProblem
+  if (problem) {
+    const runDir = relative(root, record.runDir) || record.runDir
+    out.say(
+      `warning: ${problem.message}\n` +
+        `  the run was followed to its end all the same: every line it logged is in ${join(runDir, 'metrics.jsonl')}` +
+        (problem.recorded ? `, and how it ended in ${join(runDir, 'run.json')}` : `; how it ended could not be written (${join(runDir, 'run.json')} was refused too)`) +
+        `\nhint: once the index can be written again (mlx store rebuild if it is damaged), the next mlx command indexes the run from its files`,
+    )
   }
   out.log(summaryLines(report, root).join('\n'))
   switch (report.status) {

@@ -13,6 +13,7 @@ import Rm from './rm.js'
 import Schema from './schema.js'
 import Show from './show.js'
 import Stop from './stop.js'
+import StoreRebuild from './store/rebuild.js'
 import Tag from './tag.js'
 import Validate from './validate.js'
 
@@ -31,6 +32,7 @@ export const COMMANDS = {
   schema: Schema,
   show: Show,
   stop: Stop,
+  'store:rebuild': StoreRebuild,
   tag: Tag,
   validate: Validate,
 }

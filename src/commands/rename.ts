@@ -18,6 +18,6 @@ export default class Rename extends MlxCommand {
       renameRun(store, run, args.name)
       this.say(`${run.id}: ${run.name} -> ${args.name}`)
       return {id: run.id, name: args.name}
-    })
+    }, 'write')
   }
 }

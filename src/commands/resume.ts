@@ -25,8 +25,9 @@ Exit codes as for mlx run.`
       const prepared = await prepareResume(project, store, args.run, {sets: flags.set, python: flags.python})
       this.say(`resuming ${prepared.run.name} (${prepared.run.id}) from ${prepared.checkpoint}`)
       const observer = await chooseObserver((line) => this.say(line))
-      const record = await waitForRun(resumeRun(project, store, prepared, observer), observer)
-      return endOfRun(record, store, project.root, {log: (line) => this.log(line), say: (line) => this.say(line)})
-    })
+      const handle = resumeRun(project, store, prepared, observer)
+      const record = await waitForRun(handle, observer)
+      return endOfRun(record, handle.ended(), project.root, {log: (line) => this.log(line), say: (line) => this.say(line)})
+    }, 'write')
   }
 }

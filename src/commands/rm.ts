@@ -32,6 +32,6 @@ export default class Rm extends MlxCommand {
       removeRuns(store, runs)
       this.say(`removed ${list}`)
       return {removed: runs.map((run) => run.id)}
-    })
+    }, 'write')
   }
 }

@@ -26,6 +26,7 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
     const project = await openProject(process.cwd())
     const options = {configFile: args.config, sets: flags.set, name: flags.name, python: flags.python}
     const {prepareRun, startRun} = await import('../core/run/run.js')
+    if (!flags['dry-run']) (await import('../core/store/open.js')).requireWritable(project.storeDir)
 
     const prepared = await prepareRun(project, options)
     if (flags['dry-run']) {
@@ -34,8 +35,8 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
       return {dryRun: true, config, python, torch: check.torch}
     }
 
-    const {openStore} = await import('../core/store/store.js')
-    const store = await openStore(project.storeDir)
+    const {openRuns} = await import('./open.js')
+    const {store} = await openRuns('write', (line) => this.say(line))
     try {
       if (flags.detach) {
         const handle = await startRun(project, store, prepared, plainObserver((line) => this.say(line)))
@@ -46,8 +47,9 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
         return runReport(run, [])
       }
       const observer = await chooseObserver((line) => this.say(line))
-      const record = await waitForRun(await startRun(project, store, prepared, observer), observer)
-      return endOfRun(record, store, project.root, {log: (line) => this.log(line), say: (line) => this.say(line)})
+      const handle = await startRun(project, store, prepared, observer)
+      const record = await waitForRun(handle, observer)
+      return endOfRun(record, handle.ended(), project.root, {log: (line) => this.log(line), say: (line) => this.say(line)})
     } finally {
       store.close()
     }

@@ -37,11 +37,15 @@ export default class Show extends MlxCommand {
       const run = store.resolveRun(args.run)
       const events = store.events(run.id, true)
       const matrix = events.findLast((event) => event.event === 'confusion_matrix')?.data
-      const curves: ShowResult['curves'] = {}
-      for (const row of store.metrics(run.id)) (curves[row.key] ??= []).push([row.step, row.value])
+      // Metric names are whatever the script logged (`__proto__` too): gathered in a Map.
+      const curves = new Map<string, Array<[number, number | null]>>()
+      for (const row of store.metrics(run.id)) {
+        if (!curves.has(row.key)) curves.set(row.key, [])
+        curves.get(row.key)!.push([row.step, row.value])
+      }
       const result: ShowResult = {
-        ...runReport(run, store.summaries([run.id]).get(run.id) ?? []),
-        curves,
+        ...runReport(run, store.summaries([run.id]).get(run.id) ?? [], events),
+        curves: Object.fromEntries(curves),
         config: run.config,
         environment: readJsonFile(join(run.runDir, 'env.json')),
         artifacts: listArtifacts(run.runDir),
@@ -58,7 +62,7 @@ export default class Show extends MlxCommand {
       const {lineChart, sparkline} = await import('../core/charts.js')
       this.log(this.describe(result, root, sparkline))
       for (const key of flags.chart ?? [result.primary.key]) {
-        if (!result.curves[key]) continue
+        if (!Object.hasOwn(result.curves, key)) continue
         this.log(['', `${key}${result.primary.key === key ? ' (primary)' : ''}`, ...lineChart(result.curves[key]!).map((line) => `  ${line}`)].join('\n'))
       }
     }
@@ -78,11 +82,12 @@ export default class Show extends MlxCommand {
     ]
     for (const [key, cell] of Object.entries(r.metrics)) {
         const best = cell.best === null ? '' : `${formatNumber(cell.best)} @ ${cell.bestStep}`
-      out.push(`  ${key.padEnd(24)} ${formatNumber(cell.last).padStart(10)}  ${best.padEnd(16)} ${String(cell.count).padStart(5)}  ${sparkline((r.curves[key] ?? []).map(([, value]) => value))}`)
+      out.push(`  ${key.padEnd(24)} ${formatNumber(cell.last).padStart(10)}  ${best.padEnd(16)} ${String(cell.count).padStart(5)}  ${sparkline((Object.hasOwn(r.curves, key) ? r.curves[key]! : []).map(([, value]) => value))}`)
     }
     out.push('', 'params')
     for (const [key, value] of Object.entries(r.params)) out.push(`  ${key} = ${JSON.stringify(value)}`)
     out.push('', `environment: Python ${String(env.python ?? '?')}, torch ${String(env.torch ?? '?')}, CUDA ${String(env.cuda_version ?? 'none')}, GPUs ${gpus}, git ${git.commit ? `${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}` : 'none'}`)
+    for (const warning of r.warnings) out.push(`warning: ${warning}`)
     for (const ending of r.endings) {
       const {event, ...fields} = ending
       out.push(`${event}: ${Object.entries(fields).map(([key, value]) => `${key} ${typeof value === 'number' ? formatNumber(value) : String(value)}`).join(', ')}`)

@@ -21,6 +21,6 @@ export default class Stop extends MlxCommand {
       const result = await stopRun(store, args.run, {graceMs: flags.grace * 1000, onKill: () => this.say(`the run did not stop within ${flags.grace} s: killing it`)})
       this.say(`${result.id} (${result.name}): ${result.status}`)
       return result
-    })
+    }, 'write')
   }
 }

@@ -20,6 +20,6 @@ export default class Tag extends MlxCommand {
       const tags = retag(store, run, changes)
       this.say(`${run.id}: ${tags.length > 0 ? tags.join(', ') : 'no tags'}`)
       return {id: run.id, tags}
-    })
+    }, 'write')
   }
 }

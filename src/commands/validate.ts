@@ -30,11 +30,13 @@ export default class Validate extends MlxCommand {
 
   async run(): Promise<{valid: ValidConfig[]; patterns?: PatternTest}> {
     const {argv, flags} = await this.parse(Validate)
-    const {checkConfig} = await import('../core/config/load.js')
+    const [{checkConfig}, {openProject}] = await Promise.all([import('../core/config/load.js'), import('../core/project.js')])
+    // The files a recipe reads are checked where a run would train: the project root.
+    const {root} = await openProject(process.cwd())
     const valid: ValidConfig[] = []
     const problems: Diagnostic[] = []
     for (const file of argv as string[]) {
-      const result = checkConfig(file, flags.set)
+      const result = checkConfig(file, flags.set, {root})
       if ('diagnostics' in result) problems.push(...result.diagnostics)
       else valid.push({file, name: result.config.name, task: result.config.task, files: result.files, config: result.config})
     }
@@ -48,7 +50,7 @@ export default class Validate extends MlxCommand {
     const logFile = flags['test-patterns']
     if (logFile === undefined) return {valid}
     if (valid.length !== 1) throw new UserError('--test-patterns takes one config', 'name the one script config whose patterns to try')
-    const [{openProject}, {testPatterns}] = await Promise.all([import('../core/project.js'), import('../core/patterns.js')])
+    const {testPatterns} = await import('../core/patterns.js')
     const patterns = await testPatterns(await openProject(process.cwd()), valid[0]!.config as ExperimentConfig, logFile)
     for (const record of patterns.records) {
       const values = Object.entries(record.values).map(([key, value]) => `${key}=${formatNumber(value)}`).join(' ')

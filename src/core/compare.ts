@@ -133,9 +133,12 @@ export interface RunReport {
   ingest: RunRecord['ingest']
   /** The launcher, and the processes and nodes that trained the run. */
   launch: RunRecord['launch']
+  /** What the script warned of in its latest attempt (its `warning` events). */
+  warnings: string[]
 }
 
-export function runReport(run: RunRecord, summaries: readonly MetricSummary[]): RunReport {
+/** A run's report; `events` (of its latest attempt) give its warnings. */
+export function runReport(run: RunRecord, summaries: readonly MetricSummary[], events: ReadonlyArray<{event: string; data: Record<string, unknown>}> = []): RunReport {
   const goals = {[run.primaryMetric]: run.primaryGoal}
   const metrics = Object.fromEntries(summaries.map((s) => [s.key, cellOf(s, metricGoal(s.key, goals))]))
   return {
@@ -155,6 +158,7 @@ export function runReport(run: RunRecord, summaries: readonly MetricSummary[]): 
     error: run.error,
     ingest: run.ingest,
     launch: run.launch,
+    warnings: events.flatMap((event) => (event.event === 'warning' && typeof event.data.message === 'string' ? [event.data.message] : [])),
   }
 }
 

@@ -35,6 +35,13 @@ export class UserError extends MlxError {
   }
 }
 
+/** The store cannot be used (its index is damaged, the disk is full): exit 1, with what to do about it. */
+export class StoreError extends MlxError {
+  constructor(message: string, hint: string) {
+    super(message, ExitCode.failed, hint)
+  }
+}
+
 /**
  * One problem in a config. `source` is a file (then `line` and `column` are 1-based)
  * or a flag such as `--set optim.lr=-1` (then they are absent).
@@ -62,11 +69,8 @@ export class ConfigError extends UserError {
   }
 }
 
-/**
- * A run that ended without completing: exit 1 when it failed, 130 when interrupted.
- * Carries the final run record, which `--json` still prints.
- */
-export class RunEndedError extends MlxError {
+/** A command that did its work and found a failure to report (a run that failed, a doctor's finding): `--json` still prints its record. */
+export class ReportedFailure extends MlxError {
   constructor(
     message: string,
     exitCode: ExitCode,
@@ -75,3 +79,6 @@ export class RunEndedError extends MlxError {
     super(message, exitCode)
   }
 }
+
+/** A run that ended without completing: exit 1 when it failed, 130 when interrupted; its final record. */
+export class RunEndedError extends ReportedFailure {}

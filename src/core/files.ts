@@ -6,7 +6,7 @@ import {closeSync, constants, fstatSync, openSync, readSync} from 'node:fs'
  * FIFO never hangs the open, and read no further than the cap, so a device such as /dev/zero
  * (or a file that grows while it is read) never fills memory.
  */
-export function readRegularFile(file: string, maxBytes: number): {bytes: Buffer} | {problem: string; hint?: string} {
+export function readRegularFile(file: string, maxBytes: number, what = 'a config'): {bytes: Buffer} | {problem: string; hint?: string} {
   let fd: number
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
@@ -20,18 +20,18 @@ export function readRegularFile(file: string, maxBytes: number): {bytes: Buffer}
     const stats = fstatSync(fd)
     if (stats.isDirectory()) return {problem: 'is a directory, not a config file', hint: 'give the path of a .yaml file'}
     if (!stats.isFile()) return {problem: 'is not a regular file (a pipe, a device or a socket)', hint: 'give the path of a .yaml file'}
-    if (stats.size > maxBytes) return tooLarge(stats.size, maxBytes)
+    if (stats.size > maxBytes) return tooLarge(stats.size, maxBytes, what)
     const buffer = Buffer.alloc(Math.min(maxBytes + 1, Math.max(stats.size, 64 * 1024)))
     let length = 0
     for (;;) {
       if (length === buffer.length) {
-        if (length > maxBytes) return tooLarge(length, maxBytes)
+        if (length > maxBytes) return tooLarge(length, maxBytes, what)
         return {bytes: buffer}
       }
       const count = readSync(fd, buffer, length, buffer.length - length, null)
       if (count === 0) return {bytes: buffer.subarray(0, length)}
       length += count
-      if (length > maxBytes) return tooLarge(length, maxBytes)
+      if (length > maxBytes) return tooLarge(length, maxBytes, what)
     }
   } catch (error) {
     return {problem: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`}
@@ -40,7 +40,8 @@ export function readRegularFile(file: string, maxBytes: number): {bytes: Buffer}
   }
 }
 
-function tooLarge(size: number, maxBytes: number): {problem: string; hint: string} {
-  return {problem: `file is ${size > maxBytes + 1 ? size : `over ${maxBytes}`} bytes; a config may be at most ${maxBytes / 1024 / 1024} MiB`, hint: 'keep data out of the config and point at it by path'}
+function tooLarge(size: number, maxBytes: number, what: string): {problem: string; hint: string} {
+  const limit = maxBytes >= 1024 * 1024 ? `${maxBytes / 1024 / 1024} MiB` : `${maxBytes / 1024} KiB`
+  return {problem: `file is ${size > maxBytes + 1 ? size : `over ${maxBytes}`} bytes; ${what} may be at most ${limit}`, hint: 'keep data out of the config and point at it by path'}
 }
 

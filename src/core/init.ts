@@ -2,7 +2,7 @@
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
 import {experimentJsonSchema, TASKS} from './config/schema.js'
-import {UserError} from './errors.js'
+import {excerpt, UserError} from './errors.js'
 import {PROJECT_FILE} from './project.js'
 import {defaultConfigText, RECIPES, templateFiles} from './recipes/registry.js'
 import {closest} from './config/suggest.js'
@@ -33,7 +33,7 @@ const PROJECT_FILE_TEXT = `# mlx project file: marks this folder as the project 
 export function scaffoldProject(dir: string, template: string, force: boolean): InitResult {
   if (!(TASKS as readonly string[]).includes(template)) {
     const suggestion = closest(template, TASKS)
-    throw new UserError(`unknown template ${JSON.stringify(template)}`, suggestion ? `did you mean ${suggestion}? (mlx init --list)` : `templates: ${TASKS.join(', ')}`)
+    throw new UserError(`unknown template ${JSON.stringify(excerpt(template))}`, suggestion ? `did you mean ${suggestion}? (mlx init --list)` : `templates: ${TASKS.join(', ')}`)
   }
   const root = resolve(dir)
   const configPath = join(root, 'configs', `${template}.yaml`)

@@ -1,18 +1,8 @@
-/** Changing runs after the fact: tags, names, removal. The run directory's run.json follows the index. */
-import {readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+/** Changing runs after the fact: tags, names, removal. The store keeps each run's run.json in step with its row. */
+import {rmSync} from 'node:fs'
 import {excerpt, UserError} from './errors.js'
 import {nameProblem} from './names.js'
 import type {RunRecord, Store} from './store/store.js'
-
-function updateRunFile(run: RunRecord, fields: Record<string, unknown>): void {
-  const path = join(run.runDir, 'run.json')
-  try {
-    writeFileSync(path, JSON.stringify({...(JSON.parse(readFileSync(path, 'utf8')) as object), ...fields}, null, 2) + '\n')
-  } catch {
-    // A run directory without run.json (removed by hand) keeps only the index.
-  }
-}
 
 /** Adds tags (`tag`) and removes them (`-tag`); returns the run's tags after. */
 export function retag(store: Store, run: RunRecord, changes: readonly string[]): string[] {
@@ -22,7 +12,6 @@ export function retag(store: Store, run: RunRecord, changes: readonly string[]):
     else if (!tags.includes(change)) tags.push(change)
   }
   store.setTags(run.id, tags)
-  updateRunFile(run, {tags})
   return tags
 }
 
@@ -30,7 +19,6 @@ export function renameRun(store: Store, run: RunRecord, name: string): void {
   const problem = nameProblem(name)
   if (problem) throw new UserError(`${JSON.stringify(excerpt(name))} is not a run name`, problem)
   store.rename(run.id, name)
-  updateRunFile(run, {name})
 }
 
 /** Deletes runs that are not running: their rows and their directories. */

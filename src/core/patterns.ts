@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {execa} from 'execa'
 import type {ExperimentConfig} from './config/schema.js'
-import {UserError} from './errors.js'
+import {excerpt, UserError} from './errors.js'
 import type {Project} from './project.js'
 import {choosePython, runtimeEnv} from './python.js'
 
@@ -28,7 +28,7 @@ export interface PatternTest {
 
 export async function testPatterns(project: Project, config: ExperimentConfig, logFile: string, python?: string): Promise<PatternTest> {
   if (config.task !== 'script') throw new UserError(`--test-patterns reads a log with a script config's patterns; this config's task is ${config.task}`, 'use it with a config of task: script')
-  if (!existsSync(logFile)) throw new UserError(`no such log file: ${logFile}`)
+  if (!existsSync(logFile)) throw new UserError(`no such log file: ${excerpt(logFile)}`)
   const choice = choosePython(project, python, config.launch.python === undefined ? undefined : {python: config.launch.python, file: logFile})
   const folder = mkdtempSync(join(tmpdir(), 'mlx-patterns-'))
   try {

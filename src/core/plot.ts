@@ -3,7 +3,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {extname, join, resolve} from 'node:path'
 import {execa} from 'execa'
-import {UserError} from './errors.js'
+import {excerpt, UserError} from './errors.js'
 import {metricGoal} from './metrics/goal.js'
 import {runtimeEnv, type PythonChoice} from './python.js'
 import type {RunRecord, Store} from './store/store.js'
@@ -19,7 +19,7 @@ export interface PlotResult {
 
 export async function plotRuns(store: Store, runs: readonly RunRecord[], metricKeys: readonly string[], out: string, python: PythonChoice): Promise<PlotResult> {
   const extension = extname(out).toLowerCase()
-  if (!PLOT_FORMATS.includes(extension)) throw new UserError(`cannot draw ${out}: the file must end in ${PLOT_FORMATS.join(', ')}`)
+  if (!PLOT_FORMATS.includes(extension)) throw new UserError(`cannot draw ${excerpt(out)}: the file must end in ${PLOT_FORMATS.join(', ')}`)
   const keys = metricKeys.length > 0 ? [...metricKeys] : [...new Set(runs.map((run) => run.primaryMetric))]
   let points = 0
   const metrics = keys.map((key) => {

@@ -50,7 +50,7 @@ export async function openProject(cwd: string, env: NodeJS.ProcessEnv = process.
 const MAX_PROJECT_FILE_BYTES = 64 * 1024
 
 async function readProjectFile(file: string): Promise<ProjectFile> {
-  const raw = readRegularFile(file, MAX_PROJECT_FILE_BYTES)
+  const raw = readRegularFile(file, MAX_PROJECT_FILE_BYTES, 'mlx.yaml')
   if ('problem' in raw) throw new ConfigError([{source: file, line: 1, column: 1, path: '', message: raw.problem, hint: raw.hint ?? 'mlx.yaml marks the project root: an empty file will do'}])
   // Most mlx.yaml files only mark the root (comments, or nothing): they need no YAML parser.
   if (raw.bytes.toString('utf8').split('\n').every((line) => /^\s*(#.*)?$/.test(line))) return {}

@@ -4,10 +4,10 @@
  *   --python, MLX_PYTHON, `launch.python` in the experiment config, `python:` in mlx.yaml,
  *   the project's .venv, mlx's own .venv (made by `make setup`), then python3 on PATH.
  */
-import {existsSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {existsSync, statSync} from 'node:fs'
 import {isAbsolute, join, resolve} from 'node:path'
-import {execa} from 'execa'
-import {UserError} from './errors.js'
+import {excerpt, UserError} from './errors.js'
 import {ownPython, runtimeDir} from './paths.js'
 import type {Project} from './project.js'
 
@@ -67,16 +67,94 @@ export interface QuickCheck {
   torch: string | null
 }
 
-async function runPython(choice: PythonChoice, args: string[]): Promise<string> {
-  const result = await execa(choice.command, args, {env: runtimeEnv(), reject: false, timeout: 120_000})
-  if ((result as {code?: string}).code === 'ENOENT') {
-    throw new UserError(`Python interpreter not found: ${choice.command} (chosen by ${choice.reason})`, SETUP_HINT)
+/**
+ * How long a question to the interpreter may take (MLX_PROBE_TIMEOUT_SECONDS overrides it): a
+ * quick check starts Python alone; the others import torch, which can take a minute on a cold disk.
+ */
+function probeTimeoutMs(defaultSeconds: number, env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.MLX_PROBE_TIMEOUT_SECONDS)
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : defaultSeconds) * 1000
+}
+
+/** What an answer of the interpreter's may hold: its JSON record, a traceback. */
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024
+
+/**
+ * Runs the interpreter with `args` and returns what it printed. It runs in a process group of its
+ * own: at the timeout the whole group is killed (a wrapper's children too), and once the
+ * interpreter has exited nobody waits for a child of its that still holds its output open.
+ */
+async function runPython(choice: PythonChoice, args: string[], timeoutMs: number): Promise<string> {
+  const who = `${choice.command} (chosen by ${choice.reason})`
+  const result = await new Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean; spawnError?: NodeJS.ErrnoException}>((settle) => {
+    const child = spawn(choice.command, args, {env: {...process.env, ...runtimeEnv()}, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
+    const output = {stdout: [] as Buffer[], stderr: [] as Buffer[], bytes: 0}
+    const keep = (into: Buffer[]) => (chunk: Buffer) => {
+      if (output.bytes < MAX_ANSWER_BYTES) into.push(chunk)
+      output.bytes += chunk.length
+    }
+    child.stdout.on('data', keep(output.stdout))
+    child.stderr.on('data', keep(output.stderr))
+    let timedOut = false
+    let settled = false
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // The group is gone already.
+      }
+    }
+    const timer = setTimeout(() => {
+      timedOut = true
+      killGroup()
+    }, timeoutMs)
+    const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: NodeJS.ErrnoException) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      killGroup()
+      child.stdout.destroy()
+      child.stderr.destroy()
+      settle({code, signal, stdout: Buffer.concat(output.stdout).toString('utf8'), stderr: Buffer.concat(output.stderr).toString('utf8'), timedOut, spawnError})
+    }
+    child.on('error', (error: NodeJS.ErrnoException) => finish(null, null, error))
+    // Output normally ends with the process; a child that holds it open longer is not waited for.
+    child.on('exit', (code, signal) => {
+      const grace = setTimeout(() => finish(code, signal), 1000)
+      child.on('close', () => {
+        clearTimeout(grace)
+        finish(code, signal)
+      })
+    })
+  })
+  if (result.spawnError) {
+    const code = result.spawnError.code
+    if (code === 'ENOENT') throw new UserError(`Python interpreter not found: ${who}`, SETUP_HINT)
+    if (code === 'EACCES') {
+      const folder = existsSync(choice.command) && statSync(choice.command).isDirectory()
+      throw new UserError(`${who} ${folder ? 'is a directory, not a Python interpreter' : 'cannot be run (permission denied: not executable)'}`, SETUP_HINT)
+    }
+    throw new UserError(`${who} cannot be run (${code ?? result.spawnError.message})`, SETUP_HINT)
   }
-  if (result.exitCode !== 0) {
-    const tail = String(result.stderr ?? result.message).trim().split('\n').slice(-3).join('\n')
-    throw new UserError(`${choice.command} (chosen by ${choice.reason}) failed:\n${tail}`, SETUP_HINT)
+  if (result.timedOut) {
+    throw new UserError(`${who} did not answer within ${timeoutMs / 1000} s (timed out): it was stopped, with every process it started`, `is it a Python interpreter? MLX_PROBE_TIMEOUT_SECONDS allows longer where starting Python is slow; ${SETUP_HINT}`)
   }
-  return String(result.stdout)
+  if (result.code !== 0) {
+    const tail = result.stderr.trim().split('\n').slice(-3).map((line) => excerpt(line, 300)).join('\n')
+    const how = result.signal ? `was killed by ${result.signal}` : `exited with status ${result.code}`
+    throw new UserError(tail ? `${who} ${how}:\n${tail}` : `${who} ${how} and printed nothing: it does not behave as a Python interpreter`, SETUP_HINT)
+  }
+  return result.stdout
+}
+
+/** The interpreter's answer as JSON; anything else means it is not the Python it should be. */
+function answerOf<T>(choice: PythonChoice, stdout: string): T {
+  try {
+    return JSON.parse(stdout) as T
+  } catch {
+    const first = stdout.trim().split('\n')[0] ?? ''
+    throw new UserError(`${choice.command} (chosen by ${choice.reason}) answered with something that is not Python's: ${JSON.stringify(excerpt(first, 120))}`, SETUP_HINT)
+  }
 }
 
 function requireTorch(choice: PythonChoice, found: {python: string; torch: string | null; torch_error?: string}): void {
@@ -89,19 +167,19 @@ function requireTorch(choice: PythonChoice, found: {python: string; torch: strin
 
 /** Fast: the interpreter runs and has torch. A UserError that says how to fix it otherwise. */
 export async function checkPython(choice: PythonChoice): Promise<QuickCheck> {
-  const found = JSON.parse(await runPython(choice, ['-c', QUICK_CHECK])) as QuickCheck
+  const found = answerOf<QuickCheck>(choice, await runPython(choice, ['-c', QUICK_CHECK], probeTimeoutMs(30)))
   requireTorch(choice, found)
   return found
 }
 
 /** How many CUDA GPUs torch sees in this environment (imports torch: ~1-2 s). */
 export async function countGpus(choice: PythonChoice): Promise<number> {
-  return Number((await runPython(choice, ['-c', 'import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)'])).trim())
+  return answerOf<number>(choice, await runPython(choice, ['-c', 'import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)'], probeTimeoutMs(180)))
 }
 
 /** Slow (imports torch): versions, CUDA, GPUs, torchrun; with `packages`, every installed distribution. */
 export async function probePython(choice: PythonChoice, options: {packages?: boolean} = {}): Promise<PythonEnvironment> {
-  const info = JSON.parse(await runPython(choice, ['-m', 'mlx_runtime', ...(options.packages ? ['--packages'] : [])])) as PythonEnvironment
+  const info = answerOf<PythonEnvironment>(choice, await runPython(choice, ['-m', 'mlx_runtime', ...(options.packages ? ['--packages'] : [])], probeTimeoutMs(180)))
   requireTorch(choice, info)
   return info
 }

@@ -9,6 +9,7 @@ export const theme = {
   best: 'green',
   bar: 'cyan',
   error: 'red',
+  warning: 'yellow',
 } as const satisfies Record<string, Colour>
 
 export function statusColor(status: RunStatus): Colour {

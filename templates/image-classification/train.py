@@ -22,7 +22,7 @@ The guide's method, top to bottom:
                 accumulation, gradient-norm clipping, a step limit, channels-last; train metrics
                 every `train.log_every` steps (loss, lr, gradient norm, samples/s, step and
                 data-loading time, CUDA peak memory), validation every `train.eval_every` epochs,
-                early stopping on any metric; a non-finite loss stops the run (diverged) after
+                early stopping on any metric; a loss that is not finite or explodes (train.divergence) stops the run (diverged) after
                 saving the last good checkpoint; Ctrl-C or SIGTERM saves a checkpoint, then exits;
                 data-parallel under torchrun (DistributedDataParallel, a DistributedSampler
                 reshuffled each epoch, no gradient all-reduce inside an accumulation window,
@@ -61,10 +61,10 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 from torchvision.transforms import v2
 
-from mlx_runtime import (CheckpointKeeper, DataError, MetricsWriter, Monitor, StopRequest, World, build_optimizer,
-                         build_scheduler, clip_gradients, compile_model, configure_determinism, explain_out_of_memory,
-                         load_config, pyplot, restart_checkpoint, restore_rng_states, rng_states, save_confusion_matrix,
-                         seed_everything)
+from mlx_runtime import (CheckpointKeeper, DataError, DivergenceGuard, MetricsWriter, Monitor, StopRequest, World,
+                         build_optimizer, build_scheduler, clip_gradients, compile_model, configure_determinism,
+                         explain_out_of_memory, load_config, pyplot, restart_checkpoint, restore_rng_states,
+                         rng_states, save_confusion_matrix, schedule_warnings, seed_everything)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
@@ -442,6 +442,7 @@ early_stopping = (Monitor(stopping_cfg["monitor"], stopping_cfg["mode"], stoppin
                   else Monitor(cfg["metrics"]["primary"], cfg["metrics"]["goal"], patience=None))
 checkpoint_cfg = train_cfg["checkpoint"]
 best_checkpoint = Monitor(checkpoint_cfg["monitor"], checkpoint_cfg["mode"])
+divergence = DivergenceGuard.from_config(train_cfg)  # a loss that is not finite, or that exploded
 checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics,
                                enabled=world.is_main)
 max_grad_norm = train_cfg["grad_clip"] or math.inf
@@ -459,7 +460,8 @@ def training_state() -> dict:
             "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
             "epochs_done": epochs_done, "step": step, "batches_done": batches_done,
             "early_stopping": early_stopping.state_dict(),
-            "best_checkpoint": best_checkpoint.state_dict(), "rng": rng_states(), "config": cfg}
+            "best_checkpoint": best_checkpoint.state_dict(), "divergence": divergence.state_dict(),
+            "rng": rng_states(), "config": cfg}
 
 
 if resume_from:
@@ -469,6 +471,8 @@ if resume_from:
     scaler.load_state_dict(resume_from["scaler"])
     early_stopping.load_state_dict(resume_from["early_stopping"])
     best_checkpoint.load_state_dict(resume_from["best_checkpoint"])
+    if "divergence" in resume_from:  # checkpoints of mlx before the guard have none
+        divergence.load_state_dict(resume_from["divergence"])
     epochs_done, step, batches_done = resume_from["epochs_done"], resume_from["step"], resume_from["batches_done"]
     restore_rng_states(resume_from["rng"])
 if resume_from or world.restart_count:
@@ -480,6 +484,8 @@ metrics.event("start", epochs=epochs, steps_per_epoch=steps_per_epoch, total_ste
               batch_size=data_cfg["batch_size"], grad_accum_steps=accum, device=str(device),
               world_size=world.world_size, nodes=world.nodes,
               parameters=sum(p.numel() for p in raw_model.parameters()), start_step=step)
+for warning in schedule_warnings(train_cfg, len(train_loader), total_steps):
+    metrics.warning(warning)
 
 window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
 stopping = False  # a Ctrl-C or SIGTERM on any rank, agreed by all of them at each batch
@@ -506,9 +512,9 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
             with autocast:
                 loss = criterion(model(images), labels)
             loss_value = loss.item()
-            diverged, stopping = world.any(not math.isfinite(loss_value), stop.requested)
+            diverged, stopping = world.any(divergence.diverged(loss_value), stop.requested)
             if diverged:
-                checkpoints.stop_diverged(training_state(), loss_value, step)
+                checkpoints.stop_diverged(training_state(), loss_value, step, reason=divergence.reason)
             # Each batch adds its share of the window's mean; a window of one batch skips the division
             # (an autograd node: ~20 us a step, 0.4% of a small model's step).
             scaler.scale(loss if window_batches == 1 else loss / window_batches).backward()

@@ -18,7 +18,7 @@ The guide's method, top to bottom:
   4. optimiser  Adam, AdamW or SGD; schedules (mlx_runtime.build_optimizer / build_scheduler)
   5. loop       mixed precision, gradient clipping, an update limit, train metrics every
                 `train.log_every` updates and at each epoch end, evaluation every
-                `train.eval_every` epochs, early stopping; a non-finite loss stops the run
+                `train.eval_every` epochs, early stopping; a loss that is not finite or explodes (train.divergence) stops the run
                 (diverged); Ctrl-C or SIGTERM saves a checkpoint
   6. output     metrics.jsonl and TensorBoard; checkpoints (periodic, best, last, on interrupt)
                 with both networks, the optimiser, the replay buffer, the environments themselves
@@ -47,9 +47,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlx_runtime import (CheckpointKeeper, MetricsWriter, Monitor, StopRequest, build_optimizer, build_scheduler,
-                         clip_gradients, compile_model, configure_determinism, load_config, pyplot,
-                         restore_rng_states, rng_states, seed_everything, select_device)
+from mlx_runtime import (CheckpointKeeper, DivergenceGuard, MetricsWriter, Monitor, StopRequest, build_optimizer,
+                         build_scheduler, clip_gradients, compile_model, configure_determinism, load_config, pyplot,
+                         restore_rng_states, rng_states, schedule_warnings, seed_everything, select_device)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
@@ -233,6 +233,7 @@ early_stopping = (Monitor(stopping_cfg["monitor"], stopping_cfg["mode"], stoppin
                   else Monitor(cfg["metrics"]["primary"], cfg["metrics"]["goal"], patience=None))
 checkpoint_cfg = train_cfg["checkpoint"]
 best_checkpoint = Monitor(checkpoint_cfg["monitor"], checkpoint_cfg["mode"])
+divergence = DivergenceGuard.from_config(train_cfg)  # a loss that is not finite, or that exploded
 checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics)
 max_grad_norm = train_cfg["grad_clip"] or math.inf
 model_parameters = list(raw_model.parameters())  # once: walking the modules at every logged step costs more than the norm
@@ -255,7 +256,8 @@ def training_state() -> dict:
             "episode_returns": episode_returns, "episode_lengths": episode_lengths,
             "finished_returns": finished_returns, "finished_lengths": finished_lengths, "return_curve": return_curve,
             "random": random.bit_generator.state, "window": window, "early_stopping": early_stopping.state_dict(),
-            "best_checkpoint": best_checkpoint.state_dict(), "rng": rng_states(), "config": cfg}
+            "best_checkpoint": best_checkpoint.state_dict(), "divergence": divergence.state_dict(),
+            "rng": rng_states(), "config": cfg}
 
 
 if resume_from:
@@ -266,6 +268,8 @@ if resume_from:
     scaler.load_state_dict(resume_from["scaler"])
     early_stopping.load_state_dict(resume_from["early_stopping"])
     best_checkpoint.load_state_dict(resume_from["best_checkpoint"])
+    if "divergence" in resume_from:  # checkpoints of mlx before the guard have none
+        divergence.load_state_dict(resume_from["divergence"])
     epochs_done, step, iteration = resume_from["epochs_done"], resume_from["step"], resume_from["iteration"]
     buffer.load_state_dict(resume_from["buffer"])
     envs, observations = resume_from["envs"], resume_from["observations"]
@@ -282,6 +286,8 @@ metrics.event("start", epochs=epochs, steps_per_epoch=steps_per_epoch, total_ste
               env_steps_per_epoch=iterations_per_epoch * num_envs,
               units={"epoch": f"epoch of {iterations_per_epoch * num_envs} env steps", "step": "update",
                      "samples": "env steps"})
+for warning in schedule_warnings(train_cfg, steps_per_epoch, total_steps):
+    metrics.warning(warning)
 
 
 
@@ -335,8 +341,8 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
         update_start = time.perf_counter()
         loss, q_mean = td_loss(buffer.sample(data_cfg["batch_size"]))
         loss_value = loss.item()
-        if not math.isfinite(loss_value):
-            checkpoints.stop_diverged(training_state(), loss_value, step, unit="update")
+        if divergence.diverged(loss_value):
+            checkpoints.stop_diverged(training_state(), loss_value, step, unit="update", reason=divergence.reason)
         logging_now = (step + 1) % log_every == 0
         scaler.scale(loss).backward()
         scaler.unscale_(optimizer)

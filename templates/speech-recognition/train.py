@@ -22,7 +22,7 @@ The guide's method, top to bottom:
   5. optimiser  Adam, AdamW or SGD; schedules (mlx_runtime.build_optimizer / build_scheduler)
   6. loop       mixed precision, gradient accumulation, clipping, a step limit, train metrics every
                 `train.log_every` steps, validation every `train.eval_every` epochs, early stopping;
-                a non-finite loss stops the run (diverged); Ctrl-C or SIGTERM saves a checkpoint
+                a loss that is not finite or explodes (train.divergence) stops the run (diverged); Ctrl-C or SIGTERM saves a checkpoint
   7. output     metrics.jsonl and TensorBoard; checkpoints (periodic, best, last, on interrupt) with
                 the model, optimiser, schedule, RNG states and the alphabet, so `--resume`
                 continues exactly and a checkpoint alone can transcribe
@@ -50,10 +50,10 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch.utils.data import DataLoader
 
-from mlx_runtime import (CheckpointKeeper, DataError, MetricsWriter, Monitor, StopRequest, build_optimizer,
-                         build_scheduler, clip_gradients, compile_model, configure_determinism,
-                         explain_out_of_memory, load_config, pyplot, restore_rng_states, rng_states, seed_everything,
-                         select_device)
+from mlx_runtime import (CheckpointKeeper, DataError, DivergenceGuard, MetricsWriter, Monitor, StopRequest,
+                         build_optimizer, build_scheduler, clip_gradients, compile_model, configure_determinism,
+                         explain_out_of_memory, load_config, pyplot, restore_rng_states, rng_states,
+                         schedule_warnings, seed_everything, select_device)
 from mlx_runtime.speech import build_demo, read_audio, read_manifest
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -313,6 +313,7 @@ early_stopping = (Monitor(stopping_cfg["monitor"], stopping_cfg["mode"], stoppin
                   else Monitor(cfg["metrics"]["primary"], cfg["metrics"]["goal"], patience=None))
 checkpoint_cfg = train_cfg["checkpoint"]
 best_checkpoint = Monitor(checkpoint_cfg["monitor"], checkpoint_cfg["mode"])
+divergence = DivergenceGuard.from_config(train_cfg)  # a loss that is not finite, or that exploded
 checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics)
 max_grad_norm = train_cfg["grad_clip"] or math.inf
 model_parameters = list(raw_model.parameters())  # once: walking the modules at every logged step costs more than the norm
@@ -327,7 +328,8 @@ def training_state() -> dict:
             "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
             "epochs_done": epochs_done, "step": step, "batches_done": batches_done,
             "epoch_generator": epoch_generator_state, "early_stopping": early_stopping.state_dict(),
-            "best_checkpoint": best_checkpoint.state_dict(), "rng": rng_states(), "alphabet": alphabet,
+            "best_checkpoint": best_checkpoint.state_dict(), "divergence": divergence.state_dict(),
+            "rng": rng_states(), "alphabet": alphabet,
             "config": cfg}
 
 
@@ -338,6 +340,8 @@ if resume_from:
     scaler.load_state_dict(resume_from["scaler"])
     early_stopping.load_state_dict(resume_from["early_stopping"])
     best_checkpoint.load_state_dict(resume_from["best_checkpoint"])
+    if "divergence" in resume_from:  # checkpoints of mlx before the guard have none
+        divergence.load_state_dict(resume_from["divergence"])
     epochs_done, step, batches_done = resume_from["epochs_done"], resume_from["step"], resume_from["batches_done"]
     shuffle_generator.set_state(resume_from["epoch_generator"])
     restore_rng_states(resume_from["rng"])
@@ -347,6 +351,8 @@ metrics.event("start", epochs=epochs, steps_per_epoch=steps_per_epoch, total_ste
               batch_size=data_cfg["batch_size"], grad_accum_steps=accum, device=str(device),
               parameters=sum(p.numel() for p in raw_model.parameters()), start_step=step,
               train_utterances=len(train_set), val_utterances=len(val_set))
+for warning in schedule_warnings(train_cfg, len(train_loader), total_steps):
+    metrics.warning(warning)
 
 window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
 while epochs_done < epochs and step < total_steps and not early_stopping.should_stop and not stop.requested:
@@ -365,8 +371,8 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
             log_probs, out_lengths = model(features, lengths)
         loss = ctc_loss(log_probs, out_lengths, targets, target_lengths)
         loss_value = loss.item()
-        if not math.isfinite(loss_value):
-            checkpoints.stop_diverged(training_state(), loss_value, step)
+        if divergence.diverged(loss_value):
+            checkpoints.stop_diverged(training_state(), loss_value, step, reason=divergence.reason)
         # Each batch adds its share of the window's mean; a window of one batch skips the division
         # (an autograd node: ~20 us a step, 0.4% of a small model's step).
         scaler.scale(loss if window_batches == 1 else loss / window_batches).backward()

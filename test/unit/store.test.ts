@@ -1,6 +1,8 @@
+import {cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {UserError} from '../../src/core/errors.js'
+import {ingestAvailable} from '../../src/core/store/ingest.js'
 import {openStore, type NewRun, type Store, type TailLine} from '../../src/core/store/store.js'
 import {tempDir} from '../helpers/cli.js'
 
@@ -16,7 +18,7 @@ async function freshStore(dir = tempDir()): Promise<Store> {
 }
 
 function newRun(store: Store, id: string, name = 'demo', createdAt = 1000, tags: string[] = []): NewRun {
-  const run = {id, name, task: 'image-classification', host: 'h', runDir: store.runDir(id), config: {name, tags, optim: {lr: 0.1}}, primaryMetric: 'val/acc', primaryGoal: 'max' as const}
+  const run = {id, name, task: 'image-classification', host: 'h', config: {name, tags, optim: {lr: 0.1}}, primaryMetric: 'val/acc', primaryGoal: 'max' as const}
   store.createRun(run, createdAt)
   return run
 }
@@ -128,5 +130,89 @@ describe('store', () => {
     stores.splice(stores.indexOf(first), 1)
     const second = await freshStore(dir)
     expect(second.getRun('dddd444444')?.name).toBe('demo')
+  })
+})
+
+describe('the index follows the run directories', () => {
+  it('keeps run directories relative to the store: an old store with absolute paths is migrated, and a copy works on its own files', async () => {
+    const {default: Database} = await import('better-sqlite3')
+    const {MIGRATIONS} = await import('../../src/core/store/migrations.js')
+    const original = join(tempDir(), '.mlx')
+    mkdirSync(join(original, 'runs', 'eeee555555'), {recursive: true})
+    const db = new Database(join(original, 'mlx.db'))
+    db.exec(MIGRATIONS[0]!)
+    db.exec(MIGRATIONS[1]!)
+    db.pragma('user_version = 2')
+    db.prepare("INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric) VALUES ('eeee555555', 'old', 'image-classification', 'completed', 1, 'h', ?, '{}', 'val/acc')").run(join(original, 'runs', 'eeee555555'))
+    db.close()
+    const copy = join(tempDir(), 'elsewhere', '.mlx')
+    cpSync(original, copy, {recursive: true})
+    const store = await freshStore(join(copy, '..'))
+    expect(store.getRun('eeee555555')?.runDir).toBe(join(copy, 'runs', 'eeee555555'))
+  })
+
+  it('writes every change of a run to its run.json, atomically', async () => {
+    const store = await freshStore()
+    newRun(store, 'ffff666666', 'first')
+    const runFile = () => JSON.parse(readFileSync(join(store.runDir('ffff666666'), 'run.json'), 'utf8'))
+    expect(runFile()).toMatchObject({id: 'ffff666666', name: 'first', status: 'running', follower: {pid: process.pid}})
+    store.setProcess('ffff666666', {pid: 4242, jobId: null})
+    expect(runFile().pid).toBe(4242)
+    store.rename('ffff666666', 'second')
+    store.setTags('ffff666666', ['a'])
+    store.requestStop('ffff666666', 7)
+    store.finishRun('ffff666666', {status: 'interrupted', endedAt: 9, exitCode: 130, signal: null, error: 'stopped'})
+    expect(runFile()).toMatchObject({name: 'second', tags: ['a'], stopRequestedAt: 7, status: 'interrupted', endedAt: 9, exitCode: 130, error: 'stopped', follower: null})
+    expect(readdirSync(store.runDir('ffff666666'))).toEqual(['run.json'])
+  })
+
+  it('a run is claimed once: a second resume of a running run is refused, naming who follows it', async () => {
+    const store = await freshStore()
+    newRun(store, 'abab000001')
+    store.finishRun('abab000001', {status: 'interrupted', endedAt: 2, exitCode: 130, signal: null, error: null})
+    store.restartRun('abab000001', {name: 'demo', optim: {lr: 0.2}})
+    expect(() => store.restartRun('abab000001', {name: 'demo'})).toThrow(new RegExp(`^run abab000001 is already running \\(followed by mlx pid ${process.pid} on `))
+    expect(store.getRun('abab000001')?.config).toEqual({name: 'demo', optim: {lr: 0.2}})
+  })
+
+  it('indexes run directories the index lacks from their files, as they were; a directory it cannot read is skipped with why', async () => {
+    const dir = tempDir()
+    const store = await freshStore(dir)
+    newRun(store, 'cdcd000001', 'kept', 5, ['t'])
+    const file = join(store.runDir('cdcd000001'), 'metrics.jsonl')
+    writeFileSync(join(store.runDir('cdcd000001'), 'config.json'), JSON.stringify({name: 'kept', tags: ['t'], optim: {lr: 0.1}}))
+    writeFileSync(file, [metric(1, {'val/acc': 0.5}), metric(2, {'val/acc': 'NaN'}), '{"v":1,"t":3,"kind":"event","event":"resume","from_step":1}', metric(2, {'val/acc': 0.7}), 'garbage', ''].join('\n'))
+    ingestAvailable(store, 'cdcd000001', file, true)
+    store.finishRun('cdcd000001', {status: 'completed', endedAt: 9, exitCode: 0, signal: null, error: null})
+    const before = {run: store.getRun('cdcd000001'), metrics: store.metrics('cdcd000001'), summaries: store.summaries(['cdcd000001']), events: store.events('cdcd000001', true)}
+    mkdirSync(store.runDir('broken0001'))
+    writeFileSync(join(store.runDir('broken0001'), 'run.json'), '{"id": "broken0001"')
+    store.close()
+    stores.splice(stores.indexOf(store), 1)
+    rmSync(join(dir, '.mlx', 'mlx.db'))
+
+    const {openStoreReporting} = await import('../../src/core/store/open.js')
+    const {store: rebuilt, indexed} = await openStoreReporting(join(dir, '.mlx'))
+    stores.push(rebuilt)
+    expect(indexed.indexed).toEqual(['cdcd000001'])
+    expect(indexed.skipped).toEqual([{id: 'broken0001', problem: expect.stringMatching(/^run\.json is not valid JSON/)}])
+    expect({run: rebuilt.getRun('cdcd000001'), metrics: rebuilt.metrics('cdcd000001'), summaries: rebuilt.summaries(['cdcd000001']), events: rebuilt.events('cdcd000001', true)}).toEqual({...before, run: {...before.run, follower: null}})
+  })
+
+  it('ingests a backlog in bounded batches, storing exactly what one batch would', async () => {
+    const file = join(tempDir(), 'metrics.jsonl')
+    const text = Array.from({length: 3000}, (_, i) => (i === 1500 ? '{"v":1,"t":1,"kind":"event","event":"resume","from_step":1000}' : metric(i, {'train/loss': 1 / (i + 1), 'val/acc': i % 7 === 0 ? 'NaN' : (i % 100) / 100}))).join('\n')
+    writeFileSync(file, `${text}\n{"v":1,"t":2,"kind":"metr`)
+    const whole = await freshStore()
+    const batched = await freshStore()
+    for (const store of [whole, batched]) newRun(store, 'dede000001')
+    const seen: number[] = []
+    ingestAvailable(whole, 'dede000001', file, true)
+    ingestAvailable(batched, 'dede000001', file, true, (records) => seen.push(records.length), 16 * 1024)
+    expect(seen.length).toBeGreaterThanOrEqual(8)
+    expect(batched.metrics('dede000001')).toEqual(whole.metrics('dede000001'))
+    expect(batched.summaries(['dede000001'])).toEqual(whole.summaries(['dede000001']))
+    expect(batched.getRun('dede000001')?.ingest).toEqual(whole.getRun('dede000001')?.ingest)
+    expect(whole.getRun('dede000001')?.ingest).toMatchObject({lines: 3001, tornLines: 1})
   })
 })

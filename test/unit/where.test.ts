@@ -155,7 +155,7 @@ describe('matchingRunIds: --where over a real store, reading only the fields it 
       ['dddd000004', {optim: {lr: 0.01, name: 'sgd'}}, [], []],
     ]
     configs.forEach(([id, config, values, tags], i) => {
-      store.createRun({id, name: `run-${i}`, task: 'image-classification', host: 'h', runDir: store.runDir(id), config: {name: `run-${i}`, tags, ...config}, primaryMetric: 'val/acc', primaryGoal: 'max'}, 1000 + i)
+      store.createRun({id, name: `run-${i}`, task: 'image-classification', host: 'h', config: {name: `run-${i}`, tags, ...config}, primaryMetric: 'val/acc', primaryGoal: 'max'}, 1000 + i)
       let offset = 0
       const lines = values.map((v, step) => {
         const text = metrics(step + 1, v)
@@ -194,7 +194,7 @@ describe('matchingRunIds: --where over a real store, reading only the fields it 
     // 300 runs over pages of 64, 128, 256; runs 100-199 started at the same second (ties broken by insertion).
     for (let i = 0; i < 300; i++) {
       const id = `run${String(i).padStart(7, '0')}`
-      store.createRun({id, name: `r${i}`, task: 'image-classification', host: 'h', runDir: store.runDir(id), config: {name: `r${i}`, optim: {lr: i % 3 === 0 ? 0.1 : 0.001}}, primaryMetric: 'val/acc', primaryGoal: 'max'}, i >= 100 && i < 200 ? 5000 : 1000 + i * 10)
+      store.createRun({id, name: `r${i}`, task: 'image-classification', host: 'h', config: {name: `r${i}`, optim: {lr: i % 3 === 0 ? 0.1 : 0.001}}, primaryMetric: 'val/acc', primaryGoal: 'max'}, i >= 100 && i < 200 ? 5000 : 1000 + i * 10)
     }
     const all = store.listRuns()
     expect(all).toHaveLength(300)

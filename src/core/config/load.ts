@@ -32,6 +32,11 @@ export interface Override {
 /** What the command line sets besides `--set`: `--name` (taken as text, never parsed as YAML). */
 export interface CommandLineValues {
   name?: string
+  /**
+   * The project root the run would train in: the files and folders the recipe reads (data.path...)
+   * are checked there, so a missing one is a config problem at its position, before any run is made.
+   */
+  root?: string
 }
 
 export interface LoadedConfig {
@@ -125,7 +130,8 @@ export function checkConfig(file: string, sets: readonly string[] = [], values: 
     return {source: file, line: 1, column: 1}
   }
   if (parsed.success) {
-    const unknown = [...unknownMetrics(parsed.data, value), ...launchProblems(parsed.data), ...resolveScriptPath(parsed.data, locate)].map(({path, message, hint}) => ({...locate(path), path: path.join('.'), message, hint}))
+    const inputs = values.root === undefined ? [] : inputProblems(parsed.data, values.root)
+    const unknown = [...unknownMetrics(parsed.data, value), ...launchProblems(parsed.data), ...resolveScriptPath(parsed.data, locate), ...inputs].map(({path, message, hint}) => ({...locate(path), path: path.join('.'), message, hint}))
     return unknown.length > 0 ? {diagnostics: unknown.sort(byPosition)} : {file, config: parsed.data, files}
   }
   const diagnostics = parsed.error.issues.flatMap((issue) => describeIssue(issue, locate, value))
@@ -166,6 +172,25 @@ function resolveScriptPath(config: ExperimentConfig, locate: (path: readonly Pat
   config.script.path = resolve(base, config.script.path)
   if (existsSync(config.script.path) && statSync(config.script.path).isFile()) return []
   return [{path: ['script', 'path'], message: `no such file: ${config.script.path}`, hint: 'script.path is relative to the config file that names it'}]
+}
+
+/** The files and folders the recipe will read, each there and of its kind (relative to the project root, where the script runs). */
+function inputProblems(config: ExperimentConfig, root: string): Array<{path: string[]; message: string; hint: string}> {
+  return RECIPES[config.task].inputs(config).flatMap(({key, kind, hint}) => {
+    const named = String(valueAt(config, key))
+    const path = resolve(root, named)
+    let found: 'file' | 'directory' | 'other' | undefined
+    try {
+      const stats = statSync(path)
+      found = stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : 'other'
+    } catch {
+      found = undefined
+    }
+    if (found === kind) return []
+    const what = kind === 'file' ? 'file' : 'folder'
+    const message = found === undefined ? `no such ${what}: ${excerpt(path, 200)}` : `${excerpt(path, 200)} is not a ${what}`
+    return [{path: key, message, hint: hint ?? `paths in data and model are relative to the project root (${excerpt(root, 200)})`}]
+  })
 }
 
 /** A recipe that trains in one process cannot run under torchrun (or as a Slurm job of several processes). */

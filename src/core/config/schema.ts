@@ -145,18 +145,27 @@ const Checkpoint = z
   })
   .describe('When checkpoints are written and how many are kept.')
 
+const Divergence = z
+  .strictObject({
+    factor: positive().nullable().default(1000).describe('A training loss above factor times its mean over the first early_steps steps has diverged (null: no bound relative to the early loss).'),
+    threshold: positive().nullable().default(null).describe("A training loss above this has diverged, as Lightning's divergence_threshold (null: no absolute bound)."),
+    early_steps: z.int().min(1).max(100_000).default(20).describe('The first steps whose mean loss is the early loss.'),
+  })
+  .describe('When the training loss has diverged besides not being finite (gradient clipping keeps an exploding loss finite): the run stops as diverged, its last good state saved.')
+
 const Train = z
   .strictObject({
     epochs: z.int().min(1).default(10).describe('Passes over the training set.'),
     max_steps: z.int().min(1).nullable().default(null).describe('Stop after this many optimiser steps, even mid-epoch (null: no limit).'),
-    log_every: z.int().min(1).default(10).describe('Log train metrics every N optimiser steps (and at each epoch end).'),
-    eval_every: z.int().min(1).default(1).describe('Validate every N epochs (and after the last).'),
+    log_every: z.int().min(1).max(1_000_000).default(10).describe('Log train metrics every N optimiser steps (and at each epoch end).'),
+    eval_every: z.int().min(1).max(1_000_000).default(1).describe('Validate every N epochs (and after the last).'),
     amp: z
       .union([z.literal(false), z.enum(['bf16', 'fp16'])])
       .default(false)
       .describe('Mixed precision: false, bf16 (CPU or CUDA) or fp16 (CUDA, with a gradient scaler).'),
     grad_clip: positive().nullable().default(null).describe('Clip the gradient norm to this value (null: no clipping).'),
-    grad_accum_steps: z.int().min(1).default(1).describe('Batches whose gradients add up before each optimiser step.'),
+    grad_accum_steps: z.int().min(1).max(65_536).default(1).describe('Batches whose gradients add up before each optimiser step (at most an epoch: a longer window ends with the epoch, and the run says so).'),
+    divergence: Divergence.nullable().prefault({}).describe('When a run has diverged (null: only when its loss is NaN or infinite).'),
     early_stopping: EarlyStopping.nullable().default(null).describe('Stop when the monitored metric stops improving (null: off).'),
     checkpoint: Checkpoint.prefault({}),
     deterministic: z.boolean().default(false).describe('torch.use_deterministic_algorithms and deterministic cuDNN (slower; same results on the same machine). Off: the cuDNN autotuner picks the fastest kernels.'),

@@ -31,6 +31,8 @@ export interface ProcessOutcome {
   signal: string | null
   /** What a scheduler said of the job's end (job 12 CANCELLED), where there is one. */
   detail?: string
+  /** When a scheduler says the job ended (seconds since the epoch), where it says so. */
+  endedAt?: number
 }
 
 /** What identifies a launched process to stop or watch it later, from another mlx: its pid, or a scheduler's job id. */

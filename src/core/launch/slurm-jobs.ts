@@ -8,14 +8,16 @@ import type {JobState, ProcessOutcome, ProcessRef, StopHow} from './launcher.js'
 export const TERMINAL: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'REVOKED', 'SPECIAL_EXIT'])
 
 /** The job's state from scontrol, or null once Slurm no longer knows the job. */
-export function jobState(jobId: string): (JobState & {exitCode: number | null; signal: number | null}) | null {
+export function jobState(jobId: string): (JobState & {exitCode: number | null; signal: number | null; endedAt: number | null}) | null {
   const shown = spawnSync('scontrol', ['show', 'job', '-o', jobId], {encoding: 'utf8'})
   if (shown.status !== 0) return null
   const text = shown.stdout
   const field = (name: string) => new RegExp(`(?:^|\\s)${name}=(\\S+)`).exec(text)?.[1] ?? null
   const [code, signal] = (field('ExitCode') ?? '').split(':').map(Number)
   const reason = field('Reason')
-  return {state: field('JobState') ?? 'UNKNOWN', reason: reason === 'None' ? null : reason, exitCode: Number.isFinite(code) ? code! : null, signal: Number.isFinite(signal) ? signal! : null}
+  // scontrol's times are the controller's local time, without a zone: read as local time here.
+  const end = Date.parse(field('EndTime') ?? '')
+  return {state: field('JobState') ?? 'UNKNOWN', reason: reason === 'None' ? null : reason, exitCode: Number.isFinite(code) ? code! : null, signal: Number.isFinite(signal) ? signal! : null, endedAt: Number.isFinite(end) ? end / 1000 : null}
 }
 
 export function ended(jobId: string): boolean {
@@ -27,10 +29,11 @@ export function ended(jobId: string): boolean {
 export function outcomeOf(jobId: string, state: ReturnType<typeof jobState>): ProcessOutcome {
   if (state === null) return {exitCode: null, signal: null, detail: `job ${jobId} is no longer known to Slurm`}
   const detail = `job ${jobId} ${state.state}${state.reason ? ` (${state.reason})` : ''}`
-  if (state.signal) return {exitCode: null, signal: `signal ${state.signal}`, detail}
+  const endedAt = state.endedAt === null ? {} : {endedAt: state.endedAt}
+  if (state.signal) return {exitCode: null, signal: `signal ${state.signal}`, detail, ...endedAt}
   // A job cancelled before its script set an exit status still did not succeed.
-  if (state.state !== 'COMPLETED' && state.exitCode === 0) return {exitCode: null, signal: null, detail}
-  return {exitCode: state.exitCode, signal: null, detail}
+  if (state.state !== 'COMPLETED' && state.exitCode === 0) return {exitCode: null, signal: null, detail, ...endedAt}
+  return {exitCode: state.exitCode, signal: null, detail, ...endedAt}
 }
 
 /** Whether the job still runs or waits to. */

@@ -1,4 +1,5 @@
 /** Live progress of a run, folded from its metric records: what the progress views show. */
+import {excerpt} from '../errors.js'
 import type {EventRecord, MetricsRecord} from './parse.js'
 
 export interface Progress {
@@ -19,10 +20,12 @@ export interface Progress {
   events: Record<string, number>
   /** What a step and a sample are, as the script's `start` event names them (RL: an update, an env step). */
   units: {step: string; samples: string}
+  /** The script's warnings (its `warning` events), in order. */
+  warnings: string[]
 }
 
 export function initialProgress(): Progress {
-  return {epoch: 0, epochs: null, step: 0, totalSteps: null, elapsed: 0, trainingStartedAt: null, eta: null, samplesPerSec: null, latest: {}, events: {}, units: {step: 'step', samples: 'samples'}}
+  return {epoch: 0, epochs: null, step: 0, totalSteps: null, elapsed: 0, trainingStartedAt: null, eta: null, samplesPerSec: null, latest: {}, events: {}, units: {step: 'step', samples: 'samples'}, warnings: []}
 }
 
 /** Folds records into the progress, given when the run started (seconds since the epoch). */
@@ -32,6 +35,7 @@ export function advance(progress: Progress, records: ReadonlyArray<MetricsRecord
     next = {...next, elapsed: Math.max(next.elapsed, record.t - startedAt)}
     if (record.kind === 'event') {
       next.events = {...next.events, [record.event]: (next.events[record.event] ?? 0) + 1}
+      if (record.event === 'warning' && typeof record.data.message === 'string') next.warnings = [...next.warnings, excerpt(record.data.message, 300)]
       if (record.event === 'start') {
         next.trainingStartedAt = record.t
         const {epochs, total_steps: totalSteps} = record.data

@@ -22,6 +22,34 @@ export interface Recipe {
   evalMetrics(config: ExperimentConfig): readonly string[]
   /** Whether the script trains data-parallel under torchrun (DDP, sharded data, rank-0 output). */
   distributed: boolean
+  /** Files and folders of the user's that the script reads for this config: checked before a run is made. */
+  inputs(config: ExperimentConfig): InputPath[]
+}
+
+/** A config value naming a file or folder the script will read, relative to the project root. */
+export interface InputPath {
+  key: string[]
+  kind: 'file' | 'directory'
+  hint?: string
+}
+
+type Fields = Record<string, unknown>
+const fieldsOf = (section: unknown): Fields => (typeof section === 'object' && section !== null ? (section as Fields) : {})
+/** A section of the config, whatever the task (a script's config has no data section). */
+const sectionOf = (config: ExperimentConfig, name: 'data' | 'model'): Fields => fieldsOf((config as unknown as Fields)[name])
+
+/** data.path and, when set, data.val_path: for the sources that read the user's own files. */
+function dataFiles(config: ExperimentConfig, sources: readonly string[], kind: InputPath['kind']): InputPath[] {
+  const data = sectionOf(config, 'data')
+  if (!sources.includes(String(data.source))) return []
+  return [{key: ['data', 'path'], kind}, ...(typeof data.val_path === 'string' ? [{key: ['data', 'val_path'], kind}] : [])]
+}
+
+/** A dataset folder that the script may not download (download: false) must be there already. */
+function datasetRoot(config: ExperimentConfig, sources: readonly string[]): InputPath[] {
+  const data = sectionOf(config, 'data')
+  if (!sources.includes(String(data.source)) || data.download !== false) return []
+  return [{key: ['data', 'root'], kind: 'directory', hint: 'with download: false the dataset must be there already; download: true fetches it where the network allows'}]
 }
 
 const CLASSIFICATION_METRICS = ['val/loss', 'val/acc', 'val/f1'] as const
@@ -34,6 +62,7 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     keyMetrics: ['val/acc', 'val/f1', 'val/loss', 'train/loss'],
     evalMetrics: () => CLASSIFICATION_METRICS,
     distributed: true,
+    inputs: (config) => [...dataFiles(config, ['imagefolder'], 'directory'), ...datasetRoot(config, ['mnist', 'fashion-mnist', 'cifar10'])],
   },
   tabular: {
     task: 'tabular',
@@ -41,6 +70,7 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     keyMetrics: ['val/acc', 'val/f1', 'val/r2', 'val/rmse', 'val/mae', 'val/loss', 'train/loss'],
     evalMetrics: (config) => (config.task === 'tabular' && config.data.kind === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS),
     distributed: true,
+    inputs: (config) => dataFiles(config, ['csv'], 'file'),
   },
   'speech-recognition': {
     task: 'speech-recognition',
@@ -48,6 +78,7 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     keyMetrics: ['val/cer', 'val/wer', 'val/loss', 'train/loss'],
     evalMetrics: () => ['val/loss', 'val/cer', 'val/wer'],
     distributed: false,
+    inputs: (config) => [...dataFiles(config, ['manifest'], 'file'), ...datasetRoot(config, ['librispeech'])],
   },
   'rl-dqn': {
     task: 'rl-dqn',
@@ -55,6 +86,7 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     keyMetrics: ['val/return', 'train/return', 'train/episode_length', 'train/loss', 'train/q_mean', 'epsilon'],
     evalMetrics: () => ['val/return', 'val/return_std', 'val/length'],
     distributed: false,
+    inputs: () => [],
   },
   'recsys-dlrm': {
     task: 'recsys-dlrm',
@@ -62,6 +94,7 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     keyMetrics: ['val/auc', 'val/loss', 'val/calibration', 'train/loss'],
     evalMetrics: () => ['val/loss', 'val/auc', 'val/calibration'],
     distributed: false,
+    inputs: (config) => dataFiles(config, ['criteo'], 'file'),
   },
   'text-classification': {
     task: 'text-classification',
@@ -69,6 +102,12 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     keyMetrics: ['val/f1', 'val/acc', 'val/loss', 'train/loss'],
     evalMetrics: () => CLASSIFICATION_METRICS,
     distributed: false,
+    inputs: (config) => {
+      const data = sectionOf(config, 'data')
+      const fortunes: InputPath[] = data.source === 'fortunes' ? [{key: ['data', 'directory'], kind: 'directory', hint: "Debian's fortunes package keeps its topics there (apt-get install fortunes)"}] : []
+      const model: InputPath[] = sectionOf(config, 'model').arch === 'huggingface' ? [{key: ['model', 'hf_path'], kind: 'directory', hint: 'a folder written by save_pretrained: config, weights, tokenizer'}] : []
+      return [...fortunes, ...dataFiles(config, ['csv', 'jsonl', 'ag_news'], 'file'), ...model]
+    },
   },
   script: {
     task: 'script',
@@ -78,6 +117,8 @@ export const RECIPES: Readonly<Record<Task, Recipe>> = {
     evalMetrics: () => [],
     // The script's own business: mlx runs it under torchrun as it is.
     distributed: true,
+    // script.path is checked where the config is read; what it reads is its own business.
+    inputs: () => [],
   },
 }
 

@@ -3,25 +3,28 @@
  * tail of its stderr when it failed, and run.json in its directory. Shared by the mlx that
  * follows a run and by the commands that catch up with runs nobody follows.
  */
-import {readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {ProcessOutcome} from '../launch/launcher.js'
-import {mlxVersion} from '../paths.js'
 import type {RunRecord, RunStatus, Store} from '../store/store.js'
 
 const ERROR_TAIL_LINES = 25
 
-/** Records how a run ended, from its process's (or job's) outcome; the run's own run.json too. */
-export function recordOutcome(store: Store, run: RunRecord, outcome: ProcessOutcome, interrupted: boolean): RunRecord {
-  const diverged = store.events(run.id, true).some((event) => event.event === 'diverged')
+/**
+ * Records how a run ended, from its process's (or job's) outcome, in the index and its run.json.
+ * `endedAt` is when it ended, where that was earlier than now (a run caught up with late).
+ */
+export function recordOutcome(store: Store, run: RunRecord, outcome: ProcessOutcome, interrupted: boolean, endedAt = Date.now() / 1000): RunRecord {
+  const events = store.events(run.id, true)
+  const diverged = events.some((event) => event.event === 'diverged')
+  // A run whose script logged its end had finished its work: a stop that raced its exit does not undo that.
+  const ended = events.some((event) => event.event === 'end')
   // mlx stop (from another terminal) stops a run as Ctrl-C does.
-  const status = statusOf(outcome, interrupted || store.getRun(run.id)?.stopRequestedAt != null, diverged)
+  const stopped = interrupted || store.getRun(run.id)?.stopRequestedAt != null
+  const status = statusOf(ended && stopped ? {...outcome, exitCode: 0} : outcome, stopped, diverged)
   const error = status === 'completed' ? null : errorText(run.runDir, outcome, status)
-  const endedAt = Date.now() / 1000
   store.finishRun(run.id, {status, endedAt, exitCode: outcome.exitCode, signal: outcome.signal, error})
-  const record = store.getRun(run.id)!
-  writeRunFile(record)
-  return record
+  return store.getRun(run.id)!
 }
 
 /** How a run ended: its exit, whether mlx interrupted it, and whether the script reported divergence. */
@@ -42,10 +45,4 @@ export function errorText(runDir: string, outcome: ProcessOutcome, status: RunSt
   const how = [exit, outcome.detail].filter((part) => part).join('; ') || 'its exit status is unknown'
   const what = {interrupted: `interrupted (${how})`, diverged: `the loss diverged (${how})`}[status as string] ?? `the training script failed (${how})`
   return tail ? `${what}\n${tail}` : what
-}
-
-/** run.json: the run's own record in its directory, from which the index can be rebuilt. */
-export function writeRunFile(record: RunRecord): void {
-  const {config: _config, runDir, ...rest} = record
-  writeFileSync(join(runDir, 'run.json'), JSON.stringify({...rest, mlx: mlxVersion()}, null, 2) + '\n')
 }

@@ -31,8 +31,9 @@ import type {Project} from '../project.js'
 import {checkPython, choosePython, countGpus, probePython, runtimeEnv, type PythonChoice, type QuickCheck} from '../python.js'
 import {renderScript} from '../recipes/registry.js'
 import type {RunRecord, Store} from '../store/store.js'
-import {ingestAvailable} from './ingest.js'
-import {errorText, recordOutcome, statusOf, writeRunFile} from './outcome.js'
+import {ingestAvailable} from '../store/ingest.js'
+import {RunIndexer, type IndexProblem} from './indexer.js'
+import {errorText, statusOf} from './outcome.js'
 
 export interface RunOptions {
   configFile: string
@@ -56,6 +57,11 @@ export interface RunHandle {
   /** mlx run --detach: mlx may exit while the run goes on (later commands catch up with it). */
   detach(): void
   done: Promise<RunRecord>
+  /**
+   * Once done: the store that holds the run's final record (the project's, or, where its index
+   * failed during the run, one of this run made in memory from its files), and what failed.
+   */
+  ended(): {store: Store; indexProblem: IndexProblem | null}
 }
 
 /** How long the trainer gets to stop after SIGINT before its process group is killed. */
@@ -98,7 +104,7 @@ export interface LaunchPlan {
 
 /** Validates the config, checks the interpreter and plans the processes, creating nothing: bad input stops here. */
 export async function prepareRun(project: Project, options: RunOptions): Promise<PreparedRun> {
-  const {config} = loadConfig(options.configFile, options.sets, {name: options.name})
+  const {config} = loadConfig(options.configFile, options.sets, {name: options.name, root: project.root})
   checkSlurmPaths(project, config)
   const configured = config.launch.python === undefined ? undefined : {python: config.launch.python, file: options.configFile}
   const python = choosePython(project, options.python, configured)
@@ -155,12 +161,8 @@ export async function startRun(project: Project, store: Store, prepared: Prepare
   const runDir = store.runDir(id)
   mkdirSync(join(runDir, 'checkpoints'), {recursive: true})
   const createdAt = Date.now() / 1000
-  store.createRun(
-    {id, name: config.name, task: config.task, host: hostname(), runDir, config, primaryMetric: config.metrics.primary, primaryGoal: config.metrics.goal},
-    createdAt,
-  )
   writeConfigFiles(runDir, id, config)
-  writeRunFile(store.getRun(id)!)
+  store.createRun({id, name: config.name, task: config.task, host: hostname(), config, primaryMetric: config.metrics.primary, primaryGoal: config.metrics.goal}, createdAt)
   // A recipe's script is generated into the run; a user's own script runs where it is.
   if (config.task !== 'script') {
     const script = renderScript(config.task, {runId: id, runName: config.name, version: mlxVersion(), runDir: relative(project.root, runDir) || '.', runtimeDir})
@@ -185,7 +187,7 @@ export async function prepareResume(project: Project, store: Store, ref: string,
   const run = store.resolveRun(ref)
   if (run.status === 'running') throw new UserError(`run ${run.id} is still running`, 'wait for it to end, or stop the mlx that follows it (Ctrl-C)')
   const configFile = relative(process.cwd(), join(run.runDir, 'config.yaml')) || join(run.runDir, 'config.yaml')
-  const {config} = loadConfig(configFile, options.sets)
+  const {config} = loadConfig(configFile, options.sets, {root: project.root})
   checkSlurmPaths(project, config)
   if (config.task !== run.task) throw new UserError(`a resumed run keeps its task (${run.task})`)
   if (config.task === 'script') throw new UserError(`run ${run.id} runs your own script: mlx cannot tell it where to resume`, `start it again with mlx run (with your script's own resume option in script.args, if it has one)`)
@@ -214,6 +216,8 @@ function latestCheckpoint(store: Store, run: RunRecord): string {
 }
 
 export function resumeRun(project: Project, store: Store, prepared: PreparedResume, observer: RunObserver = {}): RunHandle {
+  // The stopped attempt's file is complete: a line it left without its newline is counted torn now, before a new writer marks it.
+  ingestAvailable(store, prepared.run.id, join(prepared.run.runDir, 'metrics.jsonl'), true)
   store.restartRun(prepared.run.id, prepared.config)
   writeConfigFiles(prepared.run.runDir, prepared.run.id, prepared.config)
   return launchRun(project, store, store.getRun(prepared.run.id)!, prepared, ['--resume', join(prepared.run.runDir, prepared.checkpoint)], observer)
@@ -233,35 +237,44 @@ function launchRun(project: Project, store: Store, run: RunRecord, prepared: Pre
   }
   const writeEnv = (environment: object) => writeFileSync(join(runDir, 'env.json'), JSON.stringify({...environment, ...envBase}, null, 2) + '\n')
   writeEnv(check)
-  const metricsFile = join(runDir, 'metrics.jsonl')
 
   store.setLaunch(id, {launcher: prepared.plan.launcher, worldSize: prepared.plan.worldSize, nodes: prepared.plan.nodes})
+  let progress = initialProgress()
+  const indexer = new RunIndexer(store, run, (records) => {
+    progress = advance(progress, records, launchedAt)
+    observer.onProgress?.(progress, indexer.current())
+  })
   const child = launcherFor(prepared, run).launch({
     ...trainerCommand(runDir, config, python, extraArgs),
     cwd: project.root,
     env: trainerEnv(run, config),
     stdoutFile: join(runDir, 'stdout.log'),
     stderrFile: join(runDir, 'stderr.log'),
-    onState: (state) => observer.onLaunchState?.(state, store.getRun(id) ?? run),
+    onState: (state) => observer.onLaunchState?.(state, indexer.current()),
   })
-  store.setProcess(id, child.ref)
+  // From here on the trainer runs: whatever the index does, it is followed to its end, never orphaned.
+  indexer.attempt(() => store.setProcess(id, child.ref))
   // The full record (CUDA, GPUs, packages) needs torch imported: done beside the trainer's own start-up.
-  const envRecorded = probePython(python, {packages: true}).then(writeEnv, (error: Error) => writeEnv({...check, probe_error: error.message}))
-  const launched = store.getRun(id)!
+  const envRecorded = probePython(python, {packages: true}).then(writeEnv, (error: Error) => writeEnv({...check, probe_error: error.message})).catch(() => {})
+  const launched = {...indexer.current(), pid: child.ref.pid, jobId: child.ref.jobId}
   observer.onStart?.(launched, python)
 
   const stopper = escalatingStop(child)
   let detached = false
-  const done = follow(store, launched, child, metricsFile, launchedAt, observer, () => detached).then(async (outcome) => {
+  let ended: ReturnType<RunHandle['ended']> = {store, indexProblem: null}
+  const done = follow(indexer, child, () => detached).then(async (outcome) => {
     stopper.cancel()
+    observer.onEnd?.(progress, indexer.current())
     await envRecorded
-    return recordOutcome(store, launched, outcome, stopper.interrupted())
+    const finished = await indexer.finish(outcome, stopper.interrupted())
+    ended = {store: finished.store, indexProblem: indexer.indexProblem()}
+    return finished.record
   })
   const detach = () => {
     detached = true
     child.detach()
   }
-  return {run: store.getRun(id)!, interrupt: stopper.interrupt, detach, done}
+  return {run: launched, interrupt: stopper.interrupt, detach, done, ended: () => ended}
 }
 
 function launcherFor(prepared: PreparedRun, run: RunRecord): Launcher {
@@ -381,7 +394,7 @@ async function joinRun(project: Project, store: Store, prepared: PreparedRun, ob
     const status = statusOf(outcome, stopper.interrupted(), false)
     return {...record, status, exitCode: outcome.exitCode, signal: outcome.signal, error: status === 'completed' ? null : errorText(nodeDir, outcome, status)}
   })
-  return {run: head, interrupt: stopper.interrupt, detach: child.detach, done}
+  return {run: head, interrupt: stopper.interrupt, detach: child.detach, done, ended: () => ({store, indexProblem: null})}
 }
 
 /** How long this node's torchrun may go on once node 0 has recorded the run's end. */
@@ -432,8 +445,7 @@ async function waitForHeadRun(store: Store, config: ExperimentConfig): Promise<R
 }
 
 /** Ingests while the process runs; once detached it stops following (and never resolves: nobody waits). */
-async function follow(store: Store, run: RunRecord, child: LaunchedProcess, metricsFile: string, launchedAt: number, observer: RunObserver, detached: () => boolean): Promise<ProcessOutcome> {
-  let progress = initialProgress()
+async function follow(indexer: RunIndexer, child: LaunchedProcess, detached: () => boolean): Promise<ProcessOutcome> {
   let exited: ProcessOutcome | undefined
   void child.done.then((outcome) => {
     exited = outcome
@@ -441,15 +453,8 @@ async function follow(store: Store, run: RunRecord, child: LaunchedProcess, metr
   for (;;) {
     const finished = exited
     // Once the process has ended, the file is complete: a last partial line is torn.
-    const batch = ingestAvailable(store, run.id, metricsFile, finished !== undefined)
-    if (batch && batch.records.length > 0) {
-      progress = advance(progress, batch.records, launchedAt)
-      observer.onProgress?.(progress, run)
-    }
-    if (finished) {
-      observer.onEnd?.(progress, run)
-      return finished
-    }
+    indexer.catchUp(finished !== undefined)
+    if (finished) return finished
     await Promise.race([child.done, sleep(POLL_MS)])
     if (detached()) return new Promise<ProcessOutcome>(() => {})
   }

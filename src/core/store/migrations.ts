@@ -97,4 +97,16 @@ export const MIGRATIONS: readonly string[] = [
   -- set by mlx stop: the mlx that follows the run records it as interrupted, not failed
   ALTER TABLE runs ADD COLUMN stop_requested_at REAL;
   `,
+  `
+  -- run directories relative to the store: a copied or moved store works on its own files
+  UPDATE runs SET run_dir = 'runs/' || id;
+  -- the mlx process that follows a running run: the claim that lets a run run once at a time
+  ALTER TABLE runs ADD COLUMN follower_pid INTEGER;
+  ALTER TABLE runs ADD COLUMN follower_host TEXT;
+  -- facts about the store itself (when the run directories were last checked against the index)
+  CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ]

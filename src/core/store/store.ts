@@ -4,6 +4,10 @@
  * summaries (count, last, min, max and their steps) are kept up to date at ingestion,
  * so listing and comparing never scan metric history.
  *
+ * Every change to a run's row is written to its run.json too, and paths in the index are
+ * relative to the store: the index can be rebuilt from the run directories (store/rebuild.ts)
+ * and a copied or moved store works on its own files.
+ *
  * Ingestion is crash-safe: the metric rows of a batch of lines and the byte offset
  * after them commit in one transaction, so a restart resumes exactly where the last
  * commit ended and no line is stored twice or lost.
@@ -12,14 +16,15 @@
  * store do not pay for it.
  */
 import {mkdirSync} from 'node:fs'
+import {hostname} from 'node:os'
 import {join} from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
-import {UserError} from '../errors.js'
+import {excerpt, StoreError, UserError} from '../errors.js'
 import {parseMetricsLine, type EventRecord, type MetricsRecord} from '../metrics/parse.js'
 import {flattenParams} from '../params.js'
-import {MIGRATIONS} from './migrations.js'
+import {writeRunFile} from './run-file.js'
 
-/** diverged: the loss became NaN or infinite and the script stopped (after saving the last good checkpoint). */
+/** diverged: the loss became NaN or infinite, or exploded past train.divergence, and the script stopped (after saving the last good checkpoint). */
 export type RunStatus = 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted'
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'diverged', 'interrupted']
 
@@ -64,6 +69,13 @@ export interface RunRecord extends RunBrief {
   stopRequestedAt: number | null
   /** The Slurm job that runs it, where a scheduler does. */
   jobId: string | null
+  /** The mlx process that follows the run while it runs (its claim on the run), else null. */
+  follower: RunFollower | null
+}
+
+export interface RunFollower {
+  pid: number
+  host: string
 }
 
 /** How a run's processes were started: the launcher, and for torchrun the processes in all and the nodes. */
@@ -78,10 +90,24 @@ export interface NewRun {
   name: string
   task: string
   host: string
-  runDir: string
   config: Record<string, unknown>
   primaryMetric: string
   primaryGoal: 'min' | 'max' | null
+}
+
+/** A run as its run.json recorded it: what the index needs to hold it again (store/rebuild.ts). */
+export interface RecoveredRun extends NewRun {
+  status: RunStatus
+  createdAt: number
+  endedAt: number | null
+  exitCode: number | null
+  signal: string | null
+  pid: number | null
+  error: string | null
+  tags: string[]
+  launch: RunLaunch
+  stopRequestedAt: number | null
+  jobId: string | null
 }
 
 export interface MetricSummary {
@@ -145,39 +171,12 @@ interface RunRow {
   nodes: number
   job_id: string | null
   stop_requested_at: number | null
+  follower_pid: number | null
+  follower_host: string | null
 }
 
-export async function openStore(storeDir: string): Promise<Store> {
-  const {default: Database} = await import('better-sqlite3')
-  mkdirSync(join(storeDir, 'runs'), {recursive: true})
-  const db = new Database(join(storeDir, 'mlx.db'))
-  // First, so that two mlx opening a new store at once wait for each other, even to switch to WAL.
-  db.pragma('busy_timeout = 5000')
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = NORMAL')
-  db.pragma('foreign_keys = ON')
-  migrate(db)
-  return new Store(db, storeDir)
-}
-
-/**
- * Brings the schema up to date. The version is read inside the write transaction (BEGIN
- * IMMEDIATE): two mlx opening an old or new store at once (the nodes of one run) migrate it
- * once, the second finding the work done.
- */
-function migrate(db: BetterSqlite3.Database): void {
-  if ((db.pragma('user_version', {simple: true}) as number) === MIGRATIONS.length) return
-  db.transaction(() => {
-    const current = db.pragma('user_version', {simple: true}) as number
-    if (current > MIGRATIONS.length) {
-      throw new UserError(`the store was written by a newer mlx (schema ${current}; this mlx knows ${MIGRATIONS.length})`, 'upgrade mlx')
-    }
-    for (let version = current; version < MIGRATIONS.length; version++) {
-      db.exec(MIGRATIONS[version]!)
-      db.pragma(`user_version = ${version + 1}`)
-    }
-  }).immediate()
-}
+/** Opening the store (writable, read-only or damaged) lives in open.ts; re-exported for its many callers. */
+export {openStore, openStoreReporting, type StoreAccess} from './open.js'
 
 export class Store {
   private readonly insertMetric: BetterSqlite3.Statement
@@ -186,19 +185,24 @@ export class Store {
   private readonly deleteMetricsAfter: BetterSqlite3.Statement
   private readonly keyIds = new Map<string, number>()
 
+  /**
+   * @param readOnly why the store's files cannot be written, or null: a read-only store is read
+   *   from a copy of its index in memory, and nothing here writes its run files.
+   */
   constructor(
     private readonly db: BetterSqlite3.Database,
     readonly dir: string,
+    readonly readOnly: string | null,
   ) {
     this.insertMetric = db.prepare('INSERT INTO metrics (run, line, key, step, epoch, t, value) VALUES (?, ?, ?, ?, ?, ?, ?)')
     // Right-hand sides read the row as it was before the update (SQL semantics), and
     // NaN arrives as NULL, which never wins min or max.
+    // One row per metric and batch of lines: the batch's own summary (summarise() below) merged in.
     this.upsertSummary = db.prepare(`
       INSERT INTO metric_summary (run_id, key, count, last, last_step, min, min_step, max, max_step)
-      VALUES (@run, @key, 1, @value, @step, @value, CASE WHEN @value IS NULL THEN NULL ELSE @step END,
-              @value, CASE WHEN @value IS NULL THEN NULL ELSE @step END)
+      VALUES (@run, @key, @count, @last, @lastStep, @min, @minStep, @max, @maxStep)
       ON CONFLICT (key, run_id) DO UPDATE SET
-        count = count + 1,
+        count = count + excluded.count,
         last = excluded.last,
         last_step = excluded.last_step,
         min_step = CASE WHEN excluded.min IS NOT NULL AND (min IS NULL OR excluded.min < min) THEN excluded.min_step ELSE min_step END,
@@ -214,20 +218,42 @@ export class Store {
   }
 
   runDir(id: string): string {
-    return join(this.dir, 'runs', id)
+    return join(this.dir, RUNS_DIR, id)
   }
 
-  /** A new run and its params, together or not at all. */
+  /** A new run and its params, together or not at all; its directory made; followed by this mlx process. */
   createRun(run: NewRun, createdAt: number): void {
+    mkdirSync(this.runDir(run.id), {recursive: true})
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric, primary_goal, tags_json)
-           VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric, primary_goal, tags_json, follower_pid, follower_host)
+           VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(run.id, run.name, run.task, createdAt, run.host, run.runDir, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal, JSON.stringify(tagsOf(run.config)))
+        .run(run.id, run.name, run.task, createdAt, run.host, `${RUNS_DIR}/${run.id}`, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal, JSON.stringify(tagsOf(run.config)), process.pid, hostname())
       this.writeParams(run.id, run.config)
     })()
+    this.syncRunFile(run.id)
+  }
+
+  /**
+   * A run that its run.json describes, back in the index (store/rebuild.ts), unless another mlx
+   * put it there first: true when this call did. Its metrics are ingested after, from offset 0.
+   */
+  recoverRun(run: RecoveredRun, attemptLine: number): boolean {
+    return this.db.transaction(() => {
+      const inserted = this.db
+        .prepare(
+          `INSERT OR IGNORE INTO runs (id, name, task, status, created_at, ended_at, exit_code, signal, pid, host, run_dir, config_json, primary_metric, primary_goal, error,
+             attempt_line, tags_json, launcher, world_size, nodes, job_id, stop_requested_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(run.id, run.name, run.task, run.status, run.createdAt, run.endedAt, run.exitCode, run.signal, run.pid, run.host, `${RUNS_DIR}/${run.id}`, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal, run.error,
+          attemptLine, JSON.stringify(run.tags), run.launch.launcher, run.launch.worldSize, run.launch.nodes, run.jobId, run.stopRequestedAt)
+      if (inserted.changes === 0) return false
+      this.writeParams(run.id, run.config)
+      return true
+    }).immediate()
   }
 
   /** The run's params as its config now has them (the caller holds a transaction). */
@@ -238,24 +264,36 @@ export class Store {
     for (const [key, value] of Object.entries(flattenParams(config))) insert.run(key, seq, JSON.stringify(value ?? null))
   }
 
-  /** A stopped run starts a new attempt (mlx resume) with its config as now resolved: running again, its outcome cleared. */
+  /**
+   * A stopped run starts a new attempt (mlx resume) with its config as now resolved: running
+   * again on this host, followed by this mlx, its outcome cleared. The claim is atomic: of two
+   * mlx resuming one run at once, one gets it and the other a UserError naming the holder.
+   */
   restartRun(id: string, config: Record<string, unknown>): void {
     this.db.transaction(() => {
-      this.db
+      const claimed = this.db
         .prepare(
-          "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, job_id = NULL, stop_requested_at = NULL, attempt_line = lines_read, config_json = ? WHERE id = ?",
+          "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, job_id = NULL, stop_requested_at = NULL, attempt_line = lines_read, config_json = ?, host = ?, follower_pid = ?, follower_host = ? WHERE id = ? AND status != 'running'",
         )
-        .run(JSON.stringify(config), id)
+        .run(JSON.stringify(config), hostname(), process.pid, hostname(), id)
+      if (claimed.changes === 0) {
+        const holder = this.getRun(id)
+        if (!holder) throw new UserError(`no run ${id} in the store`)
+        throw new UserError(`run ${id} is already running${describeFollower(holder)}`, 'a run trains in one place at a time: wait for it to end, or mlx stop it first')
+      }
       this.writeParams(id, config)
-    })()
+    }).immediate()
+    this.syncRunFile(id)
   }
 
   setTags(id: string, tags: readonly string[]): void {
     this.db.prepare('UPDATE runs SET tags_json = ? WHERE id = ?').run(JSON.stringify([...new Set(tags)]), id)
+    this.syncRunFile(id)
   }
 
   rename(id: string, name: string): void {
     this.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(name, id)
+    this.syncRunFile(id)
   }
 
   /** Removes a run's rows (metrics, summaries and events go with it); the caller removes its directory. */
@@ -266,6 +304,7 @@ export class Store {
   /** What identifies the run's process: its pid here, or its scheduler's job id. */
   setProcess(id: string, ref: {pid: number | null; jobId: string | null}): void {
     this.db.prepare('UPDATE runs SET pid = ?, job_id = ? WHERE id = ?').run(ref.pid, ref.jobId, id)
+    this.syncRunFile(id)
   }
 
   setLaunch(id: string, launch: RunLaunch): void {
@@ -275,12 +314,57 @@ export class Store {
   /** mlx stop: the time it asked; the follower then records the run as interrupted. */
   requestStop(id: string, at: number): void {
     this.db.prepare('UPDATE runs SET stop_requested_at = ? WHERE id = ?').run(at, id)
+    this.syncRunFile(id)
   }
 
+  /** How the run ended; its follower's claim ends with it. */
   finishRun(id: string, outcome: {status: RunStatus; endedAt: number; exitCode: number | null; signal: string | null; error: string | null}): void {
     this.db
-      .prepare('UPDATE runs SET status = ?, ended_at = ?, exit_code = ?, signal = ?, error = ? WHERE id = ?')
+      .prepare('UPDATE runs SET status = ?, ended_at = ?, exit_code = ?, signal = ?, error = ?, follower_pid = NULL, follower_host = NULL WHERE id = ?')
       .run(outcome.status, outcome.endedAt, outcome.exitCode, outcome.signal, outcome.error, id)
+    this.syncRunFile(id)
+  }
+
+  /** The run's run.json, rewritten from its row (a read-only store writes nothing; a directory removed by hand is left removed). */
+  syncRunFile(id: string): void {
+    if (this.readOnly !== null) return
+    const record = this.getRun(id)
+    if (!record) return
+    try {
+      writeRunFile(record)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') return
+      throw new StoreError(`cannot write ${join(record.runDir, 'run.json')} (${code ?? (error as Error).message})`, 'free some disk space, or check that the store may be written; the index holds the change meanwhile')
+    }
+  }
+
+  /**
+   * Where the run's current attempt began, for a run indexed from its files: before its last
+   * `resume` event of mlx resume (a torchrun restart within an attempt logs one with `restart` > 0).
+   */
+  setAttemptLine(id: string): void {
+    const resumed = this.events(id).filter((event) => event.event === 'resume' && !event.data.restart).at(-1)
+    this.db.prepare('UPDATE runs SET attempt_line = ? WHERE id = ?').run(resumed ? resumed.line - 1 : 0, id)
+  }
+
+  /** A fact about the store (store_meta), or undefined. */
+  meta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM store_meta WHERE key = ?').pluck().get(key) as string | undefined) ?? undefined
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value)
+  }
+
+  /** How many runs the index holds. */
+  runCount(): number {
+    return this.db.prepare('SELECT COUNT(*) FROM runs').pluck().get() as number
+  }
+
+  /** SQLite's own check of the index file (`PRAGMA quick_check`): 'ok', or what is wrong. */
+  check(): string[] {
+    return this.db.prepare('PRAGMA quick_check').pluck().all() as string[]
   }
 
   /** Where ingestion of this run's metrics.jsonl stopped: resume reading here. */
@@ -305,10 +389,18 @@ export class Store {
       const counters = countersOf(row)
       let offset = row.ingest_offset
       let summariesStale = false
+      const batchSummaries = new Map<string, BatchSummary>()
       for (const line of lines) {
-        counters.lines++
         offset = line.endOffset
+        // A blank line holds nothing, and is no line of its own: it is the newline that ended a torn line
+        // (below), which a reader that had already passed the torn line's bytes sees alone.
         if (line.text.trim() === '') continue
+        counters.lines++
+        if (line.text.startsWith(TORN_MARK)) {
+          counters.tornLines++
+          counters.lastProblem = `line ${counters.lines}: torn (cut off mid-write), skipped`
+          continue
+        }
         const parsed = parseMetricsLine(line.text)
         if (!parsed.ok) {
           counters.badLines++
@@ -322,7 +414,7 @@ export class Store {
           for (const {key, value} of record.values) {
             const stored = Number.isNaN(value) ? null : value
             this.insertMetric.run(row.seq, counters.lines, this.keyId(key), record.step, record.epoch, record.t, stored)
-            this.upsertSummary.run({run: id, key, value: stored, step: record.step})
+            summarise(batchSummaries, key, stored, record.step)
           }
         } else {
           this.insertEvent.run(id, counters.lines, record.t, record.event, JSON.stringify(record.data))
@@ -333,7 +425,9 @@ export class Store {
           }
         }
       }
+      // A resume dropped rows: every summary is recomputed from the rows that remain.
       if (summariesStale) this.rebuildSummaries(row)
+      else for (const [key, summary] of batchSummaries) this.upsertSummary.run({run: id, key, ...summary})
       if (tornTail) {
         counters.lines++
         counters.tornLines++
@@ -388,7 +482,7 @@ export class Store {
 
   getRun(id: string): RunRecord | undefined {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined
-    return row && toRecord(row)
+    return row && this.toRecord(row)
   }
 
   /** A run by id, unique id prefix, or name (the latest run of that name). */
@@ -396,13 +490,13 @@ export class Store {
     const exact = this.getRun(ref)
     if (exact) return exact
     const byPrefix = this.db.prepare("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC").all(`${escapeLike(ref)}%`) as RunRow[]
-    if (byPrefix.length === 1) return toRecord(byPrefix[0]!)
+    if (byPrefix.length === 1) return this.toRecord(byPrefix[0]!)
     if (byPrefix.length > 1) {
-      throw new UserError(`run prefix ${JSON.stringify(ref)} is ambiguous: ${byPrefix.map((r) => r.id).join(', ')}`, 'type more characters of the id')
+      throw new UserError(`run prefix ${JSON.stringify(excerpt(ref))} is ambiguous: ${byPrefix.map((r) => r.id).join(', ')}`, 'type more characters of the id')
     }
     const byName = this.db.prepare('SELECT * FROM runs WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(ref) as RunRow | undefined
-    if (byName) return toRecord(byName)
-    throw new UserError(`no run matches ${JSON.stringify(ref)}`, '`mlx runs` lists the runs; a run is named by its id, a unique prefix of it, or its name')
+    if (byName) return this.toRecord(byName)
+    throw new UserError(`no run matches ${JSON.stringify(excerpt(ref))}`, '`mlx runs` lists the runs; a run is named by its id, a unique prefix of it, or its name')
   }
 
   /** Runs, newest first. */
@@ -410,13 +504,13 @@ export class Store {
     const {where, params} = runFilter(filter)
     const sql = `SELECT * FROM runs ${where} ORDER BY created_at DESC, rowid DESC ${filter.limit ? 'LIMIT ?' : ''}`
     if (filter.limit) params.push(filter.limit)
-    return (this.db.prepare(sql).all(...params) as RunRow[]).map(toRecord)
+    return (this.db.prepare(sql).all(...params) as RunRow[]).map((row) => this.toRecord(row))
   }
 
   /** Runs by id, in the order given (ids not in the store are left out). */
   runsById(ids: readonly string[]): RunRecord[] {
     const rows = this.db.prepare('SELECT * FROM runs WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as RunRow[]
-    const byId = new Map(rows.map((row) => [row.id, toRecord(row)]))
+    const byId = new Map(rows.map((row) => [row.id, this.toRecord(row)]))
     return ids.flatMap((id) => byId.get(id) ?? [])
   }
 
@@ -517,10 +611,83 @@ export class Store {
     const rows = this.db.prepare('SELECT line, t, event, data_json FROM events WHERE run_id = ? AND line > ? ORDER BY line').all(runId, since) as Array<{line: number; t: number; event: string; data_json: string}>
     return rows.map((row) => ({line: row.line, t: row.t, event: row.event, data: JSON.parse(row.data_json) as Record<string, unknown>}))
   }
+  /** A row as a record; its directory from its path relative to the store. */
+  private toRecord(row: RunRow): RunRecord {
+    return {
+      id: row.id,
+      name: row.name,
+      task: row.task,
+      status: row.status,
+      createdAt: row.created_at,
+      endedAt: row.ended_at,
+      exitCode: row.exit_code,
+      signal: row.signal,
+      pid: row.pid,
+      host: row.host,
+      runDir: join(this.dir, row.run_dir),
+      config: JSON.parse(row.config_json) as Record<string, unknown>,
+      primaryMetric: row.primary_metric,
+      primaryGoal: row.primary_goal,
+      tags: JSON.parse(row.tags_json) as string[],
+      error: row.error,
+      ingest: countersOf(row),
+      launch: {launcher: row.launcher, worldSize: row.world_size, nodes: row.nodes},
+      stopRequestedAt: row.stop_requested_at,
+      jobId: row.job_id,
+      follower: row.follower_pid === null || row.follower_host === null ? null : {pid: row.follower_pid, host: row.follower_host},
+    }
+  }
 }
 
 /** The first page of briefRunPages: about what `compare --where` needs for its latest 20 or 50 matches. */
 const FIRST_PAGE_RUNS = 64
+
+/**
+ * The first byte of a line that a kill cut short, as the writer that came after it marks it
+ * (mlx_runtime's MetricsWriter): no record starts so, and the line is counted as torn.
+ */
+const TORN_MARK = '#'
+
+/** Where run directories live in the store. */
+export const RUNS_DIR = 'runs'
+
+/** A metric's summary over one batch of lines, merged into its row by one upsert. */
+interface BatchSummary {
+  count: number
+  last: number | null
+  lastStep: number
+  min: number | null
+  minStep: number | null
+  max: number | null
+  maxStep: number | null
+}
+
+/** Adds a value to its metric's batch summary: the first of equal extremes keeps its step, as the rows' order does. */
+function summarise(summaries: Map<string, BatchSummary>, key: string, value: number | null, step: number): void {
+  const summary = summaries.get(key)
+  if (!summary) {
+    summaries.set(key, {count: 1, last: value, lastStep: step, min: value, minStep: value === null ? null : step, max: value, maxStep: value === null ? null : step})
+    return
+  }
+  summary.count++
+  summary.last = value
+  summary.lastStep = step
+  if (value === null) return
+  if (summary.min === null || value < summary.min) {
+    summary.min = value
+    summary.minStep = step
+  }
+  if (summary.max === null || value > summary.max) {
+    summary.max = value
+    summary.maxStep = step
+  }
+}
+
+/** Who follows a running run, as the end of a message. */
+function describeFollower(run: RunRecord): string {
+  if (!run.follower) return run.pid === null ? '' : ` (its trainer is pid ${run.pid} on ${run.host})`
+  return ` (followed by mlx pid ${run.follower.pid} on ${run.follower.host}${run.pid === null ? '' : `; its trainer is pid ${run.pid}`})`
+}
 
 const SUMMARY_SELECT = 'SELECT run_id, key, count, last, last_step, min, min_step, max, max_step FROM metric_summary'
 type SummaryRow = [string, string, number, number | null, number, number | null, number | null, number | null, number | null]
@@ -557,31 +724,6 @@ function tagsOf(config: Record<string, unknown>): string[] {
 
 function countersOf(row: RunRow): IngestCounters {
   return {lines: row.lines_read, badLines: row.bad_lines, tornLines: row.torn_lines, skippedValues: row.skipped_values, lastProblem: row.last_problem}
-}
-
-function toRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    task: row.task,
-    status: row.status,
-    createdAt: row.created_at,
-    endedAt: row.ended_at,
-    exitCode: row.exit_code,
-    signal: row.signal,
-    pid: row.pid,
-    host: row.host,
-    runDir: row.run_dir,
-    config: JSON.parse(row.config_json) as Record<string, unknown>,
-    primaryMetric: row.primary_metric,
-    primaryGoal: row.primary_goal,
-    tags: JSON.parse(row.tags_json) as string[],
-    error: row.error,
-    ingest: countersOf(row),
-    launch: {launcher: row.launcher, worldSize: row.world_size, nodes: row.nodes},
-    stopRequestedAt: row.stop_requested_at,
-    jobId: row.job_id,
-  }
 }
 
 function escapeLike(text: string): string {

@@ -41,6 +41,11 @@ export function RunProgress({header, progress}: {header: RunHeader; progress: Pr
           .map(([key, value]) => `${key} ${formatNumber(value)}`)
           .join('  ') || 'waiting for the first metrics…'}
       </Text>
+      {progress.warnings.map((warning, index) => (
+        <Text key={index} color={theme.warning}>
+          warning: {warning}
+        </Text>
+      ))}
     </Box>
   )
 }

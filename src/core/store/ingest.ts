@@ -1,0 +1,26 @@
+/** Catching the index up with a run's metrics.jsonl: the follower of a run, reconcileRuns, and rebuilding the index. */
+import type {EventRecord, MetricsRecord} from '../metrics/parse.js'
+import {readNewLines} from '../metrics/tail.js'
+import type {Store} from './store.js'
+
+/** Lines read and stored in one transaction: a backlog of any size is ingested in bounded memory. */
+const BATCH_BYTES = 4 * 1024 * 1024
+
+/**
+ * Ingests whatever metrics.jsonl holds past the stored offset, batch by batch (`final` once the
+ * writer has ended: a partial last line is then torn); `onRecords` sees each batch's records.
+ * Returns whether anything was read.
+ */
+export function ingestAvailable(store: Store, runId: string, metricsFile: string, final: boolean, onRecords?: (records: Array<MetricsRecord | EventRecord>) => void, batchBytes = BATCH_BYTES): boolean {
+  let read = false
+  for (;;) {
+    const offset = store.ingestOffset(runId)
+    const tail = readNewLines(metricsFile, offset, final, batchBytes)
+    if (tail.lines.length === 0 && !tail.torn) return read
+    const batch = store.ingest(runId, offset, tail.lines, tail.torn)
+    read = true
+    // null: another mlx stored this batch meanwhile; the loop reads on from where it left off.
+    if (batch && batch.records.length > 0) onRecords?.(batch.records)
+    if (!tail.more) return read
+  }
+}

@@ -54,10 +54,11 @@ class DivergenceGuard:
     default relative to the loss the run started from.
 
     A loss diverges when it is not finite, above ``threshold`` (an absolute bound; ``None``: none), or above
-    ``factor`` times the early loss, the mean of the first ``early_steps`` losses seen (``None``: no
-    relative bound). Gradient clipping keeps an exploding loss finite (SGD at lr 1e8 takes digits from 2.3 to
-    2e8), so finiteness alone misses most explosions. ``reason`` says why the last call said yes. The early
-    loss is part of ``state_dict``: a resumed run keeps the bound it had.
+    ``factor`` times the early loss (``None``: no relative bound): the mean of the losses seen so far, up to
+    the first ``early_steps`` of them, so that a run that explodes at its second step is caught there.
+    Gradient clipping keeps an exploding loss finite (SGD at lr 1e8 takes digits from 2.3 to 2e8), so
+    finiteness alone misses most explosions. ``reason`` says why the last call said yes. The early loss is
+    part of ``state_dict``: a resumed run keeps the bound it had.
     """
 
     def __init__(self, factor: Optional[float] = 1000.0, threshold: Optional[float] = None, early_steps: int = 20):
@@ -79,23 +80,22 @@ class DivergenceGuard:
             if self.early_count < self.early_steps:
                 self.early_sum += loss
                 self.early_count += 1
-                if self.early_count == self.early_steps:
-                    self._limit = self._bound()
+                self._limit = self._bound()
             return False
         if not math.isfinite(loss):
             self.reason = f"is {loss}"
         elif self.threshold is not None and loss > self.threshold:
             self.reason = f"is {loss:.4g}, above train.divergence.threshold ({self.threshold:g})"
         else:
-            early = self.early_sum / self.early_count
             self.reason = (f"is {loss:.4g}, more than train.divergence.factor ({self.factor:g}) times its mean over "
-                           f"the first {self.early_count} steps ({early:.4g})")
+                           f"its first {self.early_count} step{'s' if self.early_count > 1 else ''} "
+                           f"({self.early_sum / self.early_count:.4g})")
         return True
 
     def _bound(self) -> float:
-        """The largest loss that has not diverged: the threshold, and factor x the early loss once it is known."""
+        """The largest loss that has not diverged: the threshold, and factor x the early loss once there is one."""
         bound = math.inf if self.threshold is None else self.threshold
-        if self.factor is not None and self.early_count >= self.early_steps and self.early_sum > 0:
+        if self.factor is not None and self.early_count > 0 and self.early_sum > 0:
             bound = min(bound, self.factor * self.early_sum / self.early_count)
         return bound
 

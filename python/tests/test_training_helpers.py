@@ -77,12 +77,15 @@ def test_a_diverged_loss_saves_the_last_good_state_records_the_step_and_exits(tm
 
 def test_the_divergence_guard_catches_what_clipping_keeps_finite():
     guard = DivergenceGuard(factor=1000, early_steps=3)
-    # The early loss is known after three steps; until then only a non-finite loss diverges.
-    assert [guard.diverged(value) for value in (2.3, 2.2, 2.1)] == [False, False, False]
-    assert not guard.diverged(2000.0)  # under 1000 x 2.2
+    # The bound follows the mean of the losses so far from the second step: a run that explodes at once is caught.
+    assert not guard.diverged(2.3)
     assert guard.diverged(2.3e8)
-    assert guard.reason == "is 2.3e+08, more than train.divergence.factor (1000) times its mean over the first 3 steps (2.2)"
-    assert guard.diverged(float("nan")) and guard.reason == "is nan"
+    assert guard.reason == "is 2.3e+08, more than train.divergence.factor (1000) times its mean over its first 1 step (2.3)"
+    steady = DivergenceGuard(factor=1000, early_steps=3)
+    assert [steady.diverged(value) for value in (2.3, 2.2, 2.1, 2000.0)] == [False, False, False, False]
+    assert steady.diverged(2300.0)
+    assert steady.reason.endswith("times its mean over its first 3 steps (2.2)")
+    assert steady.diverged(float("nan")) and steady.reason == "is nan"
     assert DivergenceGuard(early_steps=50).diverged(float("inf"))
 
 

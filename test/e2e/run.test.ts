@@ -189,6 +189,31 @@ describe('mlx run, end to end', () => {
     expect(runs.map((r: {id: string}) => r.id)).toEqual([record.id])
   })
 
+  it('a loss that explodes while staying finite (SGD at lr 1e8): diverged at its second step, exit 1, why and what to do; train.divergence: null lets it run', async () => {
+    const project = tempProject({'c.yaml': MINIMAL.replace('optim: {name: adam, lr: 0.001}', 'optim: {name: sgd, lr: 1.0e8}')})
+    const run = await cli(['run', 'c.yaml', '--json'], {cwd: project})
+    expect(run.exitCode).toBe(1)
+    const record = JSON.parse(run.stdout)
+    expect(record.status).toBe('diverged')
+    expect(record.error).toMatch(/train\/loss is [\d.e+]+, more than train\.divergence\.factor \(1000\) times its mean over its first 1 step \(2\.\d+\) at step 2: the run diverged/)
+    expect(run.stderr).toMatch(/lower optim\.lr or set train\.grad_clip/)
+    expect(existsSync(join(record.runDir, 'checkpoints', 'last.pt'))).toBe(true)
+    const unguarded = await cli(['run', 'c.yaml', '--json', '--set', 'train.divergence=null', '--set', 'train.epochs=1'], {cwd: project})
+    expect(JSON.parse(unguarded.stdout).status).toBe('completed')
+  })
+
+  it('a config the data makes pointless trains, and says so: while it trains, in --json and in show', async () => {
+    const project = tempProject({'c.yaml': MINIMAL.replace('train: {epochs: 2}', 'train: {epochs: 2, grad_accum_steps: 100}')})
+    const run = await cli(['run', 'c.yaml', '--json'], {cwd: project})
+    expect(run.exitCode, run.stderr).toBe(0)
+    const warning = 'train.grad_accum_steps is 100, more than the 23 batches of an epoch: each epoch makes one optimiser step, over its 23 batches'
+    expect(run.stderr).toContain(`[digits-cnn] warning: ${warning}`)
+    const record = JSON.parse(run.stdout)
+    expect(record.warnings).toEqual([warning])
+    const shown = await cli(['show', record.id], {cwd: project})
+    expect(shown.stdout).toContain(`warning: ${warning}`)
+  })
+
   it('a kill of mlx itself loses nothing: the trainer goes on and the next command ingests the rest', async () => {
     const project = tempProject({'c.yaml': MINIMAL.replace('train: {epochs: 2}', 'train: {epochs: 12, log_every: 1}')})
     const child = startCli(['run', 'c.yaml'], {cwd: project})

@@ -431,6 +431,7 @@ function describeIssue(issue: z.core.$ZodIssue, locate: (path: readonly PathKey[
     }
     case 'invalid_value': {
       const allowed = issue.values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
+      if (seen === undefined) return [at(`required ${dotted(path)} is missing; expected one of ${allowed.join(', ')}`)]
       const suggestion = typeof seen === 'string' ? closest(seen, allowed) : undefined
       return [at(`${shown(seen)} is not one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : undefined)]
     }

@@ -489,7 +489,8 @@ export class Store {
   resolveRun(ref: string): RunRecord {
     const exact = this.getRun(ref)
     if (exact) return exact
-    const byPrefix = this.db.prepare("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC").all(`${escapeLike(ref)}%`) as RunRow[]
+    // Ids are short: a longer reference is no prefix of one (and SQLite refuses long patterns).
+    const byPrefix = ref.length > MAX_ID_LENGTH ? [] : (this.db.prepare("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC").all(`${escapeLike(ref)}%`) as RunRow[])
     if (byPrefix.length === 1) return this.toRecord(byPrefix[0]!)
     if (byPrefix.length > 1) {
       throw new UserError(`run prefix ${JSON.stringify(excerpt(ref))} is ambiguous: ${byPrefix.map((r) => r.id).join(', ')}`, 'type more characters of the id')
@@ -647,6 +648,9 @@ const FIRST_PAGE_RUNS = 64
  * (mlx_runtime's MetricsWriter): no record starts so, and the line is counted as torn.
  */
 const TORN_MARK = '#'
+
+/** Run ids are 10 hex digits; this leaves room for any id an older or newer mlx may give. */
+const MAX_ID_LENGTH = 64
 
 /** Where run directories live in the store. */
 export const RUNS_DIR = 'runs'

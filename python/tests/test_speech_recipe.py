@@ -110,6 +110,7 @@ def test_a_csv_manifest_with_other_column_names(tmp_path):
 
 
 def test_librispeech_missing_offline_says_where_the_files_go(tmp_path):
+    (tmp_path / "data").mkdir()  # the folder is there (mlx checks that first); LibriSpeech is not in it
     cfg = resolve_config(f"name: t\ntask: speech-recognition\ndata: {{source: librispeech, root: {tmp_path / 'data'}, "
                          "download: false}\ntrain: {epochs: 1}\n", tmp_path)
     with pytest.raises(DataError) as caught:

@@ -123,6 +123,7 @@ def test_a_hugging_face_model_from_a_local_folder(tmp_path):
 
 def test_a_hugging_face_model_needs_its_folder_and_transformers(tmp_path, monkeypatch):
     path = write_csv(tmp_path / "texts.csv", examples())
+    (tmp_path / "none").mkdir()  # a folder (mlx checks that first), but no saved model in it
     cfg = config(tmp_path, f"source: csv, path: {path}", "model.arch=huggingface", f"model.hf_path={tmp_path / 'none'}")
     with pytest.raises(DataError, match="not a saved Hugging Face model"):
         train(cfg, tmp_path)

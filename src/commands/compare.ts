@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import type {Comparison} from '../core/compare.js'
 import {UserError} from '../core/errors.js'
-import {RUN_STATUSES, type RunStatus, type Store} from '../core/store/store.js'
+import {RUN_STATUSES, type RunStatus} from '../core/store/status.js'
+import type {Store} from '../core/store/store.js'
 import {MlxCommand} from './base.js'
 import {withRuns} from './open.js'
 

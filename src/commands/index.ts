@@ -1,4 +1,9 @@
-/** The command table (oclif's explicit strategy: one import, no manifest to go stale). */
+/**
+ * The command table (oclif's explicit strategy: one import, no manifest to go stale). The build
+ * bundles it with oclif (build/bundle-commands.mjs), and bin/run.js takes oclif's `execute` from
+ * it: one oclif in the process, loaded as one module.
+ */
+export {execute} from '@oclif/core'
 import Compare from './compare.js'
 import Diff from './diff.js'
 import Doctor from './doctor.js'

@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {readNewLines} from '../core/metrics/tail.js'
 import {MlxCommand} from './base.js'
 import {withRuns} from './open.js'
 
@@ -22,7 +21,7 @@ export default class Logs extends MlxCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs)
     const streams = flags.stream ? [flags.stream as (typeof STREAMS)[number]] : [...STREAMS]
-    const {reconcileRuns} = await import('../core/run/reconcile.js')
+    const [{reconcileRuns}, {readNewLines}] = await Promise.all([import('../core/run/reconcile.js'), import('../core/metrics/tail.js')])
     await withRuns(async ({store}) => {
       const run = store.resolveRun(args.run)
       const offsets = new Map(streams.map((stream) => [stream, 0]))

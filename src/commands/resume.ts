@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import type {RunReport} from '../core/compare.js'
 import {MlxCommand} from './base.js'
-import {chooseObserver, endOfRun, waitForRun} from './follow.js'
 import {withRuns} from './open.js'
 
 export default class Resume extends MlxCommand {
@@ -20,7 +19,7 @@ Exit codes as for mlx run.`
 
   async run(): Promise<RunReport> {
     const {args, flags} = await this.parse(Resume)
-    const {prepareResume, resumeRun} = await import('../core/run/run.js')
+    const [{prepareResume, resumeRun}, {chooseObserver, endOfRun, waitForRun}] = await Promise.all([import('../core/run/run.js'), import('./follow.js')])
     return withRuns(async ({project, store}) => {
       const prepared = await prepareResume(project, store, args.run, {sets: flags.set, python: flags.python})
       this.say(`resuming ${prepared.run.name} (${prepared.run.id}) from ${prepared.checkpoint}`)

@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import type {RunReport} from '../core/compare.js'
 import {MlxCommand} from './base.js'
-import {chooseObserver, endOfRun, plainObserver, waitForRun} from './follow.js'
 
 export default class Run extends MlxCommand {
   static override summary = 'Run an experiment: validate the config, generate the script, train, stream metrics into the store.'
@@ -25,7 +24,7 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
     const {openProject} = await import('../core/project.js')
     const project = await openProject(process.cwd())
     const options = {configFile: args.config, sets: flags.set, name: flags.name, python: flags.python}
-    const {prepareRun, startRun} = await import('../core/run/run.js')
+    const [{prepareRun, startRun}, {chooseObserver, endOfRun, plainObserver, waitForRun}] = await Promise.all([import('../core/run/run.js'), import('./follow.js')])
     if (!flags['dry-run']) (await import('../core/store/open.js')).requireWritable(project.storeDir)
 
     const prepared = await prepareRun(project, options)

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {RUN_STATUSES, type RunStatus} from '../core/store/store.js'
+import {RUN_STATUSES, type RunStatus} from '../core/store/status.js'
 import {MlxCommand} from './base.js'
 import {withRuns} from './open.js'
 

@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {join, relative} from 'node:path'
 import type {RunReport} from '../core/compare.js'
-import {formatNumber} from '../core/numbers.js'
-import {listArtifacts, readJsonFile, tailLines, type Artifact} from '../core/inspect.js'
+import type {Artifact} from '../core/inspect.js'
 import {MlxCommand} from './base.js'
 import {withRuns} from './open.js'
 
@@ -32,7 +31,7 @@ export default class Show extends MlxCommand {
 
   async run(): Promise<ShowResult> {
     const {args, flags} = await this.parse(Show)
-    const {runReport} = await import('../core/compare.js')
+    const [{runReport}, {listArtifacts, readJsonFile, tailLines}, {formatNumber}] = await Promise.all([import('../core/compare.js'), import('../core/inspect.js'), import('../core/numbers.js')])
     const {root, result} = await withRuns(({project, store}) => {
       const run = store.resolveRun(args.run)
       const events = store.events(run.id, true)
@@ -60,7 +59,7 @@ export default class Show extends MlxCommand {
     })
     if (!this.jsonEnabled()) {
       const {lineChart, sparkline} = await import('../core/charts.js')
-      this.log(this.describe(result, root, sparkline))
+      this.log(this.describe(result, root, sparkline, formatNumber))
       for (const key of flags.chart ?? [result.primary.key]) {
         if (!Object.hasOwn(result.curves, key)) continue
         this.log(['', `${key}${result.primary.key === key ? ' (primary)' : ''}`, ...lineChart(result.curves[key]!).map((line) => `  ${line}`)].join('\n'))
@@ -69,7 +68,7 @@ export default class Show extends MlxCommand {
     return result
   }
 
-  private describe(r: ShowResult, root: string, sparkline: (values: Array<number | null>) => string): string {
+  private describe(r: ShowResult, root: string, sparkline: (values: Array<number | null>) => string, formatNumber: (value: number | null | undefined) => string): string {
     const env = r.environment ?? {}
     const git = (env.git ?? {}) as {commit?: string | null; dirty?: boolean | null}
     const gpus = Array.isArray(env.gpus) && env.gpus.length > 0 ? (env.gpus as Array<{name: string}>).map((g) => g.name).join(', ') : 'none'

@@ -34,7 +34,7 @@ describe('the mlx binary', () => {
     for (const args of [['--version'], ['--help'], ['run', '--help'], ['compare', '--help']]) {
       const imports = await importsOf(args)
       // The trace does see the command modules (oclif loads the command table even for --version).
-      expect(imports.some((url) => url.endsWith('/dist/commands/run.js'))).toBe(true)
+      expect(imports.some((url) => url.endsWith('/dist/commands/index.js'))).toBe(true)
       expect(imports.filter((url) => HEAVY.test(url))).toEqual([])
     }
   })

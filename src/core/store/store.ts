@@ -24,9 +24,9 @@ import {parseMetricsLine, type EventRecord, type MetricsRecord} from '../metrics
 import {flattenParams} from '../params.js'
 import {writeRunFile} from './run-file.js'
 
-/** diverged: the loss became NaN or infinite, or exploded past train.divergence, and the script stopped (after saving the last good checkpoint). */
-export type RunStatus = 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted'
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'diverged', 'interrupted']
+import {RUN_STATUSES, type RunStatus} from './status.js'
+
+export {RUN_STATUSES, type RunStatus}
 
 export interface IngestCounters {
   /** Lines read from metrics.jsonl so far (good and bad). */

@@ -1,0 +1,8 @@
+/** A run's status: its own small module, so that commands that only name statuses (flag options) load no store. */
+
+/**
+ * diverged: the loss became NaN or infinite, or exploded past train.divergence, and the script
+ * stopped (after saving the last good checkpoint).
+ */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted'
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'diverged', 'interrupted']

@@ -23,7 +23,9 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
     const {args, flags} = await this.parse(Run)
     const {openProject} = await import('../core/project.js')
     const project = await openProject(process.cwd())
-    const options = {configFile: args.config, sets: flags.set, name: flags.name, python: flags.python}
+    // Python's quick check starts now and runs while the config and the run's modules load.
+    const {startQuickCheck} = await import('../core/run/quick-check.js')
+    const options = {configFile: args.config, sets: flags.set, name: flags.name, python: flags.python, earlyCheck: startQuickCheck(project, flags.python)}
     const [{prepareRun, startRun}, {chooseObserver, endOfRun, plainObserver, waitForRun}] = await Promise.all([import('../core/run/run.js'), import('./follow.js')])
     if (!flags['dry-run']) (await import('../core/store/open.js')).requireWritable(project.storeDir)
 

@@ -6,6 +6,7 @@
  */
 import {spawn} from 'node:child_process'
 import {existsSync, statSync} from 'node:fs'
+import {setPriority} from 'node:os'
 import {isAbsolute, join, resolve} from 'node:path'
 import {excerpt, UserError} from './errors.js'
 import {ownPython, runtimeDir} from './paths.js'
@@ -76,6 +77,9 @@ function probeTimeoutMs(defaultSeconds: number, env: NodeJS.ProcessEnv = process
   return (Number.isFinite(seconds) && seconds > 0 ? seconds : defaultSeconds) * 1000
 }
 
+/** The niceness of a probe that runs beside a trainer. */
+const BACKGROUND_PRIORITY = 19
+
 /** What an answer of the interpreter's may hold: its JSON record, a traceback. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024
 
@@ -84,10 +88,18 @@ const MAX_ANSWER_BYTES = 4 * 1024 * 1024
  * own: at the timeout the whole group is killed (a wrapper's children too), and once the
  * interpreter has exited nobody waits for a child of its that still holds its output open.
  */
-async function runPython(choice: PythonChoice, args: string[], timeoutMs: number): Promise<string> {
+async function runPython(choice: PythonChoice, args: string[], timeoutMs: number, background = false): Promise<string> {
   const who = `${choice.command} (chosen by ${choice.reason})`
   const result = await new Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean; spawnError?: NodeJS.ErrnoException}>((settle) => {
     const child = spawn(choice.command, args, {env: {...process.env, ...runtimeEnv()}, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
+    if (background && child.pid !== undefined) {
+      try {
+        // Beside a trainer, on the same cores: it takes what the trainer leaves.
+        setPriority(child.pid, BACKGROUND_PRIORITY)
+      } catch {
+        // Not allowed here: it runs at the usual priority.
+      }
+    }
     const output = {stdout: [] as Buffer[], stderr: [] as Buffer[], bytes: 0}
     const keep = (into: Buffer[]) => (chunk: Buffer) => {
       if (output.bytes < MAX_ANSWER_BYTES) into.push(chunk)
@@ -177,9 +189,12 @@ export async function countGpus(choice: PythonChoice): Promise<number> {
   return answerOf<number>(choice, await runPython(choice, ['-c', 'import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)'], probeTimeoutMs(180)))
 }
 
-/** Slow (imports torch): versions, CUDA, GPUs, torchrun; with `packages`, every installed distribution. */
-export async function probePython(choice: PythonChoice, options: {packages?: boolean} = {}): Promise<PythonEnvironment> {
-  const info = answerOf<PythonEnvironment>(choice, await runPython(choice, ['-m', 'mlx_runtime', ...(options.packages ? ['--packages'] : [])], probeTimeoutMs(180)))
+/**
+ * Slow (imports torch): versions, CUDA, GPUs, torchrun; with `packages`, every installed distribution.
+ * `background`: at the lowest priority, as beside a trainer.
+ */
+export async function probePython(choice: PythonChoice, options: {packages?: boolean; background?: boolean} = {}): Promise<PythonEnvironment> {
+  const info = answerOf<PythonEnvironment>(choice, await runPython(choice, ['-m', 'mlx_runtime', ...(options.packages ? ['--packages'] : [])], probeTimeoutMs(180), options.background))
   requireTorch(choice, info)
   return info
 }

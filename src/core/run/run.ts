@@ -12,11 +12,11 @@
  * group, then SIGKILL after a grace period or on a second call) and `done`, the final
  * run record. Nothing here prints: progress goes to the observer.
  */
+import {spawnSync} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {join, relative} from 'node:path'
-import {execaSync} from 'execa'
 import {stringify as toYaml} from 'yaml'
 import {loadConfig} from '../config/load.js'
 import type {ExperimentConfig} from '../config/schema.js'
@@ -33,6 +33,7 @@ import {renderScript} from '../recipes/registry.js'
 import type {RunRecord, Store} from '../store/store.js'
 import {ingestAvailable} from '../store/ingest.js'
 import {RunIndexer, type IndexProblem} from './indexer.js'
+import type {EarlyCheck} from './quick-check.js'
 import {errorText, statusOf} from './outcome.js'
 
 export interface RunOptions {
@@ -40,6 +41,8 @@ export interface RunOptions {
   sets: readonly string[]
   name?: string
   python?: string
+  /** A quick check already under way (startQuickCheck), run beside the loading of the config. */
+  earlyCheck?: EarlyCheck
 }
 
 export interface RunObserver {
@@ -101,14 +104,14 @@ export interface LaunchPlan {
   nodes: number
   worldSize: number
 }
-
 /** Validates the config, checks the interpreter and plans the processes, creating nothing: bad input stops here. */
 export async function prepareRun(project: Project, options: RunOptions): Promise<PreparedRun> {
   const {config} = loadConfig(options.configFile, options.sets, {name: options.name, root: project.root})
   checkSlurmPaths(project, config)
   const configured = config.launch.python === undefined ? undefined : {python: config.launch.python, file: options.configFile}
   const python = choosePython(project, options.python, configured)
-  const check = await checkPython(python)
+  const early = options.earlyCheck
+  const check = await (early && early.python.command === python.command && early.python.reason === python.reason ? early.check : checkPython(python))
   return {config, python, check, plan: await planLaunch(config, python)}
 }
 
@@ -239,9 +242,14 @@ function launchRun(project: Project, store: Store, run: RunRecord, prepared: Pre
   writeEnv(check)
 
   store.setLaunch(id, {launcher: prepared.plan.launcher, worldSize: prepared.plan.worldSize, nodes: prepared.plan.nodes})
+  // The full record (CUDA, GPUs, packages) needs a second Python to import torch: it waits for the
+  // trainer's first metrics, and then runs at the lowest priority, not to slow the first step.
+  let envRecorded: Promise<void> | undefined
+  const recordEnvironment = () => (envRecorded ??= probePython(python, {packages: true, background: true}).then(writeEnv, (error: Error) => writeEnv({...check, probe_error: error.message})).catch(() => {}))
   let progress = initialProgress()
   const indexer = new RunIndexer(store, run, (records) => {
     progress = advance(progress, records, launchedAt)
+    if (records.some((record) => record.kind === 'metrics')) void recordEnvironment()
     observer.onProgress?.(progress, indexer.current())
   })
   const child = launcherFor(prepared, run).launch({
@@ -254,8 +262,6 @@ function launchRun(project: Project, store: Store, run: RunRecord, prepared: Pre
   })
   // From here on the trainer runs: whatever the index does, it is followed to its end, never orphaned.
   indexer.attempt(() => store.setProcess(id, child.ref))
-  // The full record (CUDA, GPUs, packages) needs torch imported: done beside the trainer's own start-up.
-  const envRecorded = probePython(python, {packages: true}).then(writeEnv, (error: Error) => writeEnv({...check, probe_error: error.message})).catch(() => {})
   const launched = {...indexer.current(), pid: child.ref.pid, jobId: child.ref.jobId}
   observer.onStart?.(launched, python)
 
@@ -265,7 +271,7 @@ function launchRun(project: Project, store: Store, run: RunRecord, prepared: Pre
   const done = follow(indexer, child, () => detached).then(async (outcome) => {
     stopper.cancel()
     observer.onEnd?.(progress, indexer.current())
-    await envRecorded
+    await recordEnvironment()
     const finished = await indexer.finish(outcome, stopper.interrupted())
     ended = {store: finished.store, indexProblem: indexer.indexProblem()}
     return finished.record
@@ -470,9 +476,9 @@ function writeConfigFiles(runDir: string, id: string, config: ExperimentConfig):
 
 /** The project's git commit, whether tracked files differ from it, and a hash of that difference (to tell two dirty states apart). */
 function gitState(root: string): {commit: string | null; dirty: boolean | null; diff_sha256: string | null} {
-  const git = (args: string[]) => execaSync('git', args, {cwd: root, reject: false, stripFinalNewline: false})
+  const git = (args: string[]) => spawnSync('git', args, {cwd: root, encoding: 'utf8', maxBuffer: 1 << 30})
   const head = git(['rev-parse', 'HEAD'])
-  if (head.exitCode !== 0) return {commit: null, dirty: null, diff_sha256: null}
+  if (head.status !== 0) return {commit: null, dirty: null, diff_sha256: null}
   const diff = String(git(['diff', 'HEAD']).stdout)
   return {commit: String(head.stdout).trim(), dirty: diff !== '', diff_sha256: diff === '' ? null : createHash('sha256').update(diff).digest('hex')}
 }

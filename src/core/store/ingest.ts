@@ -4,7 +4,7 @@ import {readNewLines} from '../metrics/tail.js'
 import type {Store} from './store.js'
 
 /** Lines read and stored in one transaction: a backlog of any size is ingested in bounded memory. */
-const BATCH_BYTES = 4 * 1024 * 1024
+const BATCH_BYTES = 1024 * 1024
 
 /**
  * Ingests whatever metrics.jsonl holds past the stored offset, batch by batch (`final` once the

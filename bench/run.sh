@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
-# `make bench`: runs every benchmark and writes docs/benchmarks.md from their output.
+# `make bench` (every benchmark) or `bench/run.sh NAME...` (the ones named): each benchmark's
+# Markdown section replaces its own in docs/benchmarks.md (bench/splice.mjs), dated; the others
+# are kept as they were measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=docs/benchmarks.md
-{
-  echo "# Benchmarks"
-  echo
-  echo "Written by \`make bench\` (bench/run.sh); do not edit by hand. Measured $(date -u +%Y-%m-%d) on $(nproc) cores,"
-  echo "Node $(node --version). The machines are shared and noisy: each figure is a ratio to a baseline"
-  echo "measured in the same run, interleaved."
-  echo
-  node bench/validate-many.mjs
-  echo
-  node bench/compare-10k.mjs
-  echo
-  node bench/recipe-quality.mjs
-  echo
-  .venv/bin/python bench/parity.py
-  echo
-  .venv/bin/python bench/parity_instructions.py
-} > "$out.tmp"
-mv "$out.tmp" "$out"
-cat "$out"
+all=(validate compare-10k startup ingest json-output recipe-quality parity parity-resnet18 parity-instructions)
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=("${all[@]}")
+for name in "${names[@]}"; do
+  case "$name" in
+    validate) command=(node bench/validate-many.mjs) ;;
+    compare-10k) command=(node bench/compare-10k.mjs) ;;
+    startup) command=(node bench/startup.mjs) ;;
+    ingest) command=(node bench/ingest.mjs) ;;
+    json-output) command=(node bench/json-output.mjs) ;;
+    recipe-quality) command=(node bench/recipe-quality.mjs) ;;
+    parity) command=(env WORKLOAD=digits .venv/bin/python bench/parity.py) ;;
+    parity-resnet18) command=(env WORKLOAD=resnet18 .venv/bin/python bench/parity.py) ;;
+    parity-instructions) command=(.venv/bin/python bench/parity_instructions.py) ;;
+    *) echo "bench/run.sh: no benchmark named $name (there are: ${all[*]})" >&2; exit 2 ;;
+  esac
+  out=$(mktemp)
+  echo "bench: $name" >&2
+  "${command[@]}" > "$out"
+  node bench/splice.mjs "$name" "$out"
+  rm -f "$out"
+done
+cat docs/benchmarks.md

@@ -656,15 +656,7 @@ const MAX_ID_LENGTH = 64
 export const RUNS_DIR = 'runs'
 
 /** A metric's summary over one batch of lines, merged into its row by one upsert. */
-interface BatchSummary {
-  count: number
-  last: number | null
-  lastStep: number
-  min: number | null
-  minStep: number | null
-  max: number | null
-  maxStep: number | null
-}
+type BatchSummary = Omit<MetricSummary, 'key'>
 
 /** Adds a value to its metric's batch summary: the first of equal extremes keeps its step, as the rows' order does. */
 function summarise(summaries: Map<string, BatchSummary>, key: string, value: number | null, step: number): void {

@@ -35,7 +35,7 @@ function writeMetrics(file, count) {
 // What each child runs: mlx's ingestion (Store.ingest through ingestAvailable), or the plain insert.
 const CHILD = `
 const [mode, file, storeDir] = process.argv.slice(2)
-const {openStore} = await import(${JSON.stringify(join(repo, 'dist/core/store/store.js'))})
+const {openStore} = await import(${JSON.stringify(join(repo, 'dist/core/store/open.js'))})
 const {ingestAvailable} = await import(${JSON.stringify(join(repo, 'dist/core/store/ingest.js'))})
 const store = await openStore(storeDir)
 store.createRun({id: 'bench00001', name: 'bench', task: 'image-classification', host: 'h', config: {name: 'bench'}, primaryMetric: 'val/acc', primaryGoal: 'max'}, 1)

@@ -33,7 +33,7 @@ if (existsSync(join(dir, '.mlx'))) {
 mkdirSync(dir, {recursive: true})
 writeFileSync(join(dir, 'mlx.yaml'), '# a project seeded by bench/seed-store.mjs\n')
 
-const {openStore} = await import(join(repo, 'dist/core/store/store.js'))
+const {openStore} = await import(join(repo, 'dist/core/store/open.js'))
 const {flattenParams} = await import(join(repo, 'dist/core/params.js'))
 const store = await openStore(join(dir, '.mlx'))
 store.close()

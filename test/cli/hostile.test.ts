@@ -7,7 +7,7 @@ import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {openStore} from '../../src/core/store/store.js'
+import {openStore} from '../../src/core/store/open.js'
 import {cli, tempProject} from '../helpers/cli.js'
 import {MINIMAL_CONFIG} from '../helpers/process.js'
 

@@ -1,7 +1,7 @@
 /** Reads a run's metrics.jsonl independently of mlx's parser, to check the store against it. */
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {openStore} from '../../src/core/store/store.js'
+import {openStore} from '../../src/core/store/open.js'
 
 export interface MetricRow {
   line: number

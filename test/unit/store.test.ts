@@ -3,7 +3,8 @@ import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {UserError} from '../../src/core/errors.js'
 import {ingestAvailable} from '../../src/core/store/ingest.js'
-import {openStore, type NewRun, type Store, type TailLine} from '../../src/core/store/store.js'
+import {openStore} from '../../src/core/store/open.js'
+import type {NewRun, Store, TailLine} from '../../src/core/store/store.js'
 import {tempDir} from '../helpers/cli.js'
 
 const stores: Store[] = []

@@ -19,7 +19,7 @@ import {StoreError, UserError} from '../errors.js'
 import {MIGRATIONS} from './migrations.js'
 import {ingestAvailable} from './ingest.js'
 import {indexMissingRuns, type IndexReport} from './rebuild.js'
-import {Store, type RunRecord} from './store.js'
+import {RUNS_DIR, Store, type RunRecord} from './store.js'
 
 /** read: runs, compare, show... (a read-only store is read from a copy in memory); write: run, rm, tag... */
 export type StoreAccess = 'read' | 'write'
@@ -50,7 +50,7 @@ export async function openStoreReporting(storeDir: string, access: StoreAccess =
     if (access === 'write') requireWritable(storeDir)
     return openInMemory(Database, storeDir, readOnly)
   }
-  mkdirSync(join(storeDir, 'runs'), {recursive: true})
+  mkdirSync(join(storeDir, RUNS_DIR), {recursive: true})
   const db = guarded(file, () => {
     const opened = new Database(file)
     configure(opened)

@@ -12,7 +12,7 @@
  * after them commit in one transaction, so a restart resumes exactly where the last
  * commit ended and no line is stored twice or lost.
  *
- * better-sqlite3 is imported lazily (in `openStore`): commands that do not touch the
+ * better-sqlite3 is imported lazily (in open.ts's `openStore`): commands that do not touch the
  * store do not pay for it.
  */
 import {mkdirSync} from 'node:fs'
@@ -174,9 +174,6 @@ interface RunRow {
   follower_pid: number | null
   follower_host: string | null
 }
-
-/** Opening the store (writable, read-only or damaged) lives in open.ts; re-exported for its many callers. */
-export {openStore, openStoreReporting, type StoreAccess} from './open.js'
 
 export class Store {
   private readonly insertMetric: BetterSqlite3.Statement

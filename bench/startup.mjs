@@ -3,7 +3,7 @@
 // - `mlx --version` against `node -e 0` (goal: at most 2.5x);
 // - how long `mlx run` takes to its first logged training step against `python train.py` of the
 //   same generated script, started by hand with the same config (goal: at most 0.3 s more).
-// Prints a Markdown section. ROUNDS (default 15) and RUN_ROUNDS (default 7) size it.
+// Prints a Markdown section. ROUNDS (default 15) and RUN_ROUNDS (default 11) size it.
 import {spawn, spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -14,7 +14,7 @@ const repo = fileURLToPath(new URL('..', import.meta.url))
 const bin = join(repo, 'bin/run.js')
 const python = join(repo, '.venv/bin/python')
 const rounds = Number(process.env.ROUNDS ?? 15)
-const runRounds = Number(process.env.RUN_ROUNDS ?? 7)
+const runRounds = Number(process.env.RUN_ROUNDS ?? 11)
 const env = {...process.env, NODE_ENV: 'production', NO_COLOR: '1'}
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 

@@ -4,8 +4,8 @@ import {execa} from 'execa'
 import {describe, expect, it} from 'vitest'
 import {binRun, cli, cliEnv, repoRoot, tempDir, tempProject} from '../helpers/cli.js'
 
-// ink, React and better-sqlite3 are the contract; zod, yaml and execa are kept off start-up too (they cost 150 ms).
-const HEAVY = /\/node_modules\/(ink|react|react-reconciler|better-sqlite3|zod|yaml|execa)\//
+// ink, React and better-sqlite3 are the contract; zod, yaml (bundled into dist/vendor/) and execa are kept off start-up too.
+const HEAVY = /\/node_modules\/(ink|react|react-reconciler|better-sqlite3|zod|yaml|execa)\/|\/dist\/vendor\/(zod|yaml)\.js$/
 
 async function importsOf(args: string[]): Promise<string[]> {
   const trace = join(tempDir(), 'imports.txt')
@@ -45,7 +45,7 @@ describe('the mlx binary', () => {
       const trace = join(project, `imports-${args[0]}.txt`)
       await execa('node', ['--import', join(repoRoot, 'test/fixtures/trace-imports.mjs'), binRun, ...args], {cwd: project, env: cliEnv({MLX_TRACE_IMPORTS: trace}), reject: false})
       const loaded = readFileSync(trace, 'utf8').split('\n')
-      expect(loaded.filter((url) => /\/node_modules\/(ink|react|react-reconciler|zod|execa)\//.test(url)), args.join(' ')).toEqual([])
+      expect(loaded.filter((url) => /\/node_modules\/(ink|react|react-reconciler|zod|execa)\/|\/dist\/vendor\/zod\.js$/.test(url)), args.join(' ')).toEqual([])
       expect(loaded.some((url) => url.includes('/node_modules/better-sqlite3/'))).toBe(true)
     }
   })

@@ -231,15 +231,12 @@ function launchRun(project: Project, store: Store, run: RunRecord, prepared: Pre
   const {config, python, check} = prepared
   const {id, runDir} = run
   const launchedAt = Date.now() / 1000
-  const envBase = {
-    python_choice: python,
-    git: gitState(project.root),
-    mlx: mlxVersion(),
-    project_root: project.root,
-    launched_at: new Date(launchedAt * 1000).toISOString(),
+  // env.json is for people: written once the trainer has started (git's answers take its time otherwise).
+  let envBase: object | undefined
+  const writeEnv = (environment: object) => {
+    envBase ??= {python_choice: python, git: gitState(project.root), mlx: mlxVersion(), project_root: project.root, launched_at: new Date(launchedAt * 1000).toISOString()}
+    writeFileSync(join(runDir, 'env.json'), JSON.stringify({...environment, ...envBase}, null, 2) + '\n')
   }
-  const writeEnv = (environment: object) => writeFileSync(join(runDir, 'env.json'), JSON.stringify({...environment, ...envBase}, null, 2) + '\n')
-  writeEnv(check)
 
   store.setLaunch(id, {launcher: prepared.plan.launcher, worldSize: prepared.plan.worldSize, nodes: prepared.plan.nodes})
   // The full record (CUDA, GPUs, packages) needs a second Python to import torch: it waits for the
@@ -262,6 +259,11 @@ function launchRun(project: Project, store: Store, run: RunRecord, prepared: Pre
   })
   // From here on the trainer runs: whatever the index does, it is followed to its end, never orphaned.
   indexer.attempt(() => store.setProcess(id, child.ref))
+  try {
+    writeEnv(check)
+  } catch {
+    // A record for people, not for the run: a disk that refuses it refuses the trainer too, which says so.
+  }
   const launched = {...indexer.current(), pid: child.ref.pid, jobId: child.ref.jobId}
   observer.onStart?.(launched, python)
 

@@ -221,7 +221,10 @@ class MetricsWriter:
             return
         with existing:
             size = existing.seek(0, os.SEEK_END)
-            if size == 0 or existing.seek(size - 1) is None or existing.read(1) == b"\n":
+            if size == 0:
+                return
+            existing.seek(size - 1)
+            if existing.read(1) == b"\n":
                 return
             start = size
             while start > 0:  # back to the newline before the fragment (a line is a few hundred bytes)

@@ -24,14 +24,8 @@ export abstract class MlxCommand extends Command {
     process.stderr.write(message + '\n')
   }
 
-  protected override async catch(caught: Error & {exitCode?: number; code?: unknown}): Promise<unknown> {
-    let error: unknown = caught
-    // A SQLite failure that no store code turned into a StoreError (it names the index and says what to do).
-    if (typeof caught.code === 'string' && caught.code.startsWith('SQLITE_')) {
-      const [{storeFailure, INDEX_FILE}, {openProject}, {join}] = await Promise.all([import('../core/store/open.js'), import('../core/project.js'), import('node:path')])
-      error = storeFailure(caught, join((await openProject(process.cwd()).catch(() => ({storeDir: '.mlx'}))).storeDir, INDEX_FILE))
-    }
-    if (!(error instanceof MlxError)) return super.catch(caught)
+  protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+    if (!(error instanceof MlxError)) return super.catch(error)
     if (this.jsonEnabled()) {
       if (error instanceof ReportedFailure) this.logJson(error.record)
       else if (error instanceof ConfigError) this.logJson({errors: error.diagnostics})

@@ -7,7 +7,7 @@ import type {Project} from '../core/project.js'
 import type {StoreAccess} from '../core/store/open.js'
 import type {Store} from '../core/store/store.js'
 
-export async function openRuns(access: StoreAccess = 'read', say: (line: string) => void = (line) => process.stderr.write(line + '\n')): Promise<{project: Project; store: Store}> {
+async function openRuns(access: StoreAccess = 'read'): Promise<{project: Project; store: Store}> {
   const [{openProject}, {guarded, INDEX_FILE, openStoreReporting}, {reconcileRuns}, {relative, join}] = await Promise.all([
     import('../core/project.js'),
     import('../core/store/open.js'),
@@ -16,6 +16,7 @@ export async function openRuns(access: StoreAccess = 'read', say: (line: string)
   ])
   const project = await openProject(process.cwd())
   const {store, indexed} = await openStoreReporting(project.storeDir, access)
+  const say = (line: string) => process.stderr.write(line + '\n')
   const where = relative(process.cwd(), store.dir) || store.dir
   if (indexed.indexed.length > 0) say(`mlx: the index lacked ${indexed.indexed.length} run${indexed.indexed.length === 1 ? '' : 's'} found in ${join(where, 'runs')}: indexed from ${indexed.indexed.length === 1 ? 'its' : 'their'} run.json, config.json and metrics.jsonl`)
   if (store.readOnly !== null) say(`mlx: the store ${where} is read-only (${store.readOnly}): shown as it is, from a copy of its index in memory`)

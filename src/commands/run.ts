@@ -36,9 +36,8 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
       return {dryRun: true, config, python, torch: check.torch}
     }
 
-    const {openRuns} = await import('./open.js')
-    const {store} = await openRuns('write', (line) => this.say(line))
-    try {
+    const {withRuns} = await import('./open.js')
+    return withRuns(async ({store}) => {
       if (flags.detach) {
         const handle = await startRun(project, store, prepared, plainObserver((line) => this.say(line)))
         handle.detach()
@@ -51,8 +50,6 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
       const handle = await startRun(project, store, prepared, observer)
       const record = await waitForRun(handle, observer)
       return endOfRun(record, handle.ended(), project.root, {log: (line) => this.log(line), say: (line) => this.say(line)})
-    } finally {
-      store.close()
-    }
+    }, 'write')
   }
 }

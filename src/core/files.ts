@@ -40,8 +40,9 @@ export function readRegularFile(file: string, maxBytes: number, what = 'a config
   }
 }
 
-function tooLarge(size: number, maxBytes: number, what: string): {problem: string; hint: string} {
+function tooLarge(size: number, maxBytes: number, what: string): {problem: string; hint?: string} {
   const limit = maxBytes >= 1024 * 1024 ? `${maxBytes / 1024 / 1024} MiB` : `${maxBytes / 1024} KiB`
-  return {problem: `file is ${size > maxBytes + 1 ? size : `over ${maxBytes}`} bytes; ${what} may be at most ${limit}`, hint: 'keep data out of the config and point at it by path'}
+  const problem = `file is ${size > maxBytes + 1 ? size : `over ${maxBytes}`} bytes; ${what} may be at most ${limit}`
+  return what === 'a config' ? {problem, hint: 'keep data out of the config and point at it by path'} : {problem}
 }
 

@@ -65,8 +65,7 @@ export class RunIndexer {
   /** Everything new in metrics.jsonl: into the index, or (once it has failed) read for progress only. */
   catchUp(final: boolean): void {
     this.attempt(() => {
-      ingestAvailable(this.store, this.run.id, this.metricsFile, final, this.onRecords)
-      this.fileOffset = this.store.ingestOffset(this.run.id)
+      this.fileOffset = ingestAvailable(this.store, this.run.id, this.metricsFile, final, this.onRecords)
     })
     if (this.problem === null) return
     const tail = readNewLines(this.metricsFile, this.fileOffset, final)

@@ -104,6 +104,7 @@ export interface LaunchPlan {
   nodes: number
   worldSize: number
 }
+
 /** Validates the config, checks the interpreter and plans the processes, creating nothing: bad input stops here. */
 export async function prepareRun(project: Project, options: RunOptions): Promise<PreparedRun> {
   const {config} = loadConfig(options.configFile, options.sets, {name: options.name, root: project.root})

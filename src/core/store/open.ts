@@ -39,7 +39,11 @@ export async function openStore(storeDir: string, access: StoreAccess = 'write')
 /** A UserError when the store cannot be written: for commands that write, before they do anything else. */
 export function requireWritable(storeDir: string): void {
   const readOnly = readOnlyReason(storeDir)
-  if (readOnly !== null) throw new UserError(`the store ${shown(storeDir)} is read-only (${readOnly}): this command writes to it`, 'run it where the project may be written, or point MLX_HOME at a writable copy of the store')
+  if (readOnly !== null) throw readOnlyError(storeDir, readOnly)
+}
+
+function readOnlyError(storeDir: string, reason: string): UserError {
+  return new UserError(`the store ${shown(storeDir)} is read-only (${reason}): this command writes to it`, 'run it where the project may be written, or point MLX_HOME at a writable copy of the store')
 }
 
 export async function openStoreReporting(storeDir: string, access: StoreAccess = 'write'): Promise<OpenedStore> {
@@ -47,7 +51,7 @@ export async function openStoreReporting(storeDir: string, access: StoreAccess =
   const file = join(storeDir, INDEX_FILE)
   const readOnly = readOnlyReason(storeDir)
   if (readOnly !== null) {
-    if (access === 'write') requireWritable(storeDir)
+    if (access === 'write') throw readOnlyError(storeDir, readOnly)
     return openInMemory(Database, storeDir, readOnly)
   }
   mkdirSync(join(storeDir, RUNS_DIR), {recursive: true})
@@ -71,8 +75,7 @@ export interface RebuildReport extends IndexReport {
  * a new index made and filled from the run directories.
  */
 export async function rebuildStore(storeDir: string): Promise<{store: Store; report: RebuildReport}> {
-  const readOnly = readOnlyReason(storeDir)
-  if (readOnly !== null) throw new UserError(`the store ${shown(storeDir)} is read-only (${readOnly}): its index cannot be rebuilt there`, 'rebuild it where it may be written; read-only, mlx reads the run directories as they are')
+  requireWritable(storeDir)
   const file = join(storeDir, INDEX_FILE)
   let movedTo: string | null = null
   if (existsSync(file)) {
@@ -93,7 +96,7 @@ function readOnlyReason(storeDir: string): string | null {
     if (parent === dir) return null
     dir = parent
   }
-  const targets = [dir, ...(dir === storeDir ? [join(storeDir, 'runs'), join(storeDir, INDEX_FILE)].filter((path) => existsSync(path)) : [])]
+  const targets = [dir, ...(dir === storeDir ? [join(storeDir, RUNS_DIR), join(storeDir, INDEX_FILE)].filter((path) => existsSync(path)) : [])]
   for (const target of targets) {
     try {
       accessSync(target, constants.W_OK)
@@ -134,7 +137,7 @@ export async function openRunInMemory(storeDir: string, run: RunRecord): Promise
   configure(db)
   migrate(db)
   const store = new Store(db, storeDir, null)
-  store.recoverRun(run, 0)
+  store.recoverRun(run)
   ingestAvailable(store, run.id, join(run.runDir, 'metrics.jsonl'), true)
   store.setAttemptLine(run.id)
   return store

@@ -41,7 +41,7 @@ export function indexMissingRuns(store: Store, options: {force?: boolean} = {}):
       continue
     }
     // Another mlx may index it at the same moment: the one whose row went in ingests it.
-    if (!store.recoverRun(read.run, 0)) continue
+    if (!store.recoverRun(read.run)) continue
     ingestAvailable(store, read.run.id, join(runDir, 'metrics.jsonl'), read.run.status !== 'running')
     store.setAttemptLine(read.run.id)
     report.indexed.push(read.run.id)

@@ -23,7 +23,6 @@ import {excerpt, StoreError, UserError} from '../errors.js'
 import {parseMetricsLine, type EventRecord, type MetricsRecord} from '../metrics/parse.js'
 import {flattenParams} from '../params.js'
 import {writeRunFile} from './run-file.js'
-
 import {RUN_STATUSES, type RunStatus} from './status.js'
 
 export {RUN_STATUSES, type RunStatus}
@@ -235,18 +234,19 @@ export class Store {
 
   /**
    * A run that its run.json describes, back in the index (store/rebuild.ts), unless another mlx
-   * put it there first: true when this call did. Its metrics are ingested after, from offset 0.
+   * put it there first: true when this call did. Its metrics are ingested after, from offset 0,
+   * and then its attempt line set (setAttemptLine).
    */
-  recoverRun(run: RecoveredRun, attemptLine: number): boolean {
+  recoverRun(run: RecoveredRun): boolean {
     return this.db.transaction(() => {
       const inserted = this.db
         .prepare(
           `INSERT OR IGNORE INTO runs (id, name, task, status, created_at, ended_at, exit_code, signal, pid, host, run_dir, config_json, primary_metric, primary_goal, error,
-             attempt_line, tags_json, launcher, world_size, nodes, job_id, stop_requested_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             tags_json, launcher, world_size, nodes, job_id, stop_requested_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(run.id, run.name, run.task, run.status, run.createdAt, run.endedAt, run.exitCode, run.signal, run.pid, run.host, `${RUNS_DIR}/${run.id}`, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal, run.error,
-          attemptLine, JSON.stringify(run.tags), run.launch.launcher, run.launch.worldSize, run.launch.nodes, run.jobId, run.stopRequestedAt)
+          JSON.stringify(run.tags), run.launch.launcher, run.launch.worldSize, run.launch.nodes, run.jobId, run.stopRequestedAt)
       if (inserted.changes === 0) return false
       this.writeParams(run.id, run.config)
       return true

@@ -3,6 +3,9 @@
 Everything here is plain Python and PyTorch; a script that uses it stays readable
 top to bottom. The pieces:
 
+- ``start_run``, ``TrainingLoop``: the set-up and the training loop every recipe shares (loop.py):
+  accumulation, AMP, clipping, schedules, train metrics, evaluation, early stopping, checkpoints,
+  exact resume, Ctrl-C and divergence, one code path for one process or many.
 - ``MetricsWriter``: appends metric and event lines to ``metrics.jsonl`` (the mlx
   metrics protocol, docs/metrics.md), one flushed line per call, so a crash or a kill
   of the trainer or of mlx loses nothing already logged.
@@ -39,6 +42,7 @@ _HOMES = {
     "MetricsWriter": "metrics",
     "Monitor": "monitor",
     "StopRequest": "signals",
+    "TrainingLoop": "loop",
     "World": "distributed",
     "build_optimizer": "optim",
     "build_scheduler": "optim",
@@ -60,6 +64,7 @@ _HOMES = {
     "schedule_warnings": "optim",
     "seed_everything": "seeding",
     "select_device": "device",
+    "start_run": "loop",
 }
 
 

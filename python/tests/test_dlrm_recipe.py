@@ -101,20 +101,6 @@ def test_dlrm_trains_and_reports_auc_calibration_and_the_ground_truth(tmp_path):
     assert len(reliability["bins"]) == 10 and (run_dir / "reliability.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_resume_continues_exactly(tmp_path):
-    cfg = config(tmp_path, rows=1500, val_rows=500)
-    first, _, first_dir = run_recipe(TEMPLATE, cfg, tmp_path / "first", train={"epochs": 1, "log_every": 1})
-    resumed, events, _ = run_recipe(TEMPLATE, cfg, first_dir, resume=first_dir / "checkpoints" / "last.pt",
-                                    train={"epochs": 3, "log_every": 1})
-    whole, _, _ = run_recipe(TEMPLATE, cfg, tmp_path / "whole", train={"epochs": 3, "log_every": 1})
-    assert any(e["event"] == "resume" for e in events)
-    losses = lambda ms: {m["step"]: m["values"]["train/loss"] for m in ms if "train/loss" in m["values"]}
-    # The run's file holds both parts: together they are the uninterrupted run.
-    assert max(losses(first)) == 6 and losses(resumed) == losses(whole)
-    assert [m["values"]["val/auc"] for m in resumed if "val/auc" in m["values"]] == \
-        [m["values"]["val/auc"] for m in whole if "val/auc" in m["values"]]
-
-
 def test_criteo_files_hold_out_the_last_examples_or_use_a_validation_file(tmp_path):
     write_synthetic(tmp_path / "gen", 800, 200, seed=0)
     cfg = resolve_config(f"name: t\ntask: recsys-dlrm\ndata: {{source: criteo, path: {tmp_path / 'gen' / 'train.txt'}, "

@@ -90,18 +90,6 @@ def test_a_csv_with_a_categorical_column_and_a_blank_cell(tmp_path, encoding):
     assert has_embeddings == (encoding == "embedding")
 
 
-def test_resume_continues_exactly(tmp_path):
-    cfg = resolve_config("name: t\ntask: tabular\nscheduler: {name: step, step_size: 1, gamma: 0.8}\n"
-                         "train: {epochs: 2, log_every: 1}\n", tmp_path)
-    first, _, first_dir = train(cfg, tmp_path, "first", train={"epochs": 2, "log_every": 1})
-    resumed, events, _ = run_recipe(TEMPLATE, cfg, first_dir, resume=first_dir / "checkpoints" / "last.pt",
-                                    train={"epochs": 4, "log_every": 1})
-    whole, _, _ = train(cfg, tmp_path, "whole", train={"epochs": 4, "log_every": 1})
-    assert any(e["event"] == "resume" for e in events)
-    losses = {m["step"]: m["values"]["train/loss"] for m in resumed if "train/loss" in m["values"]}
-    assert losses == {m["step"]: m["values"]["train/loss"] for m in whole if "train/loss" in m["values"]}
-
-
 # -- bad data: a DataError naming the file and the line, and a hint --------------------------
 
 

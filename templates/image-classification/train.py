@@ -46,10 +46,6 @@ Run it by hand:      python train.py --config config.json   (metrics go to ./met
                      unless MLX_METRICS_FILE says otherwise; needs mlx's python/ on PYTHONPATH)
 """
 
-import argparse
-import math
-from contextlib import nullcontext
-import os
 import time
 from pathlib import Path
 
@@ -61,32 +57,17 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 from torchvision.transforms import v2
 
-from mlx_runtime import (CheckpointKeeper, DataError, DivergenceGuard, MetricsWriter, Monitor, StopRequest, World,
-                         build_optimizer, build_scheduler, clip_gradients, compile_model, configure_determinism,
-                         explain_out_of_memory, load_config, pyplot, restart_checkpoint, restore_rng_states,
-                         rng_states, save_confusion_matrix, schedule_warnings, seed_everything)
+from mlx_runtime import (DataError, TrainingLoop, build_optimizer, compile_model, pyplot, save_confusion_matrix,
+                         start_run)
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
-parser.add_argument("--resume", help="checkpoint to continue from (mlx resume passes the latest)")
-args = parser.parse_args()
-cfg = load_config(args.config)
-data_cfg, model_cfg, optim_cfg, sched_cfg, train_cfg = cfg["data"], cfg["model"], cfg["optim"], cfg["scheduler"], cfg["train"]
-transforms_cfg = cfg["data"]["transforms"]
-run_dir = Path(os.environ.get("MLX_RUN_DIR", "."))
-
-configure_determinism(train_cfg["deterministic"])
-# The same seed on every rank: every replica starts from the same weights. The generator draws the
-# DataLoader's worker seeds, so that starting an epoch draws nothing from the model's random numbers.
-loader_generator = seed_everything(cfg["seed"])
-world = World(cfg["launch"]["device"])  # this process among torchrun's (a world of one without it)
-device = world.device
-resume_path = restart_checkpoint(run_dir / "checkpoints", world, args.resume)
-resume_from = torch.load(resume_path, map_location="cpu", weights_only=False) if resume_path else None
-metrics = MetricsWriter(enabled=world.is_main, tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
-                        purge_step=resume_from["step"] + 1 if resume_from else None)
-stop = StopRequest()
-explain_out_of_memory(data_cfg["batch_size"], train_cfg["grad_accum_steps"])
+run = start_run(__doc__)  # the config, seeds, this process among torchrun's, the checkpoint to go on from
+cfg, world, device, metrics = run.cfg, run.world, run.device, run.metrics
+data_cfg, model_cfg, train_cfg = cfg["data"], cfg["model"], cfg["train"]
+transforms_cfg = data_cfg["transforms"]
+run_dir = run.run_dir
+# The DataLoader's worker seeds come from their own generator, reseeded at each epoch, so that starting
+# an epoch draws nothing from the model's random numbers.
+loader_generator = run.generator
 
 # -----------------------------------------------------------------------------
 # 1. Data
@@ -379,9 +360,7 @@ model = world.wrap(compiled, find_unused_parameters=model_cfg["freeze"] != "none
 # 3. Loss and metrics
 
 criterion = nn.CrossEntropyLoss(label_smoothing=cfg["loss"]["label_smoothing"])
-amp = train_cfg["amp"]  # false, "bf16" or "fp16"
-autocast = (torch.autocast(device.type, dtype=torch.float16 if amp == "fp16" else torch.bfloat16) if amp
-            else nullcontext())  # nanoGPT's pattern: no autocast bookkeeping at all when it is off
+autocast = run.autocast  # train.amp: bf16 or fp16 autocast, or nothing at all
 
 
 def to_device(images: torch.Tensor, labels: torch.Tensor):
@@ -423,171 +402,36 @@ def evaluate() -> dict:
 # -----------------------------------------------------------------------------
 # 4. Optimiser and schedule
 
-optimizer = build_optimizer(optim_cfg, model.parameters())
-
-epochs, accum = train_cfg["epochs"], train_cfg["grad_accum_steps"]
-steps_per_epoch = math.ceil(len(train_loader) / accum)  # optimiser steps
-total_steps = epochs * steps_per_epoch if train_cfg["max_steps"] is None else min(epochs * steps_per_epoch,
-                                                                                  train_cfg["max_steps"])
-# schedule_interval: when the schedule steps (after every optimiser "step", every "epoch", every "eval").
-scheduler, schedule_interval = build_scheduler(sched_cfg, optimizer, optim_cfg["lr"], steps_per_epoch, total_steps)
-scaler = torch.amp.GradScaler(device.type, enabled=amp == "fp16")
+optimizer = build_optimizer(cfg["optim"], model.parameters())
+# The schedule (per step, epoch or evaluation), AMP's gradient scaler, early stopping, checkpoints.
+loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_loader))
 
 # -----------------------------------------------------------------------------
 # 5. Training loop
 
-stopping_cfg = train_cfg["early_stopping"]
-early_stopping = (Monitor(stopping_cfg["monitor"], stopping_cfg["mode"], stopping_cfg["patience"],
-                          stopping_cfg["min_delta"]) if stopping_cfg
-                  else Monitor(cfg["metrics"]["primary"], cfg["metrics"]["goal"], patience=None))
-checkpoint_cfg = train_cfg["checkpoint"]
-best_checkpoint = Monitor(checkpoint_cfg["monitor"], checkpoint_cfg["mode"])
-divergence = DivergenceGuard.from_config(train_cfg)  # a loss that is not finite, or that exploded
-checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics,
-                               enabled=world.is_main)
-max_grad_norm = train_cfg["grad_clip"] or math.inf
-model_parameters = list(raw_model.parameters())  # once: walking the modules at every logged step costs more than the norm
-log_every, eval_every = train_cfg["log_every"], train_cfg["eval_every"]
-
-# Where training stands: epochs finished, optimiser steps taken, and batches of the next epoch
-# already trained (an interrupt can stop mid-epoch; that epoch's order and worker seeds come back
-# from its number).
-epochs_done, step, batches_done = 0, 0, 0
-
-
-def training_state() -> dict:
-    return {"model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-            "epochs_done": epochs_done, "step": step, "batches_done": batches_done,
-            "early_stopping": early_stopping.state_dict(),
-            "best_checkpoint": best_checkpoint.state_dict(), "divergence": divergence.state_dict(),
-            "rng": rng_states(), "config": cfg}
-
-
-if resume_from:
-    raw_model.load_state_dict(resume_from["model"])
-    optimizer.load_state_dict(resume_from["optimizer"])
-    scheduler.load_state_dict(resume_from["scheduler"])
-    scaler.load_state_dict(resume_from["scaler"])
-    early_stopping.load_state_dict(resume_from["early_stopping"])
-    best_checkpoint.load_state_dict(resume_from["best_checkpoint"])
-    if "divergence" in resume_from:  # checkpoints of mlx before the guard have none
-        divergence.load_state_dict(resume_from["divergence"])
-    epochs_done, step, batches_done = resume_from["epochs_done"], resume_from["step"], resume_from["batches_done"]
-    restore_rng_states(resume_from["rng"])
-if resume_from or world.restart_count:
-    # mlx drops the metrics this run logged after this step: they are about to be logged again.
-    metrics.event("resume", from_step=step, checkpoint=resume_path, epochs_done=epochs_done,
-                  restart=world.restart_count)
-
-metrics.event("start", epochs=epochs, steps_per_epoch=steps_per_epoch, total_steps=total_steps,
-              batch_size=data_cfg["batch_size"], grad_accum_steps=accum, device=str(device),
-              world_size=world.world_size, nodes=world.nodes,
-              parameters=sum(p.numel() for p in raw_model.parameters()), start_step=step)
-for warning in schedule_warnings(train_cfg, len(train_loader), total_steps):
-    metrics.warning(warning)
-
-window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
-stopping = False  # a Ctrl-C or SIGTERM on any rank, agreed by all of them at each batch
-while epochs_done < epochs and step < total_steps and not early_stopping.should_stop and not stopping:
-    epoch = epochs_done + 1
+loop.start()
+for epoch in loop.epochs():
+    # Each rank trains on its own part of a shuffle drawn from (seed, epoch): a resumed run draws the same.
     train_sampler.set_epoch(epoch)
     loader_generator.manual_seed(cfg["seed"] + epoch)
-    batches = len(train_loader)
     trains = backbone_trains(epoch)
     if backbone_parameters and backbone_parameters[0].requires_grad != trains:
         metrics.event("backbone", trainable=trains, epoch=epoch)
     for parameter in backbone_parameters:
         parameter.requires_grad_(trains)
-    data_start = time.perf_counter()
-    for batch_index, (images, labels) in enumerate(train_loader):
-        if batch_index < batches_done:
-            continue  # resuming mid-epoch: these batches were trained before the interrupt
-        window["data_time"] += time.perf_counter() - data_start
+    for images, labels in loop.batches(train_loader):
         images, labels = to_device(images, labels)
-        # The last accumulation window of an epoch may be short: average over the batches it has.
-        window_batches = min(accum, batches - batch_index // accum * accum)
-        window_ends = (batch_index + 1) % accum == 0 or batch_index + 1 == batches
-        with world.no_sync(model, syncing=window_ends):
+        with loop.accumulating(model):
             with autocast:
                 loss = criterion(model(images), labels)
-            loss_value = loss.item()
-            diverged, stopping = world.any(divergence.diverged(loss_value), stop.requested)
-            if diverged:
-                checkpoints.stop_diverged(training_state(), loss_value, step, reason=divergence.reason)
-            # Each batch adds its share of the window's mean; a window of one batch skips the division
-            # (an autograd node: ~20 us a step, 0.4% of a small model's step).
-            scaler.scale(loss if window_batches == 1 else loss / window_batches).backward()
-        window["loss"] += loss_value * labels.size(0)
-        window["samples"] += labels.size(0)
-        data_start = time.perf_counter()
-        if not window_ends:
-            continue
-
-        logging_now = (step + 1) % log_every == 0 or batch_index + 1 == batches or step + 1 == total_steps
-        scaler.unscale_(optimizer)
-        grad_norm = clip_gradients(model_parameters, max_grad_norm, measure=logging_now)
-        step_lr = optimizer.param_groups[0]["lr"]  # the rate this step uses, before the schedule moves it
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        batches_done = batch_index + 1
-        window["steps"] += 1
-        if schedule_interval == "step":
-            scheduler.step()
-
-        if logging_now:
-            elapsed = time.perf_counter() - window["start"]
-            memory = {"perf/cuda_max_memory_gib": torch.cuda.max_memory_allocated(device) / 2**30} \
-                if device.type == "cuda" else {}
-            loss_sum, samples = world.sum(window["loss"], window["samples"])  # every rank's batches
-            metrics.log({"train/loss": loss_sum / samples, "lr": step_lr,
-                         "train/grad_norm": grad_norm, "perf/samples_per_sec": samples / elapsed,
-                         "perf/step_time": elapsed / window["steps"],
-                         "perf/data_time": window["data_time"] / window["steps"], **memory},
-                        step=step, epoch=epoch)
-            window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
-        if step >= total_steps or stopping:
-            break
-
-    if stopping and batches_done < batches and step < total_steps:
-        break  # interrupted mid-epoch: saved below
-    epochs_done, batches_done = epoch, 0
-    evaluated = epoch % eval_every == 0 or epoch == epochs or step >= total_steps
-    if evaluated:
-        results = evaluate()
-        metrics.log(results, step=step, epoch=epoch)
-        early_stopping.update(results[early_stopping.metric])
-        if schedule_interval == "eval":
-            scheduler.step(results[sched_cfg["monitor"]])
-    if schedule_interval == "epoch":
-        scheduler.step()
-    # Every checkpoint of an epoch holds the state after all of that epoch's work, schedules included.
-    if checkpoint_cfg["best"] and evaluated and best_checkpoint.update(results[best_checkpoint.metric]):
-        checkpoints.save("best.pt", training_state(), epoch=epoch, step=step, metric=best_checkpoint.metric,
-                         value=best_checkpoint.best)
-    if checkpoint_cfg["every_epochs"] and epoch % checkpoint_cfg["every_epochs"] == 0:
-        checkpoints.save_periodic(epoch, training_state(), step=step)
-    metrics.event("epoch_end", epoch=epoch, step=step)
-    if world.is_main:
-        print(f"epoch {epoch}/{epochs} step {step}/{total_steps}"
-              + "".join(f" {key} {value:.4g}" for key, value in (results if evaluated else {}).items()), flush=True)
-
-if stopping:
-    checkpoints.save("last.pt", training_state(), step=step)
-    metrics.event("interrupted", signal=stop.signal, step=step)
-    metrics.close()
-    raise SystemExit(130)
-if early_stopping.should_stop:
-    metrics.event("early_stop", epoch=epochs_done, step=step, metric=early_stopping.metric,
-                  best=early_stopping.best, patience=early_stopping.patience)
+            loop.backward(loss, samples=labels.size(0))
+        loop.optimizer_step()
+    loop.end_epoch(evaluate)
 
 # -----------------------------------------------------------------------------
 # 6. The last checkpoint: enough to resume, or to reload the model for analysis or export
-#    (saved before the analysis, whose pass over the data draws random numbers a resumed run must not see)
 
-checkpoints.save("last.pt", training_state(), epoch=epochs_done, step=step)
+loop.finish()
 
 # -----------------------------------------------------------------------------
 # 7. Analysis: where the model errs
@@ -614,7 +458,7 @@ def save_analysis(labels: torch.Tensor, predictions: torch.Tensor, images: torch
                        "true→predicted")
         figure.savefig(run_dir / "misclassified.png", dpi=100, bbox_inches="tight")
         plt.close(figure)
-    metrics.event("confusion_matrix", labels=class_names, matrix=matrix.tolist(), step=step,
+    metrics.event("confusion_matrix", labels=class_names, matrix=matrix.tolist(), step=loop.step,
                   artifacts=["confusion_matrix.png"] + (["misclassified.png"] if len(wrong) > 0 else []))
 
 
@@ -623,6 +467,4 @@ if train_cfg["artifacts"]:
     if world.is_main:
         save_analysis(labels, predictions, images)
 
-metrics.event("end", epoch=epochs_done, step=step)
-metrics.close()
-world.close()
+loop.close()

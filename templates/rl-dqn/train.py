@@ -33,40 +33,22 @@ Run it through mlx:  mlx run configs/rl-dqn.yaml
 Run it by hand:      python train.py --config config.json   (needs mlx's python/ on PYTHONPATH)
 """
 
-import argparse
 import functools
 import math
-import os
 import time
 from collections import deque
-from contextlib import nullcontext
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import torch
 from torch import nn
 
-from mlx_runtime import (CheckpointKeeper, DivergenceGuard, MetricsWriter, Monitor, StopRequest, build_optimizer,
-                         build_scheduler, clip_gradients, compile_model, configure_determinism, load_config, pyplot,
-                         restore_rng_states, rng_states, schedule_warnings, seed_everything, select_device)
+from mlx_runtime import TrainingLoop, build_optimizer, compile_model, pyplot, start_run
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
-parser.add_argument("--resume", help="checkpoint to continue from (mlx resume passes the latest)")
-args = parser.parse_args()
-cfg = load_config(args.config)
-data_cfg, model_cfg, loss_cfg, optim_cfg, sched_cfg, train_cfg = (cfg["data"], cfg["model"], cfg["loss"], cfg["optim"],
-                                                                   cfg["scheduler"], cfg["train"])
-run_dir = Path(os.environ.get("MLX_RUN_DIR", "."))
-
-configure_determinism(train_cfg["deterministic"])
-seed_everything(cfg["seed"])
-device = select_device(cfg["launch"]["device"])
-resume_from = torch.load(args.resume, map_location="cpu", weights_only=False) if args.resume else None
-metrics = MetricsWriter(tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
-                        purge_step=resume_from["step"] + 1 if resume_from else None)
-stop = StopRequest()
+run = start_run(__doc__)  # the config, seeds, the device, the checkpoint to go on from, metrics
+cfg, device, metrics = run.cfg, run.device, run.metrics
+data_cfg, model_cfg, loss_cfg, train_cfg = cfg["data"], cfg["model"], cfg["loss"], cfg["train"]
+run_dir = run.run_dir
 
 # -----------------------------------------------------------------------------
 # 1. Data: environments, exploration, replay
@@ -155,9 +137,7 @@ model = compile_model(raw_model, train_cfg["compile"])
 
 criterion = nn.HuberLoss(delta=loss_cfg["huber_delta"]) if loss_cfg["name"] == "huber" else nn.MSELoss()
 gamma = loss_cfg["gamma"]
-amp = train_cfg["amp"]
-autocast = (torch.autocast(device.type, dtype=torch.float16 if amp == "fp16" else torch.bfloat16) if amp
-            else nullcontext())
+autocast = run.autocast  # train.amp: bf16 or fp16 autocast, or nothing at all
 
 
 def td_loss(batch):
@@ -180,7 +160,10 @@ def greedy_actions(observations: np.ndarray) -> np.ndarray:
         return model(torch.as_tensor(observations, dtype=torch.float32, device=device)).float().argmax(dim=1).cpu().numpy()
 
 
-def evaluate(epoch: int) -> tuple:
+last_returns = []  # of the latest evaluation's episodes
+
+
+def evaluate(epoch: int) -> dict:
     """The greedy policy over data.eval_episodes episodes, each seeded from the run's seed and the epoch."""
     started = time.perf_counter()
     model.eval()
@@ -196,14 +179,15 @@ def evaluate(epoch: int) -> tuple:
         lengths.append(length)
     env.close()
     model.train()
+    last_returns[:] = returns
     return {"val/return": float(np.mean(returns)), "val/return_std": float(np.std(returns)),
-            "val/length": float(np.mean(lengths)), "perf/eval_time": time.perf_counter() - started}, returns
+            "val/length": float(np.mean(lengths)), "perf/eval_time": time.perf_counter() - started}
 
 
 # -----------------------------------------------------------------------------
 # 4. Optimiser and schedule
 
-optimizer = build_optimizer(optim_cfg, model.parameters())
+optimizer = build_optimizer(cfg["optim"], model.parameters())
 epochs = train_cfg["epochs"]
 # Each iteration steps every environment once (num_envs transitions); updates start once
 # learning_starts transitions are in, then come every update_every iterations.
@@ -217,27 +201,20 @@ def updates_by(iteration: int) -> int:
     return max(0, iteration // update_every - (first_update - 1) // update_every)
 
 
-steps_per_epoch = updates_by(iterations_per_epoch)  # the first epoch's, which the warm-up shortens
 total_updates = updates_by(epochs * iterations_per_epoch)
-total_steps = total_updates if train_cfg["max_steps"] is None else min(total_updates, train_cfg["max_steps"])
-scheduler, schedule_interval = build_scheduler(sched_cfg, optimizer, optim_cfg["lr"],
-                                               max(1, total_updates // epochs), total_steps)
-scaler = torch.amp.GradScaler(device.type, enabled=amp == "fp16")
+# The schedule (per update, epoch or evaluation), AMP's gradient scaler, early stopping, checkpoints; a step
+# is an update, and the first epoch's are fewer (the warm-up).
+loop = TrainingLoop(run, raw_model, optimizer, steps_per_epoch=updates_by(iterations_per_epoch),
+                    total_steps=total_updates, schedule_steps_per_epoch=max(1, total_updates // epochs),
+                    extra_state=lambda: dict(
+                        target=target.state_dict(), iteration=iteration, buffer=buffer.state_dict(), envs=envs,
+                        observations=observations, episode_returns=episode_returns, episode_lengths=episode_lengths,
+                        finished_returns=finished_returns, finished_lengths=finished_lengths,
+                        return_curve=return_curve, random=random.bit_generator.state, window=window),
+                    unit="update")
 
 # -----------------------------------------------------------------------------
 # 5. Training loop
-
-stopping_cfg = train_cfg["early_stopping"]
-early_stopping = (Monitor(stopping_cfg["monitor"], stopping_cfg["mode"], stopping_cfg["patience"],
-                          stopping_cfg["min_delta"]) if stopping_cfg
-                  else Monitor(cfg["metrics"]["primary"], cfg["metrics"]["goal"], patience=None))
-checkpoint_cfg = train_cfg["checkpoint"]
-best_checkpoint = Monitor(checkpoint_cfg["monitor"], checkpoint_cfg["mode"])
-divergence = DivergenceGuard.from_config(train_cfg)  # a loss that is not finite, or that exploded
-checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics)
-max_grad_norm = train_cfg["grad_clip"] or math.inf
-model_parameters = list(raw_model.parameters())  # once: walking the modules at every logged step costs more than the norm
-log_every, eval_every = train_cfg["log_every"], train_cfg["eval_every"]
 
 buffer = ReplayBuffer(data_cfg["replay_size"])
 observations, _ = envs.reset(seed=cfg["seed"])
@@ -245,55 +222,22 @@ episode_returns, episode_lengths = np.zeros(num_envs), np.zeros(num_envs, dtype=
 finished_returns = deque(maxlen=data_cfg["return_window"])
 finished_lengths = deque(maxlen=data_cfg["return_window"])
 return_curve = []  # (environment steps, return) of every finished training episode
-last_returns = []  # of the latest evaluation's episodes
-epochs_done, step, iteration = 0, 0, 0
-
-
-def training_state() -> dict:
-    return {"model": raw_model.state_dict(), "target": target.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "epochs_done": epochs_done,
-            "step": step, "iteration": iteration, "buffer": buffer.state_dict(), "envs": envs, "observations": observations,
-            "episode_returns": episode_returns, "episode_lengths": episode_lengths,
-            "finished_returns": finished_returns, "finished_lengths": finished_lengths, "return_curve": return_curve,
-            "random": random.bit_generator.state, "window": window, "early_stopping": early_stopping.state_dict(),
-            "best_checkpoint": best_checkpoint.state_dict(), "divergence": divergence.state_dict(),
-            "rng": rng_states(), "config": cfg}
-
-
-if resume_from:
-    raw_model.load_state_dict(resume_from["model"])
-    target.load_state_dict(resume_from["target"])
-    optimizer.load_state_dict(resume_from["optimizer"])
-    scheduler.load_state_dict(resume_from["scheduler"])
-    scaler.load_state_dict(resume_from["scaler"])
-    early_stopping.load_state_dict(resume_from["early_stopping"])
-    best_checkpoint.load_state_dict(resume_from["best_checkpoint"])
-    if "divergence" in resume_from:  # checkpoints of mlx before the guard have none
-        divergence.load_state_dict(resume_from["divergence"])
-    epochs_done, step, iteration = resume_from["epochs_done"], resume_from["step"], resume_from["iteration"]
-    buffer.load_state_dict(resume_from["buffer"])
-    envs, observations = resume_from["envs"], resume_from["observations"]
-    episode_returns, episode_lengths = resume_from["episode_returns"], resume_from["episode_lengths"]
-    finished_returns, finished_lengths = resume_from["finished_returns"], resume_from["finished_lengths"]
-    return_curve = resume_from["return_curve"]
-    random.bit_generator.state = resume_from["random"]
-    restore_rng_states(resume_from["rng"])
-    metrics.event("resume", from_step=step, checkpoint=args.resume, epochs_done=epochs_done)
-
-metrics.event("start", epochs=epochs, steps_per_epoch=steps_per_epoch, total_steps=total_steps,
-              batch_size=data_cfg["batch_size"], device=str(device), start_step=step,
-              parameters=sum(p.numel() for p in raw_model.parameters()), env=data_cfg["env"], num_envs=num_envs,
-              env_steps_per_epoch=iterations_per_epoch * num_envs,
-              units={"epoch": f"epoch of {iterations_per_epoch * num_envs} env steps", "step": "update",
-                     "samples": "env steps"})
-for warning in schedule_warnings(train_cfg, steps_per_epoch, total_steps):
-    metrics.warning(warning)
-
+iteration = 0
+saved = run.resume_from
+if saved:
+    target.load_state_dict(saved["target"])
+    iteration = saved["iteration"]
+    buffer.load_state_dict(saved["buffer"])
+    envs, observations = saved["envs"], saved["observations"]
+    episode_returns, episode_lengths = saved["episode_returns"], saved["episode_lengths"]
+    finished_returns, finished_lengths = saved["finished_returns"], saved["finished_lengths"]
+    return_curve = saved["return_curve"]
+    random.bit_generator.state = saved["random"]
 
 
 def empty_window() -> dict:
     """The train metrics gathered since the last log line (saved in checkpoints: a resumed run logs the same)."""
-    return {"loss": 0.0, "q": 0.0, "updates": 0, "env_steps": 0, "update_time": 0.0, "lr": optim_cfg["lr"],
+    return {"loss": 0.0, "q": 0.0, "updates": 0, "env_steps": 0, "update_time": 0.0, "lr": cfg["optim"]["lr"],
             "start": time.perf_counter()}
 
 
@@ -307,14 +251,16 @@ def log_window(epoch: int, extra: dict) -> None:
     metrics.log({"train/loss": window["loss"] / window["updates"], "train/q_mean": window["q"] / window["updates"],
                  **episodes, "epsilon": epsilon_at(iteration * num_envs), "lr": window["lr"], **extra,
                  "perf/samples_per_sec": window["env_steps"] / elapsed,
-                 "perf/step_time": window["update_time"] / window["updates"], **memory}, step=step, epoch=epoch)
+                 "perf/step_time": window["update_time"] / window["updates"], **memory}, step=loop.step, epoch=epoch)
     window = empty_window()
 
 
-window = resume_from["window"] | {"start": time.perf_counter()} if resume_from else empty_window()
-while epochs_done < epochs and step < total_steps and not early_stopping.should_stop and not stop.requested:
-    epoch = epochs_done + 1
-    while iteration < epoch * iterations_per_epoch and step < total_steps and not stop.requested:
+window = saved["window"] | {"start": time.perf_counter()} if saved else empty_window()
+loop.start(env=data_cfg["env"], num_envs=num_envs, env_steps_per_epoch=iterations_per_epoch * num_envs,
+           units={"epoch": f"epoch of {iterations_per_epoch * num_envs} env steps", "step": "update",
+                  "samples": "env steps"})
+for epoch in loop.epochs():
+    while iteration < epoch * iterations_per_epoch and loop.step < loop.total_steps and not loop.interrupted:
         env_steps = iteration * num_envs
         explore = random.random(num_envs) < epsilon_at(env_steps)
         chosen = np.where(explore, random.integers(0, actions, num_envs), greedy_actions(observations))
@@ -340,26 +286,15 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
 
         update_start = time.perf_counter()
         loss, q_mean = td_loss(buffer.sample(data_cfg["batch_size"]))
-        loss_value = loss.item()
-        if divergence.diverged(loss_value):
-            checkpoints.stop_diverged(training_state(), loss_value, step, unit="update", reason=divergence.reason)
-        logging_now = (step + 1) % log_every == 0
-        scaler.scale(loss).backward()
-        scaler.unscale_(optimizer)
-        grad_norm = clip_gradients(model_parameters, max_grad_norm, measure=logging_now)
-        step_lr = optimizer.param_groups[0]["lr"]
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
+        loss_value = loop.backward(loss)
+        logging_now = (loop.step + 1) % train_cfg["log_every"] == 0
+        grad_norm, step_lr = loop.apply_gradients(measure_norm=logging_now)
         if model_cfg["target_update"] == "soft":
             with torch.no_grad():
                 for online, lagging in zip(raw_model.parameters(), target.parameters()):
                     lagging.lerp_(online, model_cfg["tau"])
-        elif step % model_cfg["target_every"] == 0:
+        elif loop.step % model_cfg["target_every"] == 0:
             target.load_state_dict(raw_model.state_dict())
-        if schedule_interval == "step":
-            scheduler.step()
         window["loss"] += loss_value
         window["q"] += q_mean.item()
         window["updates"] += 1
@@ -368,42 +303,16 @@ while epochs_done < epochs and step < total_steps and not early_stopping.should_
         if logging_now:
             log_window(epoch, {"train/grad_norm": grad_norm})
 
-    if stop.requested and iteration < epoch * iterations_per_epoch and step < total_steps:
-        break  # interrupted mid-epoch: saved below, the window of train metrics with it
+    if loop.interrupted and iteration < epoch * iterations_per_epoch and loop.step < loop.total_steps:
+        break  # interrupted mid-epoch: saved by loop.finish(), the window of train metrics with it
     if window["updates"]:
         log_window(epoch, {})  # every epoch ends with its train metrics, whatever log_every says
-    epochs_done = epoch
-    evaluated = epoch % eval_every == 0 or epoch == epochs or step >= total_steps
-    if evaluated:
-        results, last_returns = evaluate(epoch)
-        metrics.log(results, step=step, epoch=epoch)
-        early_stopping.update(results[early_stopping.metric])
-        if schedule_interval == "eval":
-            scheduler.step(results[sched_cfg["monitor"]])
-    if schedule_interval == "epoch":
-        scheduler.step()
-    if checkpoint_cfg["best"] and evaluated and best_checkpoint.update(results[best_checkpoint.metric]):
-        checkpoints.save("best.pt", training_state(), epoch=epoch, step=step, metric=best_checkpoint.metric,
-                         value=best_checkpoint.best)
-    if checkpoint_cfg["every_epochs"] and epoch % checkpoint_cfg["every_epochs"] == 0:
-        checkpoints.save_periodic(epoch, training_state(), step=step)
-    metrics.event("epoch_end", epoch=epoch, step=step, env_steps=iteration * num_envs)
-    print(f"epoch {epoch}/{epochs} update {step}/{total_steps} env steps {iteration * num_envs}"
-          + "".join(f" {key} {value:.4g}" for key, value in (results if evaluated else {}).items()), flush=True)
-
-if stop.requested:
-    checkpoints.save("last.pt", training_state(), step=step)
-    metrics.event("interrupted", signal=stop.signal, step=step)
-    metrics.close()
-    raise SystemExit(130)
-if early_stopping.should_stop:
-    metrics.event("early_stop", epoch=epochs_done, step=step, metric=early_stopping.metric,
-                  best=early_stopping.best, patience=early_stopping.patience)
+    loop.end_epoch(lambda: evaluate(epoch), env_steps=iteration * num_envs)
 
 # -----------------------------------------------------------------------------
 # 6. The last checkpoint
 
-checkpoints.save("last.pt", training_state(), epoch=epochs_done, step=step)
+loop.finish()
 
 # -----------------------------------------------------------------------------
 # 7. Analysis: how the returns grew, and how the last evaluation went
@@ -424,12 +333,11 @@ if train_cfg["artifacts"] and return_curve and last_returns:
     spread.hist(last_returns, bins=20)
     spread.set_xlabel("return")
     spread.set_ylabel("episodes")
-    spread.set_title(f"greedy evaluation after epoch {epochs_done} ({len(last_returns)} episodes)")
+    spread.set_title(f"greedy evaluation after epoch {loop.epochs_done} ({len(last_returns)} episodes)")
     figure.tight_layout()
     figure.savefig(run_dir / "returns.png", dpi=100)
     plt.close(figure)
-    metrics.event("returns", step=step, evaluation=last_returns, artifacts=["returns.png"])
+    metrics.event("returns", step=loop.step, evaluation=last_returns, artifacts=["returns.png"])
 
 envs.close()
-metrics.event("end", epoch=epochs_done, step=step)
-metrics.close()
+loop.close()

@@ -36,13 +36,9 @@ Run it through mlx:  mlx run configs/tabular.yaml          (wine)
 Run it by hand:      python train.py --config config.json   (needs mlx's python/ on PYTHONPATH)
 """
 
-import argparse
 import math
-import os
 import time
 from collections import Counter
-from contextlib import nullcontext
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -52,32 +48,15 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, Subset, TensorDataset
 
-from mlx_runtime import (CheckpointKeeper, DataError, DivergenceGuard, MetricsWriter, Monitor, StopRequest, World,
-                         build_optimizer, build_scheduler, check_columns, clip_gradients, compile_model,
-                         configure_determinism, explain_out_of_memory, load_config, read_csv_table,
-                         restart_checkpoint, restore_rng_states, rng_states, save_confusion_matrix,
-                         save_predicted_vs_true, schedule_warnings, seed_everything)
+from mlx_runtime import (DataError, TrainingLoop, build_optimizer, check_columns, compile_model, read_csv_table,
+                         save_confusion_matrix, save_predicted_vs_true, start_run)
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
-parser.add_argument("--resume", help="checkpoint to continue from (mlx resume passes the latest)")
-args = parser.parse_args()
-cfg = load_config(args.config)
-data_cfg, model_cfg, optim_cfg, sched_cfg, train_cfg = cfg["data"], cfg["model"], cfg["optim"], cfg["scheduler"], cfg["train"]
-run_dir = Path(os.environ.get("MLX_RUN_DIR", "."))
+run = start_run(__doc__)  # the config, seeds, this process among torchrun's, the checkpoint to go on from
+cfg, world, device, metrics = run.cfg, run.world, run.device, run.metrics
+data_cfg, model_cfg, train_cfg = cfg["data"], cfg["model"], cfg["train"]
+run_dir = run.run_dir
 classification = data_cfg["kind"] == "classification"
-
-configure_determinism(train_cfg["deterministic"])
-# The same seed on every rank (the same weights everywhere); the generator draws the DataLoader's seeds.
-loader_generator = seed_everything(cfg["seed"])
-world = World(cfg["launch"]["device"])  # this process among torchrun's (a world of one without it)
-device = world.device
-resume_path = restart_checkpoint(run_dir / "checkpoints", world, args.resume)
-resume_from = torch.load(resume_path, map_location="cpu", weights_only=False) if resume_path else None
-metrics = MetricsWriter(enabled=world.is_main, tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
-                        purge_step=resume_from["step"] + 1 if resume_from else None)
-stop = StopRequest()
-explain_out_of_memory(data_cfg["batch_size"], train_cfg["grad_accum_steps"])
+loader_generator = run.generator  # draws the DataLoader's worker seeds, reseeded at each epoch
 
 # -----------------------------------------------------------------------------
 # 1. Data
@@ -222,7 +201,7 @@ def encode(part: Table, prep: dict) -> TensorDataset:
     return TensorDataset(torch.tensor(numeric, dtype=torch.float32), torch.from_numpy(categories), target)
 
 
-preprocessing = resume_from["preprocessing"] if resume_from else fit_preprocessing(train_table)
+preprocessing = run.resume_from["preprocessing"] if run.resume_from else fit_preprocessing(train_table)
 train_set, val_set = encode(train_table, preprocessing), encode(val_table, preprocessing)
 outputs = len(preprocessing["classes"]) if classification else 1
 pin_memory = device.type == "cuda" if data_cfg["pin_memory"] == "auto" else data_cfg["pin_memory"]
@@ -279,9 +258,7 @@ loss_cfg = cfg["loss"]
 regression_losses = {"mse": nn.MSELoss(), "mae": nn.L1Loss(), "huber": nn.HuberLoss(delta=loss_cfg["huber_delta"])}
 criterion = (nn.CrossEntropyLoss(label_smoothing=loss_cfg["label_smoothing"]) if classification
              else regression_losses[loss_cfg["name"]])
-amp = train_cfg["amp"]
-autocast = (torch.autocast(device.type, dtype=torch.float16 if amp == "fp16" else torch.bfloat16) if amp
-            else nullcontext())
+autocast = run.autocast  # train.amp: bf16 or fp16 autocast, or nothing at all
 
 
 def loss_of(outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -326,163 +303,34 @@ def evaluate() -> dict:
 # -----------------------------------------------------------------------------
 # 4. Optimiser and schedule
 
-optimizer = build_optimizer(optim_cfg, model.parameters())
-epochs, accum = train_cfg["epochs"], train_cfg["grad_accum_steps"]
-steps_per_epoch = math.ceil(len(train_loader) / accum)
-total_steps = epochs * steps_per_epoch if train_cfg["max_steps"] is None else min(epochs * steps_per_epoch,
-                                                                                  train_cfg["max_steps"])
-scheduler, schedule_interval = build_scheduler(sched_cfg, optimizer, optim_cfg["lr"], steps_per_epoch, total_steps)
-scaler = torch.amp.GradScaler(device.type, enabled=amp == "fp16")
+optimizer = build_optimizer(cfg["optim"], model.parameters())
+# The schedule (per step, epoch or evaluation), AMP's gradient scaler, early stopping, checkpoints.
+loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_loader),
+                    extra_state=lambda: {"preprocessing": preprocessing})
 
 # -----------------------------------------------------------------------------
 # 5. Training loop
 
-stopping_cfg = train_cfg["early_stopping"]
-early_stopping = (Monitor(stopping_cfg["monitor"], stopping_cfg["mode"], stopping_cfg["patience"],
-                          stopping_cfg["min_delta"]) if stopping_cfg
-                  else Monitor(cfg["metrics"]["primary"], cfg["metrics"]["goal"], patience=None))
-checkpoint_cfg = train_cfg["checkpoint"]
-best_checkpoint = Monitor(checkpoint_cfg["monitor"], checkpoint_cfg["mode"])
-divergence = DivergenceGuard.from_config(train_cfg)  # a loss that is not finite, or that exploded
-checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics,
-                               enabled=world.is_main)
-max_grad_norm = train_cfg["grad_clip"] or math.inf
-model_parameters = list(raw_model.parameters())  # once: walking the modules at every logged step costs more than the norm
-log_every, eval_every = train_cfg["log_every"], train_cfg["eval_every"]
-
-# Where training stands; an epoch's order and loader seeds come back from its number.
-epochs_done, step, batches_done = 0, 0, 0
-
-
-def training_state() -> dict:
-    return {"model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-            "epochs_done": epochs_done, "step": step, "batches_done": batches_done,
-            "early_stopping": early_stopping.state_dict(),
-            "best_checkpoint": best_checkpoint.state_dict(), "divergence": divergence.state_dict(),
-            "rng": rng_states(),
-            "preprocessing": preprocessing, "config": cfg}
-
-
-if resume_from:
-    raw_model.load_state_dict(resume_from["model"])
-    optimizer.load_state_dict(resume_from["optimizer"])
-    scheduler.load_state_dict(resume_from["scheduler"])
-    scaler.load_state_dict(resume_from["scaler"])
-    early_stopping.load_state_dict(resume_from["early_stopping"])
-    best_checkpoint.load_state_dict(resume_from["best_checkpoint"])
-    if "divergence" in resume_from:  # checkpoints of mlx before the guard have none
-        divergence.load_state_dict(resume_from["divergence"])
-    epochs_done, step, batches_done = resume_from["epochs_done"], resume_from["step"], resume_from["batches_done"]
-    restore_rng_states(resume_from["rng"])
-if resume_from or world.restart_count:
-    # mlx drops the metrics this run logged after this step: they are about to be logged again.
-    metrics.event("resume", from_step=step, checkpoint=resume_path, epochs_done=epochs_done,
-                  restart=world.restart_count)
-
-metrics.event("start", epochs=epochs, steps_per_epoch=steps_per_epoch, total_steps=total_steps,
-              batch_size=data_cfg["batch_size"], grad_accum_steps=accum, device=str(device),
-              world_size=world.world_size, nodes=world.nodes,
-              parameters=sum(p.numel() for p in raw_model.parameters()), start_step=step,
-              train_rows=len(train_set), val_rows=len(val_set), numeric_columns=preprocessing["numeric"],
-              categorical_columns=preprocessing["categorical"])
-for warning in schedule_warnings(train_cfg, len(train_loader), total_steps):
-    metrics.warning(warning)
-
-window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
-stopping = False  # a Ctrl-C or SIGTERM on any rank, agreed by all of them at each batch
-while epochs_done < epochs and step < total_steps and not early_stopping.should_stop and not stopping:
-    epoch = epochs_done + 1
+loop.start(train_rows=len(train_set), val_rows=len(val_set), numeric_columns=preprocessing["numeric"],
+           categorical_columns=preprocessing["categorical"])
+for epoch in loop.epochs():
+    # Each rank trains on its own part of a shuffle drawn from (seed, epoch): a resumed run draws the same.
     train_sampler.set_epoch(epoch)
     loader_generator.manual_seed(cfg["seed"] + epoch)
-    batches = len(train_loader)
-    data_start = time.perf_counter()
-    for batch_index, (numeric, categories, target) in enumerate(train_loader):
-        if batch_index < batches_done:
-            continue  # resuming mid-epoch: these batches were trained before the interrupt
-        window["data_time"] += time.perf_counter() - data_start
+    for numeric, categories, target in loop.batches(train_loader):
         numeric, categories, target = (numeric.to(device, non_blocking=True), categories.to(device, non_blocking=True),
                                        target.to(device, non_blocking=True))
-        window_batches = min(accum, batches - batch_index // accum * accum)
-        window_ends = (batch_index + 1) % accum == 0 or batch_index + 1 == batches
-        with world.no_sync(model, syncing=window_ends):
+        with loop.accumulating(model):
             with autocast:
                 loss = loss_of(model(numeric, categories), target)
-            loss_value = loss.item()
-            diverged, stopping = world.any(divergence.diverged(loss_value), stop.requested)
-            if diverged:
-                checkpoints.stop_diverged(training_state(), loss_value, step, reason=divergence.reason)
-            # Each batch adds its share of the window's mean; a window of one batch skips the division
-            # (an autograd node: ~20 us a step, 0.4% of a small model's step).
-            scaler.scale(loss if window_batches == 1 else loss / window_batches).backward()
-        window["loss"] += loss_value * target.size(0)
-        window["samples"] += target.size(0)
-        data_start = time.perf_counter()
-        if not window_ends:
-            continue
-
-        logging_now = (step + 1) % log_every == 0 or batch_index + 1 == batches or step + 1 == total_steps
-        scaler.unscale_(optimizer)
-        grad_norm = clip_gradients(model_parameters, max_grad_norm, measure=logging_now)
-        step_lr = optimizer.param_groups[0]["lr"]
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        batches_done = batch_index + 1
-        window["steps"] += 1
-        if schedule_interval == "step":
-            scheduler.step()
-
-        if logging_now:
-            elapsed = time.perf_counter() - window["start"]
-            memory = {"perf/cuda_max_memory_gib": torch.cuda.max_memory_allocated(device) / 2**30} \
-                if device.type == "cuda" else {}
-            loss_sum, samples = world.sum(window["loss"], window["samples"])  # every rank's batches
-            metrics.log({"train/loss": loss_sum / samples, "lr": step_lr,
-                         "train/grad_norm": grad_norm, "perf/samples_per_sec": samples / elapsed,
-                         "perf/step_time": elapsed / window["steps"],
-                         "perf/data_time": window["data_time"] / window["steps"], **memory},
-                        step=step, epoch=epoch)
-            window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
-        if step >= total_steps or stopping:
-            break
-
-    if stopping and batches_done < batches and step < total_steps:
-        break
-    epochs_done, batches_done = epoch, 0
-    evaluated = epoch % eval_every == 0 or epoch == epochs or step >= total_steps
-    if evaluated:
-        results = evaluate()
-        metrics.log(results, step=step, epoch=epoch)
-        early_stopping.update(results[early_stopping.metric])
-        if schedule_interval == "eval":
-            scheduler.step(results[sched_cfg["monitor"]])
-    if schedule_interval == "epoch":
-        scheduler.step()
-    if checkpoint_cfg["best"] and evaluated and best_checkpoint.update(results[best_checkpoint.metric]):
-        checkpoints.save("best.pt", training_state(), epoch=epoch, step=step, metric=best_checkpoint.metric,
-                         value=best_checkpoint.best)
-    if checkpoint_cfg["every_epochs"] and epoch % checkpoint_cfg["every_epochs"] == 0:
-        checkpoints.save_periodic(epoch, training_state(), step=step)
-    metrics.event("epoch_end", epoch=epoch, step=step)
-    if world.is_main:
-        print(f"epoch {epoch}/{epochs} step {step}/{total_steps}"
-              + "".join(f" {key} {value:.4g}" for key, value in (results if evaluated else {}).items()), flush=True)
-
-if stopping:
-    checkpoints.save("last.pt", training_state(), step=step)
-    metrics.event("interrupted", signal=stop.signal, step=step)
-    metrics.close()
-    raise SystemExit(130)
-if early_stopping.should_stop:
-    metrics.event("early_stop", epoch=epochs_done, step=step, metric=early_stopping.metric,
-                  best=early_stopping.best, patience=early_stopping.patience)
+            loop.backward(loss, samples=target.size(0))
+        loop.optimizer_step()
+    loop.end_epoch(evaluate)
 
 # -----------------------------------------------------------------------------
 # 6. The last checkpoint (before the analysis, whose pass over the data a resumed run must not see)
 
-checkpoints.save("last.pt", training_state(), epoch=epochs_done, step=step)
+loop.finish()
 
 # -----------------------------------------------------------------------------
 # 7. Analysis
@@ -495,12 +343,10 @@ if train_cfg["artifacts"] and world.is_main:
         matrix = confusion_matrix(targets, predictions, labels=list(range(len(classes))))
         save_confusion_matrix(matrix, classes, run_dir / "confusion_matrix.png")
         per_class = f1_score(targets, predictions, labels=list(range(len(classes))), average=None, zero_division=0)
-        metrics.event("confusion_matrix", labels=classes, matrix=matrix.tolist(), step=step,
+        metrics.event("confusion_matrix", labels=classes, matrix=matrix.tolist(), step=loop.step,
                       per_class_f1=dict(zip(classes, per_class.tolist())), artifacts=["confusion_matrix.png"])
     else:
         save_predicted_vs_true(targets, predictions, run_dir / "predicted_vs_true.png", preprocessing["target"])
-        metrics.event("predictions", step=step, artifacts=["predicted_vs_true.png"])
+        metrics.event("predictions", step=loop.step, artifacts=["predicted_vs_true.png"])
 
-metrics.event("end", epoch=epochs_done, step=step)
-metrics.close()
-world.close()
+loop.close()

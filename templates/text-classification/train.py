@@ -28,14 +28,10 @@ Run it through mlx:  mlx run configs/text-classification.yaml
 Run it by hand:      python train.py --config config.json   (needs mlx's python/ on PYTHONPATH)
 """
 
-import argparse
 import json
-import math
-import os
 import re
 import time
 from collections import Counter
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -45,28 +41,14 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.utils.data import DataLoader
 
-from mlx_runtime import (CheckpointKeeper, DataError, DivergenceGuard, MetricsWriter, Monitor, StopRequest,
-                         build_optimizer, build_scheduler, check_columns, clip_gradients, compile_model,
-                         configure_determinism, explain_out_of_memory, load_config, read_csv_rows, read_csv_table,
-                         restore_rng_states, rng_states, save_confusion_matrix, schedule_warnings, seed_everything,
-                         select_device)
+from mlx_runtime import (DataError, TrainingLoop, build_optimizer, check_columns, compile_model, read_csv_rows,
+                         read_csv_table, save_confusion_matrix, start_run)
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
-parser.add_argument("--resume", help="checkpoint to continue from (mlx resume passes the latest)")
-args = parser.parse_args()
-cfg = load_config(args.config)
-data_cfg, model_cfg, optim_cfg, sched_cfg, train_cfg = cfg["data"], cfg["model"], cfg["optim"], cfg["scheduler"], cfg["train"]
-run_dir = Path(os.environ.get("MLX_RUN_DIR", "."))
-
-configure_determinism(train_cfg["deterministic"])
-shuffle_generator = seed_everything(cfg["seed"])
-device = select_device(cfg["launch"]["device"])
-resume_from = torch.load(args.resume, map_location="cpu", weights_only=False) if args.resume else None
-metrics = MetricsWriter(tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
-                        purge_step=resume_from["step"] + 1 if resume_from else None)
-stop = StopRequest()
-explain_out_of_memory(data_cfg["batch_size"], train_cfg["grad_accum_steps"])
+run = start_run(__doc__)  # the config, seeds, the device, the checkpoint to go on from, metrics
+cfg, device, metrics = run.cfg, run.device, run.metrics
+data_cfg, model_cfg, train_cfg = cfg["data"], cfg["model"], cfg["train"]
+run_dir = run.run_dir
+shuffle_generator = run.generator  # shuffles the training data: a checkpoint holds its state at the epoch's start
 
 # -----------------------------------------------------------------------------
 # 1. Data: (text, label, where) triples; `where` is (file, line) for error messages.
@@ -181,9 +163,9 @@ def build_vocabulary(texts) -> list:
 
 
 # A Hugging Face model brings its own vocabulary (in hf_path); the others build theirs.
-vocabulary = (resume_from["vocabulary"] if resume_from else
+vocabulary = (run.resume_from["vocabulary"] if run.resume_from else
               [] if huggingface else build_vocabulary(text for text, _, _ in train_examples))
-classes = resume_from["classes"] if resume_from else sorted({label for _, label, _ in train_examples})
+classes = run.resume_from["classes"] if run.resume_from else sorted({label for _, label, _ in train_examples})
 token_ids = {token: i for i, token in enumerate(vocabulary)}
 class_ids = {label: i for i, label in enumerate(classes)}
 
@@ -323,9 +305,7 @@ model = compile_model(raw_model, train_cfg["compile"])
 # 4. Loss and metrics
 
 criterion = nn.CrossEntropyLoss(label_smoothing=cfg["loss"]["label_smoothing"])
-amp = train_cfg["amp"]
-autocast = (torch.autocast(device.type, dtype=torch.float16 if amp == "fp16" else torch.bfloat16) if amp
-            else nullcontext())
+autocast = run.autocast  # train.amp: bf16 or fp16 autocast, or nothing at all
 
 
 @torch.no_grad()
@@ -354,151 +334,28 @@ def evaluate() -> dict:
 # -----------------------------------------------------------------------------
 # 5. Optimiser and schedule
 
-optimizer = build_optimizer(optim_cfg, model.parameters())
-epochs, accum = train_cfg["epochs"], train_cfg["grad_accum_steps"]
-steps_per_epoch = math.ceil(len(train_loader) / accum)
-total_steps = epochs * steps_per_epoch if train_cfg["max_steps"] is None else min(epochs * steps_per_epoch,
-                                                                                  train_cfg["max_steps"])
-scheduler, schedule_interval = build_scheduler(sched_cfg, optimizer, optim_cfg["lr"], steps_per_epoch, total_steps)
-scaler = torch.amp.GradScaler(device.type, enabled=amp == "fp16")
+optimizer = build_optimizer(cfg["optim"], model.parameters())
+# The schedule (per step, epoch or evaluation), AMP's gradient scaler, early stopping, checkpoints.
+loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_loader), shuffle=shuffle_generator,
+                    extra_state=lambda: {"vocabulary": vocabulary, "classes": classes})
 
 # -----------------------------------------------------------------------------
 # 6. Training loop
 
-stopping_cfg = train_cfg["early_stopping"]
-early_stopping = (Monitor(stopping_cfg["monitor"], stopping_cfg["mode"], stopping_cfg["patience"],
-                          stopping_cfg["min_delta"]) if stopping_cfg
-                  else Monitor(cfg["metrics"]["primary"], cfg["metrics"]["goal"], patience=None))
-checkpoint_cfg = train_cfg["checkpoint"]
-best_checkpoint = Monitor(checkpoint_cfg["monitor"], checkpoint_cfg["mode"])
-divergence = DivergenceGuard.from_config(train_cfg)  # a loss that is not finite, or that exploded
-checkpoints = CheckpointKeeper(run_dir / "checkpoints", keep_last=checkpoint_cfg["keep_last"], metrics=metrics)
-max_grad_norm = train_cfg["grad_clip"] or math.inf
-model_parameters = list(raw_model.parameters())  # once: walking the modules at every logged step costs more than the norm
-log_every, eval_every = train_cfg["log_every"], train_cfg["eval_every"]
-
-epochs_done, step, batches_done = 0, 0, 0
-epoch_generator_state = shuffle_generator.get_state()
-
-
-def training_state() -> dict:
-    return {"model": raw_model.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-            "epochs_done": epochs_done, "step": step, "batches_done": batches_done,
-            "epoch_generator": epoch_generator_state, "early_stopping": early_stopping.state_dict(),
-            "best_checkpoint": best_checkpoint.state_dict(), "divergence": divergence.state_dict(),
-            "rng": rng_states(),
-            "vocabulary": vocabulary, "classes": classes, "config": cfg}
-
-
-if resume_from:
-    raw_model.load_state_dict(resume_from["model"])
-    optimizer.load_state_dict(resume_from["optimizer"])
-    scheduler.load_state_dict(resume_from["scheduler"])
-    scaler.load_state_dict(resume_from["scaler"])
-    early_stopping.load_state_dict(resume_from["early_stopping"])
-    best_checkpoint.load_state_dict(resume_from["best_checkpoint"])
-    if "divergence" in resume_from:  # checkpoints of mlx before the guard have none
-        divergence.load_state_dict(resume_from["divergence"])
-    epochs_done, step, batches_done = resume_from["epochs_done"], resume_from["step"], resume_from["batches_done"]
-    shuffle_generator.set_state(resume_from["epoch_generator"])
-    restore_rng_states(resume_from["rng"])
-    metrics.event("resume", from_step=step, checkpoint=args.resume, epochs_done=epochs_done)
-
-metrics.event("start", epochs=epochs, steps_per_epoch=steps_per_epoch, total_steps=total_steps,
-              batch_size=data_cfg["batch_size"], grad_accum_steps=accum, device=str(device),
-              parameters=sum(p.numel() for p in raw_model.parameters()), start_step=step,
-              train_texts=len(train_set), val_texts=len(val_set), vocabulary=len(vocabulary), classes=classes)
-for warning in schedule_warnings(train_cfg, len(train_loader), total_steps):
-    metrics.warning(warning)
-
-window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
-while epochs_done < epochs and step < total_steps and not early_stopping.should_stop and not stop.requested:
-    epoch = epochs_done + 1
-    epoch_generator_state = shuffle_generator.get_state()
-    batches = len(train_loader)
-    data_start = time.perf_counter()
-    for batch_index, (inputs, target) in enumerate(train_loader):
-        if batch_index < batches_done:
-            continue  # resuming mid-epoch: these batches were trained before the interrupt
-        window["data_time"] += time.perf_counter() - data_start
+loop.start(train_texts=len(train_set), val_texts=len(val_set), vocabulary=len(vocabulary), classes=classes)
+for epoch in loop.epochs():
+    for inputs, target in loop.batches(train_loader):
         inputs, target = to_device(inputs), target.to(device, non_blocking=True)
-        window_batches = min(accum, batches - batch_index // accum * accum)
         with autocast:
             loss = criterion(model(*inputs).float(), target)
-        loss_value = loss.item()
-        if divergence.diverged(loss_value):
-            checkpoints.stop_diverged(training_state(), loss_value, step, reason=divergence.reason)
-        # Each batch adds its share of the window's mean; a window of one batch skips the division
-        # (an autograd node: ~20 us a step, 0.4% of a small model's step).
-        scaler.scale(loss if window_batches == 1 else loss / window_batches).backward()
-        window["loss"] += loss_value * target.size(0)
-        window["samples"] += target.size(0)
-        data_start = time.perf_counter()
-        if (batch_index + 1) % accum != 0 and batch_index + 1 != batches:
-            continue
-
-        logging_now = (step + 1) % log_every == 0 or batch_index + 1 == batches or step + 1 == total_steps
-        scaler.unscale_(optimizer)
-        grad_norm = clip_gradients(model_parameters, max_grad_norm, measure=logging_now)
-        step_lr = optimizer.param_groups[0]["lr"]
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        batches_done = batch_index + 1
-        window["steps"] += 1
-        if schedule_interval == "step":
-            scheduler.step()
-
-        if logging_now:
-            elapsed = time.perf_counter() - window["start"]
-            memory = {"perf/cuda_max_memory_gib": torch.cuda.max_memory_allocated(device) / 2**30} \
-                if device.type == "cuda" else {}
-            metrics.log({"train/loss": window["loss"] / window["samples"], "lr": step_lr,
-                         "train/grad_norm": grad_norm, "perf/samples_per_sec": window["samples"] / elapsed,
-                         "perf/step_time": elapsed / window["steps"],
-                         "perf/data_time": window["data_time"] / window["steps"], **memory},
-                        step=step, epoch=epoch)
-            window = {"loss": 0.0, "samples": 0, "steps": 0, "data_time": 0.0, "start": time.perf_counter()}
-        if step >= total_steps or stop.requested:
-            break
-
-    if stop.requested and batches_done < batches and step < total_steps:
-        break
-    epochs_done, batches_done = epoch, 0
-    evaluated = epoch % eval_every == 0 or epoch == epochs or step >= total_steps
-    if evaluated:
-        results = evaluate()
-        metrics.log(results, step=step, epoch=epoch)
-        early_stopping.update(results[early_stopping.metric])
-        if schedule_interval == "eval":
-            scheduler.step(results[sched_cfg["monitor"]])
-    if schedule_interval == "epoch":
-        scheduler.step()
-    epoch_generator_state = shuffle_generator.get_state()
-    if checkpoint_cfg["best"] and evaluated and best_checkpoint.update(results[best_checkpoint.metric]):
-        checkpoints.save("best.pt", training_state(), epoch=epoch, step=step, metric=best_checkpoint.metric,
-                         value=best_checkpoint.best)
-    if checkpoint_cfg["every_epochs"] and epoch % checkpoint_cfg["every_epochs"] == 0:
-        checkpoints.save_periodic(epoch, training_state(), step=step)
-    metrics.event("epoch_end", epoch=epoch, step=step)
-    print(f"epoch {epoch}/{epochs} step {step}/{total_steps}"
-          + "".join(f" {key} {value:.4g}" for key, value in (results if evaluated else {}).items()), flush=True)
-
-if stop.requested:
-    checkpoints.save("last.pt", training_state(), step=step)
-    metrics.event("interrupted", signal=stop.signal, step=step)
-    metrics.close()
-    raise SystemExit(130)
-if early_stopping.should_stop:
-    metrics.event("early_stop", epoch=epochs_done, step=step, metric=early_stopping.metric,
-                  best=early_stopping.best, patience=early_stopping.patience)
+        loop.backward(loss, samples=target.size(0))
+        loop.optimizer_step()
+    loop.end_epoch(evaluate)
 
 # -----------------------------------------------------------------------------
 # 7. The last checkpoint (before the analysis, whose pass over the data a resumed run must not see)
 
-checkpoints.save("last.pt", training_state(), epoch=epochs_done, step=step)
+loop.finish()
 
 # -----------------------------------------------------------------------------
 # 8. Analysis: which topics are confused
@@ -508,8 +365,7 @@ if train_cfg["artifacts"]:
     matrix = confusion_matrix(targets, predictions, labels=list(range(len(classes))))
     save_confusion_matrix(matrix, classes, run_dir / "confusion_matrix.png")
     per_class = f1_score(targets, predictions, labels=list(range(len(classes))), average=None, zero_division=0)
-    metrics.event("confusion_matrix", labels=classes, matrix=matrix.tolist(), step=step,
+    metrics.event("confusion_matrix", labels=classes, matrix=matrix.tolist(), step=loop.step,
                   per_class_f1=dict(zip(classes, per_class.tolist())), artifacts=["confusion_matrix.png"])
 
-metrics.event("end", epoch=epochs_done, step=step)
-metrics.close()
+loop.close()

@@ -34,7 +34,7 @@ mkdirSync(dir, {recursive: true})
 writeFileSync(join(dir, 'mlx.yaml'), '# a project seeded by bench/seed-store.mjs\n')
 
 const {openStore} = await import(join(repo, 'dist/core/store/open.js'))
-const {flattenParams} = await import(join(repo, 'dist/core/params.js'))
+const {flattenParams} = await import(join(repo, 'dist/core/config/params.js'))
 const store = await openStore(join(dir, '.mlx'))
 store.close()
 const {default: Database} = await import('better-sqlite3')

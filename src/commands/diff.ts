@@ -1,8 +1,7 @@
 import {Args} from '@oclif/core'
-import type {RunDiff} from '../core/compare.js'
-import {formatNumber, formatParam} from '../core/numbers.js'
+import type {RunDiff} from '../core/report/diff.js'
 import {MlxCommand} from './base.js'
-import {withRuns} from './open.js'
+import {withRuns} from '../core/store/with-runs.js'
 
 export default class Diff extends MlxCommand {
   static override summary = "Two runs side by side: the config values that differ, and each metric's best and last with the change."
@@ -14,25 +13,13 @@ export default class Diff extends MlxCommand {
 
   async run(): Promise<RunDiff> {
     const {args} = await this.parse(Diff)
-    const {diffRuns} = await import('../core/compare.js')
+    const {describeDiff, diffRuns} = await import('../core/report/diff.js')
     const diff = await withRuns(({store}) => {
       const [a, b] = [store.resolveRun(args.a), store.resolveRun(args.b)]
       const summaries = store.summaries([a.id, b.id])
       return diffRuns(a, summaries.get(a.id) ?? [], b, summaries.get(b.id) ?? [])
     })
-    if (!this.jsonEnabled()) this.log(describe(diff))
+    if (!this.jsonEnabled()) this.log(describeDiff(diff))
     return diff
   }
-}
-
-function describe(diff: RunDiff): string {
-  const rows: string[][] = [['', `${diff.a.id} (${diff.a.name})`, `${diff.b.id} (${diff.b.name})`, 'change']]
-  for (const param of diff.params) rows.push([param.key, formatParam(param.a), formatParam(param.b), ''])
-  if (diff.params.length === 0) rows.push(['(the configs are the same)', '', '', ''])
-  for (const metric of diff.metrics) {
-    const change = metric.a === null || metric.b === null ? '' : `${metric.b - metric.a >= 0 ? '+' : ''}${formatNumber(metric.b - metric.a)}${metric.better ? ` (${metric.better} better)` : ''}`
-    rows.push([`${metric.key} ${metric.aggregate}`, formatNumber(metric.a), formatNumber(metric.b), change])
-  }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => [...row[column]!].length)))
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n')
 }

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import type {DoctorReport} from '../core/doctor.js'
+import type {DoctorReport} from '../core/project/doctor.js'
 import {ExitCode, ReportedFailure} from '../core/errors.js'
 import {MlxCommand} from './base.js'
 
@@ -12,7 +12,7 @@ export default class Doctor extends MlxCommand {
 
   async run(): Promise<DoctorReport> {
     const {flags} = await this.parse(Doctor)
-    const [{diagnose}, {openProject}] = await Promise.all([import('../core/doctor.js'), import('../core/project.js')])
+    const [{diagnose}, {openProject}] = await Promise.all([import('../core/project/doctor.js'), import('../core/project/project.js')])
     const report = await diagnose(await openProject(process.cwd()), flags.python)
     if (!this.jsonEnabled()) this.log(describe(report))
     if (!report.ok) {

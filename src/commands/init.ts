@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {relative} from 'node:path'
-import type {InitResult, TemplateInfo} from '../core/init.js'
+import type {InitResult, TemplateInfo} from '../core/project/init.js'
 import {MlxCommand} from './base.js'
 
 export default class Init extends MlxCommand {
@@ -17,7 +17,7 @@ export default class Init extends MlxCommand {
 
   async run(): Promise<InitResult | {templates: TemplateInfo[]}> {
     const {args, flags} = await this.parse(Init)
-    const {listTemplates, scaffoldProject} = await import('../core/init.js')
+    const {listTemplates, scaffoldProject} = await import('../core/project/init.js')
     if (flags.list) {
       const templates = listTemplates()
       const width = Math.max(...templates.map((t) => t.name.length))

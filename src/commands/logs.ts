@@ -1,10 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {MlxCommand} from './base.js'
-import {withRuns} from './open.js'
+import {withRuns} from '../core/store/with-runs.js'
 
 const STREAMS = ['stdout', 'stderr'] as const
+type Stream = (typeof STREAMS)[number]
 
 export default class Logs extends MlxCommand {
   static override summary = "Print a run's output (stdout.log, then stderr.log); -f follows it while the run trains."
@@ -20,42 +19,8 @@ export default class Logs extends MlxCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Logs)
-    const streams = flags.stream ? [flags.stream as (typeof STREAMS)[number]] : [...STREAMS]
-    const [{reconcileRuns}, {readNewLines}] = await Promise.all([import('../core/run/reconcile.js'), import('../core/metrics/tail.js')])
-    await withRuns(async ({store}) => {
-      const run = store.resolveRun(args.run)
-      const offsets = new Map(streams.map((stream) => [stream, 0]))
-      const print = (final: boolean) => {
-        for (const stream of streams) {
-          const read = readNewLines(join(run.runDir, `${stream}.log`), offsets.get(stream)!, final)
-          const out = stream === 'stdout' ? process.stdout : process.stderr
-          for (const line of read.lines) out.write(line.text + '\n')
-          const last = read.lines.at(-1)?.endOffset ?? offsets.get(stream)!
-          offsets.set(stream, read.torn?.endOffset ?? last)
-          // A last line without its newline is printed as it is once the run has ended.
-          if (read.torn) out.write(`${readTail(join(run.runDir, `${stream}.log`), last)}\n`)
-        }
-      }
-      if (!flags.follow) return print(true)
-      let stopped = false
-      const stop = () => {
-        stopped = true
-      }
-      process.once('SIGINT', stop)
-      try {
-        // reconcileRuns notices a run whose follower went away and whose process has ended.
-        while (!stopped && (reconcileRuns(store), store.getRun(run.id)?.status === 'running')) {
-          print(false)
-          await new Promise((resolve) => setTimeout(resolve, 300))
-        }
-        print(true)
-      } finally {
-        process.off('SIGINT', stop)
-      }
-    })
+    const streams = flags.stream ? [flags.stream as Stream] : [...STREAMS]
+    const {printLogs} = await import('../core/report/logs.js')
+    await withRuns(({store}) => printLogs(store, store.resolveRun(args.run), streams, flags.follow))
   }
-}
-
-function readTail(path: string, from: number): string {
-  return readFileSync(path).subarray(from).toString('utf8')
 }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import type {PlotResult} from '../core/plot.js'
+import type {PlotResult} from '../core/report/plot.js'
 import {MlxCommand} from './base.js'
-import {withRuns} from './open.js'
+import {withRuns} from '../core/store/with-runs.js'
 
 export default class Plot extends MlxCommand {
   static override summary = 'Draw the curves of runs\' metrics into a PNG, SVG or HTML file, best points marked.'
@@ -18,7 +18,7 @@ export default class Plot extends MlxCommand {
 
   async run(): Promise<PlotResult> {
     const {argv, flags} = await this.parse(Plot)
-    const [{plotRuns}, {choosePython}] = await Promise.all([import('../core/plot.js'), import('../core/python.js')])
+    const [{plotRuns}, {choosePython}] = await Promise.all([import('../core/report/plot.js'), import('../core/project/python.js')])
     const result = await withRuns(({project, store}) => {
       const runs = [...new Map((argv as string[]).map((ref) => store.resolveRun(ref)).map((run) => [run.id, run])).values()]
       return plotRuns(store, runs, flags.metric, flags.out, choosePython(project, flags.python))

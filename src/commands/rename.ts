@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {MlxCommand} from './base.js'
-import {withRuns} from './open.js'
+import {withRuns} from '../core/store/with-runs.js'
 
 export default class Rename extends MlxCommand {
   static override summary = "Rename a run (its id stays; the experiment config's name is unchanged)."
@@ -12,7 +12,7 @@ export default class Rename extends MlxCommand {
 
   async run(): Promise<{id: string; name: string}> {
     const {args} = await this.parse(Rename)
-    const {renameRun} = await import('../core/manage.js')
+    const {renameRun} = await import('../core/run/manage.js')
     return withRuns(({store}) => {
       const run = store.resolveRun(args.run)
       renameRun(store, run, args.name)

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import type {RunReport} from '../core/compare.js'
+import type {RunReport} from '../core/report/run-report.js'
 import {MlxCommand} from './base.js'
-import {withRuns} from './open.js'
+import {withRuns} from '../core/store/with-runs.js'
 
 export default class Resume extends MlxCommand {
   static override summary = 'Continue a stopped run from its latest checkpoint, in the same run.'
@@ -19,7 +19,7 @@ Exit codes as for mlx run.`
 
   async run(): Promise<RunReport> {
     const {args, flags} = await this.parse(Resume)
-    const [{prepareResume, resumeRun}, {chooseObserver, endOfRun, waitForRun}] = await Promise.all([import('../core/run/run.js'), import('./follow.js')])
+    const [{prepareResume, resumeRun}, {chooseObserver, endOfRun, waitForRun}] = await Promise.all([import('../core/run/run.js'), import('../ui/follow.js')])
     return withRuns(async ({project, store}) => {
       const prepared = await prepareResume(project, store, args.run, {sets: flags.set, python: flags.python})
       this.say(`resuming ${prepared.run.name} (${prepared.run.id}) from ${prepared.checkpoint}`)

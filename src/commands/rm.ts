@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {createInterface} from 'node:readline/promises'
 import {UserError} from '../core/errors.js'
 import {MlxCommand} from './base.js'
-import {withRuns} from './open.js'
+import {withRuns} from '../core/store/with-runs.js'
 
 export default class Rm extends MlxCommand {
   static override summary = 'Remove runs: their directories (checkpoints included) and their rows in the store.'
@@ -18,7 +18,7 @@ export default class Rm extends MlxCommand {
 
   async run(): Promise<{removed: string[]}> {
     const {argv, flags} = await this.parse(Rm)
-    const {removeRuns} = await import('../core/manage.js')
+    const {removeRuns} = await import('../core/run/manage.js')
     return withRuns(async ({store}) => {
       const runs = [...new Map((argv as string[]).map((ref) => store.resolveRun(ref)).map((run) => [run.id, run])).values()]
       const list = runs.map((run) => `${run.id} (${run.name}, ${run.status})`).join(', ')

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import type {RunReport} from '../core/compare.js'
+import type {RunReport} from '../core/report/run-report.js'
 import {MlxCommand} from './base.js'
 
 export default class Run extends MlxCommand {
@@ -21,12 +21,12 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
 
   async run(): Promise<RunReport | {dryRun: true; config: unknown; python: unknown; torch: string | null}> {
     const {args, flags} = await this.parse(Run)
-    const {openProject} = await import('../core/project.js')
+    const {openProject} = await import('../core/project/project.js')
     const project = await openProject(process.cwd())
     // Python's quick check starts now and runs while the config and the run's modules load.
     const {startQuickCheck} = await import('../core/run/quick-check.js')
     const options = {configFile: args.config, sets: flags.set, name: flags.name, python: flags.python, earlyCheck: startQuickCheck(project, flags.python)}
-    const [{prepareRun, startRun}, {chooseObserver, endOfRun, plainObserver, waitForRun}] = await Promise.all([import('../core/run/run.js'), import('./follow.js')])
+    const [{prepareRun, startRun}, {chooseObserver, endOfRun, plainObserver, waitForRun}] = await Promise.all([import('../core/run/run.js'), import('../ui/follow.js')])
     if (!flags['dry-run']) (await import('../core/store/open.js')).requireWritable(project.storeDir)
 
     const prepared = await prepareRun(project, options)
@@ -36,14 +36,14 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
       return {dryRun: true, config, python, torch: check.torch}
     }
 
-    const {withRuns} = await import('./open.js')
+    const {withRuns} = await import('../core/store/with-runs.js')
     return withRuns(async ({store}) => {
       if (flags.detach) {
         const handle = await startRun(project, store, prepared, plainObserver((line) => this.say(line)))
         handle.detach()
         const run = store.getRun(handle.run.id) ?? handle.run
         this.say(`run ${run.id} detached${run.jobId ? ` (Slurm job ${run.jobId})` : ''}: mlx runs, mlx show ${run.id} and mlx logs ${run.id} -f follow it; mlx stop ${run.id} stops it`)
-        const {runReport} = await import('../core/compare.js')
+        const {runReport} = await import('../core/report/run-report.js')
         return runReport(run, [])
       }
       const observer = await chooseObserver((line) => this.say(line))

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import type {StopResult} from '../core/run/stop.js'
 import {MlxCommand} from './base.js'
-import {withRuns} from './open.js'
+import {withRuns} from '../core/store/with-runs.js'
 
 export default class Stop extends MlxCommand {
   static override summary = 'Stop a running run as Ctrl-C would: SIGINT (it saves a checkpoint and exits), SIGKILL after a grace period.'

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {MlxCommand} from './base.js'
-import {withRuns} from './open.js'
+import {withRuns} from '../core/store/with-runs.js'
 
 export default class Tag extends MlxCommand {
   static override summary = 'Add tags to a run (or remove them: -TAG); mlx runs --tag and compare --tag find them.'
@@ -14,7 +14,7 @@ export default class Tag extends MlxCommand {
   async run(): Promise<{id: string; tags: string[]}> {
     const {argv} = await this.parse(Tag)
     const [ref, ...changes] = argv as string[]
-    const {retag} = await import('../core/manage.js')
+    const {retag} = await import('../core/run/manage.js')
     return withRuns(({store}) => {
       const run = store.resolveRun(ref!)
       const tags = retag(store, run, changes)

@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import type {ExperimentConfig} from '../core/config/schema.js'
 import {ConfigError, UserError, type Diagnostic} from '../core/errors.js'
-import {formatNumber} from '../core/numbers.js'
-import type {PatternTest} from '../core/patterns.js'
+import {formatNumber} from '../core/report/numbers.js'
+import type {PatternTest} from '../core/metrics/patterns.js'
 import {MlxCommand} from './base.js'
 
 interface ValidConfig {
@@ -30,7 +30,7 @@ export default class Validate extends MlxCommand {
 
   async run(): Promise<{valid: ValidConfig[]; patterns?: PatternTest}> {
     const {argv, flags} = await this.parse(Validate)
-    const [{checkConfig}, {openProject}] = await Promise.all([import('../core/config/load.js'), import('../core/project.js')])
+    const [{checkConfig}, {openProject}] = await Promise.all([import('../core/config/load.js'), import('../core/project/project.js')])
     // The files a recipe reads are checked where a run would train: the project root.
     const {root} = await openProject(process.cwd())
     const valid: ValidConfig[] = []
@@ -50,7 +50,7 @@ export default class Validate extends MlxCommand {
     const logFile = flags['test-patterns']
     if (logFile === undefined) return {valid}
     if (valid.length !== 1) throw new UserError('--test-patterns takes one config', 'name the one script config whose patterns to try')
-    const {testPatterns} = await import('../core/patterns.js')
+    const {testPatterns} = await import('../core/metrics/patterns.js')
     const patterns = await testPatterns(await openProject(process.cwd()), valid[0]!.config as ExperimentConfig, logFile)
     for (const record of patterns.records) {
       const values = Object.entries(record.values).map(([key, value]) => `${key}=${formatNumber(value)}`).join(' ')

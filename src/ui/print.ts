@@ -5,7 +5,7 @@
  * The output is what ink drew: the same layout (table-lines.ts), a terminal's lines cut at
  * its width with an ellipsis and the legend wrapped at spaces, trailing spaces trimmed.
  */
-import {displayWidth, fitTable, type Table} from '../core/format.js'
+import {displayWidth, fitTable, type Table} from '../core/report/format.js'
 import {tableLines, type Line, type Segment} from './table-lines.js'
 import {ANSI_FOREGROUND, theme} from './theme.js'
 

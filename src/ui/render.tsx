@@ -5,7 +5,7 @@
  */
 import './no-color.js'
 import {render} from 'ink'
-import {fitTable, type Table} from '../core/format.js'
+import {fitTable, type Table} from '../core/report/format.js'
 import type {Progress} from '../core/metrics/progress.js'
 import {BrowseTable} from './components/BrowseTable.js'
 import {CompareTable} from './components/CompareTable.js'

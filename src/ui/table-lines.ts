@@ -3,7 +3,7 @@
  * scrolled views) and the plain printer (a table drawn once) both draw, so the two cannot
  * drift apart. No ink, no React: printing a table loads neither.
  */
-import {cellText, columnWidths, COLUMN_GAP, displayWidth, type Table} from '../core/format.js'
+import {cellText, columnWidths, COLUMN_GAP, displayWidth, type Table} from '../core/report/format.js'
 import {statusColor, theme, type Colour} from './theme.js'
 
 export interface Segment {

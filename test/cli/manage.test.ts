@@ -2,7 +2,7 @@
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {diffRuns} from '../../src/core/compare.js'
+import {diffRuns} from '../../src/core/report/compare.js'
 import {openStore} from '../../src/core/store/open.js'
 import {execa} from 'execa'
 import {binRun, cli, cliEnv, repoRoot, tempProject} from '../helpers/cli.js'

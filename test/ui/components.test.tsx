@@ -1,6 +1,6 @@
 import {render} from 'ink-testing-library'
 import {describe, expect, it} from 'vitest'
-import {displayWidth, fitTable, truncate, type Table} from '../../src/core/format.js'
+import {displayWidth, fitTable, truncate, type Table} from '../../src/core/report/format.js'
 import {advance, initialProgress} from '../../src/core/metrics/progress.js'
 import {CompareTable} from '../../src/ui/components/CompareTable.js'
 import {tableWidth} from '../../src/ui/table-lines.js'

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {lineChart, sparkline} from '../../src/core/charts.js'
+import {lineChart, sparkline} from '../../src/core/report/charts.js'
 
 describe('sparkline', () => {
   it('maps low to high onto ▁ to █, averaging into the width', () => {

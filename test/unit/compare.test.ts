@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
-import {compareRuns, flattenParams, runReport, uniquePrefixLength} from '../../src/core/compare.js'
-import {comparisonCsv, comparisonMarkdown, comparisonTable} from '../../src/core/format.js'
-import {formatDuration, formatNumber} from '../../src/core/numbers.js'
+import {compareRuns, flattenParams, runReport, uniquePrefixLength} from '../../src/core/report/compare.js'
+import {comparisonCsv, comparisonMarkdown, comparisonTable} from '../../src/core/report/format.js'
+import {formatDuration, formatNumber} from '../../src/core/report/numbers.js'
 import type {MetricSummary, RunRecord} from '../../src/core/store/store.js'
 
 function run(id: string, lr: number, extra: Partial<RunRecord> = {}): RunRecord {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {UserError} from '../../src/core/errors.js'
-import {parseSince} from '../../src/core/since.js'
+import {parseSince} from '../../src/core/report/since.js'
 
 describe('--since', () => {
   it('reads durations back from now and dates', () => {

@@ -1,11 +1,11 @@
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {filterRuns, matchingRunIds, sortRuns} from '../../src/core/compare.js'
+import {filterRuns, matchingRunIds, sortRuns} from '../../src/core/report/compare.js'
 import {UserError} from '../../src/core/errors.js'
 import {openStore} from '../../src/core/store/open.js'
 import type {MetricSummary, RunRecord} from '../../src/core/store/store.js'
 import {tempDir} from '../helpers/cli.js'
-import {evaluate, globMatches, parseWhere, type Value} from '../../src/core/where.js'
+import {evaluate, globMatches, parseWhere, type Value} from '../../src/core/report/where.js'
 
 const read = (fields: Record<string, Value | Value[]>) => (field: string) => fields[field]
 

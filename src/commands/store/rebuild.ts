@@ -14,7 +14,7 @@ export default class StoreRebuild extends MlxCommand {
 
   async run(): Promise<RebuildResult> {
     await this.parse(StoreRebuild)
-    const [{openProject}, {rebuildStore}, {relative}] = await Promise.all([import('../../core/project.js'), import('../../core/store/open.js'), import('node:path')])
+    const [{openProject}, {rebuildStore}, {relative}] = await Promise.all([import('../../core/project/project.js'), import('../../core/store/open.js'), import('node:path')])
     const project = await openProject(process.cwd())
     const {store, report} = await rebuildStore(project.storeDir)
     const shown = (path: string) => relative(process.cwd(), path) || path

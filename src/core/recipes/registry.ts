@@ -9,7 +9,7 @@
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {UserError} from '../errors.js'
-import {templatesDir} from '../paths.js'
+import {templatesDir} from '../project/paths.js'
 import type {ExperimentConfig, Task} from '../config/schema.js'
 
 export interface Recipe {

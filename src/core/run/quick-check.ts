@@ -2,8 +2,8 @@
  * The interpreter's quick check, started before the config is read: `mlx run` loads its modules and the
  * config (a tenth of a second and more) while Python starts. Light on purpose: it loads python.ts alone.
  */
-import type {Project} from '../project.js'
-import {checkPython, choosePython, type PythonChoice, type QuickCheck} from '../python.js'
+import type {Project} from '../project/project.js'
+import {checkPython, choosePython, type PythonChoice, type QuickCheck} from '../project/python.js'
 
 export interface EarlyCheck {
   python: PythonChoice

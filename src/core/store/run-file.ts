@@ -6,7 +6,7 @@
 import {renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {readRegularFile} from '../files.js'
-import {mlxVersion} from '../paths.js'
+import {mlxVersion} from '../project/paths.js'
 import {RUN_STATUSES, type RecoveredRun, type RunRecord} from './store.js'
 
 export const RUN_FILE = 'run.json'

@@ -21,7 +21,7 @@ import {join} from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import {excerpt, StoreError, UserError} from '../errors.js'
 import {parseMetricsLine, type EventRecord, type MetricsRecord} from '../metrics/parse.js'
-import {flattenParams} from '../params.js'
+import {flattenParams} from '../config/params.js'
 import {writeRunFile} from './run-file.js'
 import {RUN_STATUSES, type RunStatus} from './status.js'
 

@@ -1,7 +1,7 @@
 import {Box, Text, useApp, useInput} from 'ink'
 import {useState} from 'react'
-import {columnWidths, type Table, type TableCell} from '../../core/format.js'
-import {compareSortValues} from '../../core/sort-values.js'
+import {columnWidths, type Table, type TableCell} from '../../core/report/format.js'
+import {compareSortValues} from '../../core/report/sort.js'
 import {theme} from '../theme.js'
 import {CompareTable} from './CompareTable.js'
 

@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink'
-import {columnWidths, type Table} from '../../core/format.js'
+import {columnWidths, type Table} from '../../core/report/format.js'
 import {tableLines} from '../table-lines.js'
 import {theme} from '../theme.js'
 

@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink'
-import {formatDuration, formatNumber} from '../../core/numbers.js'
+import {formatDuration, formatNumber} from '../../core/report/numbers.js'
 import {headlineMetrics, type Progress} from '../../core/metrics/progress.js'
 import {theme} from '../theme.js'
 

@@ -3,10 +3,10 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {extname, join, resolve} from 'node:path'
 import {execa} from 'execa'
-import {excerpt, UserError} from './errors.js'
-import {metricGoal} from './metrics/goal.js'
-import {runtimeEnv, type PythonChoice} from './python.js'
-import type {RunRecord, Store} from './store/store.js'
+import {excerpt, UserError} from '../errors.js'
+import {metricGoal} from '../metrics/goal.js'
+import {runtimeEnv, type PythonChoice} from '../project/python.js'
+import type {RunRecord, Store} from '../store/store.js'
 
 export const PLOT_FORMATS = ['.png', '.svg', '.html']
 

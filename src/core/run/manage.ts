@@ -1,8 +1,8 @@
 /** Changing runs after the fact: tags, names, removal. The store keeps each run's run.json in step with its row. */
 import {rmSync} from 'node:fs'
-import {excerpt, UserError} from './errors.js'
-import {nameProblem} from './names.js'
-import type {RunRecord, Store} from './store/store.js'
+import {excerpt, UserError} from '../errors.js'
+import {nameProblem} from '../names.js'
+import type {RunRecord, Store} from '../store/store.js'
 
 /** Adds tags (`tag`) and removes them (`-tag`); returns the run's tags after. */
 export function retag(store: Store, run: RunRecord, changes: readonly string[]): string[] {

@@ -4,9 +4,9 @@
  */
 import {existsSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
-import {ConfigError, type Diagnostic} from './errors.js'
-import {closest} from './config/suggest.js'
-import {readRegularFile} from './files.js'
+import {ConfigError, type Diagnostic} from '../errors.js'
+import {closest} from '../config/suggest.js'
+import {readRegularFile} from '../files.js'
 
 export const PROJECT_FILE = 'mlx.yaml'
 
@@ -54,7 +54,7 @@ async function readProjectFile(file: string): Promise<ProjectFile> {
   if ('problem' in raw) throw new ConfigError([{source: file, line: 1, column: 1, path: '', message: raw.problem, hint: raw.hint ?? 'mlx.yaml marks the project root: an empty file will do'}])
   // Most mlx.yaml files only mark the root (comments, or nothing): they need no YAML parser.
   if (raw.bytes.toString('utf8').split('\n').every((line) => /^\s*(#.*)?$/.test(line))) return {}
-  const {positionOf, readYaml} = await import('./config/yaml-source.js')
+  const {positionOf, readYaml} = await import('../config/yaml-source.js')
   const read = readYaml(file)
   if ('diagnostics' in read) {
     // An empty mlx.yaml is a valid marker of a project root.

@@ -6,7 +6,7 @@
 import stringWidth from 'string-width'
 import {formatDuration, formatNumber, formatParam} from './numbers.js'
 import type {Comparison} from './compare.js'
-import type {RunStatus} from './store/store.js'
+import type {RunStatus} from '../store/store.js'
 
 export interface TableCell {
   text: string

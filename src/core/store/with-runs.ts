@@ -3,15 +3,15 @@
  * directories (and said so), runs whose follower went away caught up, SQLite's failures turned
  * into errors that name the index and say what to do.
  */
-import type {Project} from '../core/project.js'
-import type {StoreAccess} from '../core/store/open.js'
-import type {Store} from '../core/store/store.js'
+import type {Project} from '../project/project.js'
+import type {StoreAccess} from './open.js'
+import type {Store} from './store.js'
 
 async function openRuns(access: StoreAccess = 'read'): Promise<{project: Project; store: Store}> {
   const [{openProject}, {guarded, INDEX_FILE, openStoreReporting}, {reconcileRuns}, {relative, join}] = await Promise.all([
-    import('../core/project.js'),
-    import('../core/store/open.js'),
-    import('../core/run/reconcile.js'),
+    import('../project/project.js'),
+    import('./open.js'),
+    import('../run/reconcile.js'),
     import('node:path'),
   ])
   const project = await openProject(process.cwd())
@@ -27,7 +27,7 @@ async function openRuns(access: StoreAccess = 'read'): Promise<{project: Project
 /** Runs `work` with the store open (for reading, or `write`), and closes it whatever happens. */
 export async function withRuns<T>(work: (opened: {project: Project; store: Store}) => T | Promise<T>, access: StoreAccess = 'read'): Promise<T> {
   const opened = await openRuns(access)
-  const [{storeFailure, INDEX_FILE}, {join}] = await Promise.all([import('../core/store/open.js'), import('node:path')])
+  const [{storeFailure, INDEX_FILE}, {join}] = await Promise.all([import('./open.js'), import('node:path')])
   try {
     return await work(opened)
   } catch (error) {

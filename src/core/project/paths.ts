@@ -3,8 +3,8 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-/** The package root: this file is `src/core/paths.ts` or `dist/core/paths.js`. */
-export const packageRoot = fileURLToPath(new URL('../../', import.meta.url))
+/** The package root: this file is `src/core/project/paths.ts` or `dist/core/project/paths.js`. */
+export const packageRoot = fileURLToPath(new URL('../../../', import.meta.url))
 export const templatesDir = join(packageRoot, 'templates')
 export const runtimeDir = join(packageRoot, 'python')
 /** The environment that `make setup` creates for mlx itself. */

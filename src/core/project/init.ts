@@ -1,11 +1,11 @@
 /** `mlx init`: scaffold a project (mlx.yaml, configs/<template>.yaml, the template's own files, mlx.schema.json, .gitignore). */
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
-import {experimentJsonSchema, TASKS} from './config/schema.js'
-import {excerpt, UserError} from './errors.js'
+import {experimentJsonSchema, TASKS} from '../config/schema.js'
+import {excerpt, UserError} from '../errors.js'
 import {PROJECT_FILE} from './project.js'
-import {defaultConfigText, RECIPES, templateFiles} from './recipes/registry.js'
-import {closest} from './config/suggest.js'
+import {defaultConfigText, RECIPES, templateFiles} from '../recipes/registry.js'
+import {closest} from '../config/suggest.js'
 
 export const SCHEMA_FILE = 'mlx.schema.json'
 const GITIGNORE_LINES = ['.mlx/', 'data/', '.venv/', '__pycache__/']

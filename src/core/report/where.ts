@@ -16,8 +16,8 @@
  * one pass to tokenize, `and`/`or` chains held flat, nesting, length and globs limited
  * (WHERE_LIMITS; past them, a clear error), and globs matched without backtracking.
  */
-import {closest} from './config/suggest.js'
-import {excerpt, UserError} from './errors.js'
+import {closest} from '../config/suggest.js'
+import {excerpt, UserError} from '../errors.js'
 
 export type Operator = '=' | '!=' | '<' | '<=' | '>' | '>=' | '~'
 export type Value = number | string

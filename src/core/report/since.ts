@@ -1,5 +1,5 @@
 /** `--since`: a duration back from now (30m, 2h, 3d, 1w) or a date (2026-11-29, 2026-11-29T10:00). */
-import {excerpt, UserError} from './errors.js'
+import {excerpt, UserError} from '../errors.js'
 
 const UNITS: Record<string, number> = {s: 1, m: 60, h: 3600, d: 86400, w: 604800}
 

@@ -4,9 +4,9 @@
  * the contract for how the run ended.
  */
 import {join, relative} from 'node:path'
-import {runReport, type RunReport} from '../core/compare.js'
+import {runReport, type RunReport} from '../core/report/run-report.js'
 import {ExitCode, RunEndedError} from '../core/errors.js'
-import {formatDuration, formatNumber} from '../core/numbers.js'
+import {formatDuration, formatNumber} from '../core/report/numbers.js'
 import {headlineMetrics, initialProgress, type Progress} from '../core/metrics/progress.js'
 import type {IndexProblem} from '../core/run/indexer.js'
 import type {RunHandle, RunObserver} from '../core/run/run.js'
@@ -54,7 +54,7 @@ export function plainObserver(say: (line: string) => void): Observer {
 
 /** The ink view, drawn on stderr; ink loads only here. */
 export async function liveObserver(): Promise<Observer> {
-  const {startRunView} = await import('../ui/render.js')
+  const {startRunView} = await import('./render.js')
   let view: ReturnType<typeof startRunView> | undefined
   return {
     onStart(run, python) {

@@ -2,7 +2,7 @@
 import {existsSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {execa} from 'execa'
-import {MlxError} from './errors.js'
+import {MlxError} from '../errors.js'
 import {mlxVersion, packageRoot} from './paths.js'
 import type {Project} from './project.js'
 import {choosePython, probePython, type PythonChoice, type PythonEnvironment} from './python.js'
@@ -47,8 +47,8 @@ const MAKING_SECONDS = 60
 async function checkStore(storeDir: string): Promise<StoreCheck> {
   const check: StoreCheck = {path: storeDir, ok: true, runs: 0, readOnly: null, indexed: [], problems: [], hint: null}
   if (!existsSync(storeDir)) return check
-  const {INDEX_FILE, openStoreReporting, storeFailure} = await import('./store/open.js')
-  const {indexMissingRuns} = await import('./store/rebuild.js')
+  const {INDEX_FILE, openStoreReporting, storeFailure} = await import('../store/open.js')
+  const {indexMissingRuns} = await import('../store/rebuild.js')
   try {
     const {store, indexed} = await openStoreReporting(storeDir, 'read')
     try {

@@ -8,7 +8,7 @@ import {spawn} from 'node:child_process'
 import {existsSync, statSync} from 'node:fs'
 import {setPriority} from 'node:os'
 import {isAbsolute, join, resolve} from 'node:path'
-import {excerpt, UserError} from './errors.js'
+import {excerpt, UserError} from '../errors.js'
 import {ownPython, runtimeDir} from './paths.js'
 import type {Project} from './project.js'
 

@@ -7,10 +7,10 @@ import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {execa} from 'execa'
-import type {ExperimentConfig} from './config/schema.js'
-import {excerpt, UserError} from './errors.js'
-import type {Project} from './project.js'
-import {choosePython, runtimeEnv} from './python.js'
+import type {ExperimentConfig} from '../config/schema.js'
+import {excerpt, UserError} from '../errors.js'
+import type {Project} from '../project/project.js'
+import {choosePython, runtimeEnv} from '../project/python.js'
 
 export interface ExtractedRecord {
   /** 1-based line of the log (a carriage return also ends a line). */

@@ -1,0 +1,42 @@
+/** The comparison table in a terminal: printed, browsed when taller than the screen, or redrawn while runs train. */
+import type {Comparison, ParamColumns} from '../core/report/compare.js'
+import type {Store} from '../core/store/store.js'
+import {withRuns} from '../core/store/with-runs.js'
+
+const WATCH_INTERVAL_MS = 2000
+
+type Selection = {comparison: Comparison; idLength: number}
+
+/** Prints the table, or in a terminal with more rows than fit, scrolls and sorts it interactively (ink loads only then). */
+export async function showComparison({comparison, idLength}: Selection, params: ParamColumns): Promise<void> {
+  const [{comparisonTable}, {comparisonLegend}, {printTable, tooTallForTerminal}] = await Promise.all([import('../core/report/format.js'), import('../core/report/compare.js'), import('./print.js')])
+  const table = comparisonTable(comparison, idLength)
+  const legend = comparisonLegend(comparison, params)
+  if (tooTallForTerminal(table)) await (await import('./render.js')).browseTable(table, legend)
+  else printTable(table, legend)
+}
+
+/** Redraws the table every 2 s while any shown run is running; Ctrl-C stops watching. */
+export async function watchComparison(select: (store: Store) => Selection, params: ParamColumns): Promise<void> {
+  const [{comparisonTable}, {comparisonLegend}, {startTableView}, {reconcileRuns}] = await Promise.all([import('../core/report/format.js'), import('../core/report/compare.js'), import('./render.js'), import('../core/run/reconcile.js')])
+  let stopped = false
+  const stop = () => {
+    stopped = true
+  }
+  process.once('SIGINT', stop)
+  await withRuns(async ({store}) => {
+    let {comparison, idLength} = select(store)
+    const view = startTableView(comparisonTable(comparison, idLength), comparisonLegend(comparison, params))
+    try {
+      while (!stopped && comparison.runs.some((run) => run.status === 'running')) {
+        await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS))
+        reconcileRuns(store)
+        ;({comparison, idLength} = select(store))
+        view.update(comparisonTable(comparison, idLength), `${comparisonLegend(comparison, params)} · watching; Ctrl-C stops`)
+      }
+    } finally {
+      process.off('SIGINT', stop)
+      await view.finish()
+    }
+  })
+}

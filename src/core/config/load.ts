@@ -15,11 +15,11 @@
 import {existsSync, realpathSync, statSync} from 'node:fs'
 import {dirname, relative, resolve} from 'node:path'
 import {parse as parseYamlValue} from 'yaml'
-import type {z} from 'zod'
 import {ConfigError, excerpt, type Diagnostic} from '../errors.js'
-import {ExperimentConfigSchema, TASK_SCHEMAS, type ExperimentConfig} from './schema.js'
-import {RECIPES} from '../recipes/registry.js'
+import {ExperimentConfigSchema, type ExperimentConfig} from './schema.js'
+import {RECIPES} from './tasks/index.js'
 import {closest} from './suggest.js'
+import {defaultListProblem, describeIssue, valueAt, type Located} from './diagnose.js'
 import {positionOf, readYaml, type PathKey, type YamlSource} from './yaml-source.js'
 
 export interface Override {
@@ -47,9 +47,9 @@ export interface LoadedConfig {
 }
 
 type Mapping = Record<string, unknown>
-type Located = Pick<Diagnostic, 'source' | 'line' | 'column'>
 
-const isMapping = (value: unknown): value is Mapping => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isMapping = (value: unknown): value is Mapping =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 const pathKey = (path: readonly PathKey[]) => path.map(String).join('\u0000')
 
 /**
@@ -75,17 +75,31 @@ export function parseOverrides(sets: readonly string[]): {overrides: Override[];
     const key = eq < 0 ? '' : set.slice(0, eq).trim()
     const path = key.split('.')
     if (eq < 0 || key === '' || path.some((part) => part === '')) {
-      diagnostics.push({source: flag, path: '', message: 'expected KEY.PATH=VALUE', hint: 'for example --set optim.lr=0.01'})
+      diagnostics.push({
+        source: flag,
+        path: '',
+        message: 'expected KEY.PATH=VALUE',
+        hint: 'for example --set optim.lr=0.01',
+      })
       continue
     }
     if (path[0] === 'extends') {
-      diagnostics.push({source: flag, path: key, message: 'extends cannot be set from the command line', hint: 'name the base in the file'})
+      diagnostics.push({
+        source: flag,
+        path: key,
+        message: 'extends cannot be set from the command line',
+        hint: 'name the base in the file',
+      })
       continue
     }
     try {
       overrides.push({flag, path, value: parseYamlValue(set.slice(eq + 1))})
     } catch (error) {
-      diagnostics.push({source: flag, path: key, message: `the value is not valid YAML: ${(error as Error).message.split('\n')[0]}`})
+      diagnostics.push({
+        source: flag,
+        path: key,
+        message: `the value is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+      })
     }
   }
   return {overrides, diagnostics}
@@ -98,11 +112,55 @@ export function loadConfig(file: string, sets: readonly string[] = [], values: C
   return result
 }
 
+/** A config `mlx validate` found valid. */
+export interface ValidConfig {
+  file: string
+  name: string
+  task: string
+  /** Every file that contributed, bases first. */
+  files: string[]
+  /** The resolved config. */
+  config: ExperimentConfig
+}
+
+/** Checks every file; the valid ones, and every problem of the others at once. */
+export function checkConfigs(
+  files: readonly string[],
+  sets: readonly string[],
+  values: CommandLineValues,
+): {valid: ValidConfig[]; problems: Diagnostic[]} {
+  const valid: ValidConfig[] = []
+  const problems: Diagnostic[] = []
+  for (const file of files) {
+    const result = checkConfig(file, sets, values)
+    if ('diagnostics' in result) problems.push(...result.diagnostics)
+    else
+      valid.push({file, name: result.config.name, task: result.config.task, files: result.files, config: result.config})
+  }
+  return {valid, problems}
+}
+
+/** The resolved configs as YAML documents, each headed by its file and the bases it extends. */
+export async function resolvedConfigsYaml(valid: readonly ValidConfig[]): Promise<string> {
+  const {stringify} = await import('yaml')
+  const bases = (ok: ValidConfig) => (ok.files.length > 1 ? ` (with ${ok.files.slice(0, -1).join(', ')})` : '')
+  return valid.map((ok) => `# ${ok.file}${bases(ok)}\n${stringify(ok.config)}`).join('---\n')
+}
+
 /** Like loadConfig, but returns the problems instead of throwing (for `mlx validate` on many files). */
-export function checkConfig(file: string, sets: readonly string[] = [], values: CommandLineValues = {}): LoadedConfig | {diagnostics: Diagnostic[]} {
+export function checkConfig(
+  file: string,
+  sets: readonly string[] = [],
+  values: CommandLineValues = {},
+): LoadedConfig | {diagnostics: Diagnostic[]} {
   const parsedSets = parseOverrides(sets)
   // --name is the config's name from the command line: the schema's name rule checks it like any other.
-  const overrides = [...parsedSets.overrides, ...(values.name === undefined ? [] : [{flag: `--name ${excerpt(JSON.stringify(values.name))}`, path: ['name'], value: values.name}])]
+  const overrides = [
+    ...parsedSets.overrides,
+    ...(values.name === undefined
+      ? []
+      : [{flag: `--name ${excerpt(JSON.stringify(values.name))}`, path: ['name'], value: values.name}]),
+  ]
   const fileProblems: Diagnostic[] = []
   const layers = loadLayers(file, [], fileProblems)
   const overrideProblems = [...parsedSets.diagnostics]
@@ -119,9 +177,12 @@ export function checkConfig(file: string, sets: readonly string[] = [], values: 
   const files = [...new Set(layers.map((layer) => layer.source.file))]
   const locate = (path: readonly PathKey[], key?: string): Located => {
     const full = key === undefined ? path : [...path, key]
-    const within = (outer: readonly PathKey[], inner: readonly PathKey[]) => outer.length <= inner.length && outer.every((part, i) => String(inner[i]) === String(part))
+    const within = (outer: readonly PathKey[], inner: readonly PathKey[]) =>
+      outer.length <= inner.length && outer.every((part, i) => String(inner[i]) === String(part))
     // The flag that set this value (or a mapping holding it), else the flag that made this node where no file has it.
-    const override = overrides.findLast((o) => within(o.path, full)) ?? (origins.has(pathKey(full)) ? undefined : overrides.findLast((o) => within(full, o.path)))
+    const override =
+      overrides.findLast((o) => within(o.path, full)) ??
+      (origins.has(pathKey(full)) ? undefined : overrides.findLast((o) => within(full, o.path)))
     if (override) return {source: override.flag}
     for (let depth = full.length; depth >= 0; depth--) {
       const origin = origins.get(pathKey(full.slice(0, depth)))
@@ -131,7 +192,12 @@ export function checkConfig(file: string, sets: readonly string[] = [], values: 
   }
   if (parsed.success) {
     const inputs = values.root === undefined ? [] : inputProblems(parsed.data, values.root)
-    const unknown = [...unknownMetrics(parsed.data, value), ...launchProblems(parsed.data), ...resolveScriptPath(parsed.data, locate), ...inputs].map(({path, message, hint}) => ({...locate(path), path: path.join('.'), message, hint}))
+    const unknown = [
+      ...unknownMetrics(parsed.data, value),
+      ...launchProblems(parsed.data),
+      ...resolveScriptPath(parsed.data, locate),
+      ...inputs,
+    ].map(({path, message, hint}) => ({...locate(path), path: path.join('.'), message, hint}))
     return unknown.length > 0 ? {diagnostics: unknown.sort(byPosition)} : {file, config: parsed.data, files}
   }
   const diagnostics = parsed.error.issues.flatMap((issue) => describeIssue(issue, locate, value))
@@ -143,7 +209,10 @@ export function checkConfig(file: string, sets: readonly string[] = [], values: 
  * metric and every monitor must be evaluation metrics: they are checked when the script
  * evaluates. A monitor left to its default (metrics.primary) is checked once, there.
  */
-function unknownMetrics(config: ExperimentConfig, raw: unknown): Array<{path: string[]; message: string; hint: string}> {
+function unknownMetrics(
+  config: ExperimentConfig,
+  raw: unknown,
+): Array<{path: string[]; message: string; hint: string}> {
   // A user's script logs whatever it logs.
   if (config.task === 'script') return []
   const allowed = RECIPES[config.task].evalMetrics(config)
@@ -154,10 +223,19 @@ function unknownMetrics(config: ExperimentConfig, raw: unknown): Array<{path: st
     [['scheduler', 'monitor'], config.scheduler.name === 'plateau' ? config.scheduler.monitor : undefined],
   ]
   return watched
-    .filter(([path, metric], index) => metric !== undefined && !allowed.includes(metric) && (index === 0 || valueAt(raw, path) !== undefined || path[0] === 'scheduler'))
+    .filter(
+      ([path, metric], index) =>
+        metric !== undefined &&
+        !allowed.includes(metric) &&
+        (index === 0 || valueAt(raw, path) !== undefined || path[0] === 'scheduler'),
+    )
     .map(([path, metric]) => {
       const suggestion = closest(metric!, allowed)
-      return {path, message: `${config.task} does not log ${JSON.stringify(metric)} at evaluation`, hint: suggestion ? `did you mean ${suggestion}?` : `it logs ${allowed.join(', ')}`}
+      return {
+        path,
+        message: `${config.task} does not log ${JSON.stringify(metric)} at evaluation`,
+        hint: suggestion ? `did you mean ${suggestion}?` : `it logs ${allowed.join(', ')}`,
+      }
     })
 }
 
@@ -165,13 +243,22 @@ function unknownMetrics(config: ExperimentConfig, raw: unknown): Array<{path: st
  * `script.path` made absolute, relative to the file that set it (or to the working directory
  * for --set), so that the resolved config runs from anywhere; a missing file is a problem.
  */
-function resolveScriptPath(config: ExperimentConfig, locate: (path: readonly PathKey[]) => Located): Array<{path: string[]; message: string; hint: string}> {
+function resolveScriptPath(
+  config: ExperimentConfig,
+  locate: (path: readonly PathKey[]) => Located,
+): Array<{path: string[]; message: string; hint: string}> {
   if (config.task !== 'script') return []
   const {source} = locate(['script', 'path'])
   const base = source.startsWith('--set') ? process.cwd() : dirname(source)
   config.script.path = resolve(base, config.script.path)
   if (existsSync(config.script.path) && statSync(config.script.path).isFile()) return []
-  return [{path: ['script', 'path'], message: `no such file: ${config.script.path}`, hint: 'script.path is relative to the config file that names it'}]
+  return [
+    {
+      path: ['script', 'path'],
+      message: `no such file: ${config.script.path}`,
+      hint: 'script.path is relative to the config file that names it',
+    },
+  ]
 }
 
 /** The files and folders the recipe will read, each there and of its kind (relative to the project root, where the script runs). */
@@ -188,21 +275,44 @@ function inputProblems(config: ExperimentConfig, root: string): Array<{path: str
     }
     if (found === kind) return []
     const what = kind === 'file' ? 'file' : 'folder'
-    const message = found === undefined ? `no such ${what}: ${excerpt(path, 200)}` : `${excerpt(path, 200)} is not a ${what}`
-    return [{path: key, message, hint: hint ?? `paths in data and model are relative to the project root (${excerpt(root, 200)})`}]
+    const message =
+      found === undefined ? `no such ${what}: ${excerpt(path, 200)}` : `${excerpt(path, 200)} is not a ${what}`
+    return [
+      {
+        path: key,
+        message,
+        hint: hint ?? `paths in data and model are relative to the project root (${excerpt(root, 200)})`,
+      },
+    ]
   })
 }
 
 /** A recipe that trains in one process cannot run under torchrun (or as a Slurm job of several processes). */
 function launchProblems(config: ExperimentConfig): Array<{path: string[]; message: string; hint: string}> {
   const {launch} = config
-  const several = launch.launcher === 'torchrun' || (launch.launcher === 'slurm' && (launch.slurm.nodes > 1 || launch.nproc_per_node !== 1))
+  const several =
+    launch.launcher === 'torchrun' ||
+    (launch.launcher === 'slurm' && (launch.slurm.nodes > 1 || launch.nproc_per_node !== 1))
   if (!several || RECIPES[config.task].distributed) return []
-  const distributed = Object.values(RECIPES).filter((recipe) => recipe.distributed).map((recipe) => recipe.task)
+  const distributed = Object.values(RECIPES)
+    .filter((recipe) => recipe.distributed)
+    .map((recipe) => recipe.task)
   if (launch.launcher === 'slurm') {
-    return [{path: ['launch', 'nproc_per_node'], message: `the ${config.task} recipe trains in one process: its Slurm job runs one process on one node`, hint: 'set launch.nproc_per_node: 1 and launch.slurm.nodes: 1'}]
+    return [
+      {
+        path: ['launch', 'nproc_per_node'],
+        message: `the ${config.task} recipe trains in one process: its Slurm job runs one process on one node`,
+        hint: 'set launch.nproc_per_node: 1 and launch.slurm.nodes: 1',
+      },
+    ]
   }
-  return [{path: ['launch', 'launcher'], message: `the ${config.task} recipe trains in one process: it does not run under torchrun`, hint: `recipes that train data-parallel: ${distributed.join(', ')}; set launch.launcher: local`}]
+  return [
+    {
+      path: ['launch', 'launcher'],
+      message: `the ${config.task} recipe trains in one process: it does not run under torchrun`,
+      hint: `recipes that train data-parallel: ${distributed.join(', ')}; set launch.launcher: local`,
+    },
+  ]
 }
 
 // -----------------------------------------------------------------------------
@@ -228,18 +338,36 @@ function loadLayers(file: string, chain: readonly string[], diagnostics: Diagnos
   const bases = value.extends
   delete value.extends
   if (bases !== undefined) {
-    const list = typeof bases === 'string' ? [bases] : Array.isArray(bases) && bases.every((b) => typeof b === 'string' && b !== '') ? (bases as string[]) : undefined
+    const list =
+      typeof bases === 'string'
+        ? [bases]
+        : Array.isArray(bases) && bases.every((b) => typeof b === 'string' && b !== '')
+          ? (bases as string[])
+          : undefined
     if (!list || list.length === 0) {
-      diagnostics.push({source: file, ...positionOf(read.source, ['extends']), path: 'extends', message: 'expected a file name or a list of file names'})
+      diagnostics.push({
+        source: file,
+        ...positionOf(read.source, ['extends']),
+        path: 'extends',
+        message: 'expected a file name or a list of file names',
+      })
       return undefined
     }
     const here = realpathSync(file)
     list.forEach((base, index) => {
-      const at = {source: file, ...positionOf(read.source, typeof bases === 'string' ? ['extends'] : ['extends', index]), path: 'extends'}
+      const at = {
+        source: file,
+        ...positionOf(read.source, typeof bases === 'string' ? ['extends'] : ['extends', index]),
+        path: 'extends',
+      }
       const absolute = resolve(dirname(file), base)
       const basePath = relative(process.cwd(), absolute) || absolute
       if (!existsSync(basePath) || statSync(basePath).isDirectory()) {
-        diagnostics.push({...at, message: `base config ${JSON.stringify(base)} not found (looked for ${basePath})`, hint: 'a base is named relative to the file that extends it'})
+        diagnostics.push({
+          ...at,
+          message: `base config ${JSON.stringify(base)} not found (looked for ${basePath})`,
+          hint: 'a base is named relative to the file that extends it',
+        })
         return
       }
       const real = realpathSync(basePath)
@@ -266,13 +394,22 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
  * reference and nothing else is parsed as YAML (`lr: ${env:LR,0.001}` is a number);
  * inside longer text it is plain text. `$${env:NAME}` stands for the literal text.
  */
-function replaceEnvReferences(node: unknown, path: PathKey[], source: YamlSource, diagnostics: Diagnostic[], env = process.env): unknown {
+function replaceEnvReferences(
+  node: unknown,
+  path: PathKey[],
+  source: YamlSource,
+  diagnostics: Diagnostic[],
+  env = process.env,
+): unknown {
   if (Array.isArray(node)) {
-    node.forEach((item, index) => (node[index] = replaceEnvReferences(item, [...path, index], source, diagnostics, env)))
+    node.forEach(
+      (item, index) => (node[index] = replaceEnvReferences(item, [...path, index], source, diagnostics, env)),
+    )
     return node
   }
   if (isMapping(node)) {
-    for (const [key, item] of Object.entries(node)) setOwn(node, key, replaceEnvReferences(item, [...path, key], source, diagnostics, env))
+    for (const [key, item] of Object.entries(node))
+      setOwn(node, key, replaceEnvReferences(item, [...path, key], source, diagnostics, env))
     return node
   }
   if (typeof node !== 'string' || !node.includes('${env:')) return node
@@ -282,7 +419,11 @@ function replaceEnvReferences(node: unknown, path: PathKey[], source: YamlSource
     return node
   }
   // What is left once every whole reference is taken out: a `${env:` there was never closed.
-  if (/(^|[^$])\$\{env:/.test(node.replace(ENV_REFERENCE, ''))) return problem('an environment reference ${env:... is not closed with }', 'write ${env:NAME} or ${env:NAME,default}; $${env:...} stands for the text itself')
+  if (/(^|[^$])\$\{env:/.test(node.replace(ENV_REFERENCE, '')))
+    return problem(
+      'an environment reference ${env:... is not closed with }',
+      'write ${env:NAME} or ${env:NAME,default}; $${env:...} stands for the text itself',
+    )
   let whole: string | undefined
   let failed = false
   const replaced = node.replace(ENV_REFERENCE, (match, body: string) => {
@@ -350,9 +491,17 @@ function setIn(target: Mapping, path: readonly string[], value: unknown): {messa
     const last = depth === path.length - 1
     if (Array.isArray(node)) {
       const at = path.slice(0, depth).join('.')
-      if (!/^(0|[1-9]\d*)$/.test(part)) return {message: `${at} is a list: a position (0, 1, ...) comes after it, not ${JSON.stringify(excerpt(part))}`, hint: `to replace the whole list: --set ${at}=[...]`}
+      if (!/^(0|[1-9]\d*)$/.test(part))
+        return {
+          message: `${at} is a list: a position (0, 1, ...) comes after it, not ${JSON.stringify(excerpt(part))}`,
+          hint: `to replace the whole list: --set ${at}=[...]`,
+        }
       const index = Number(part)
-      if (index > node.length) return {message: `${at} has ${node.length} items: position ${index} is past its end`, hint: `positions run from 0 to ${node.length} (${node.length} appends)`}
+      if (index > node.length)
+        return {
+          message: `${at} has ${node.length} items: position ${index} is past its end`,
+          hint: `positions run from 0 to ${node.length} (${node.length} appends)`,
+        }
       if (last) node[index] = value
       else {
         if (typeof node[index] !== 'object' || node[index] === null) node[index] = {}
@@ -370,210 +519,13 @@ function setIn(target: Mapping, path: readonly string[], value: unknown): {messa
   return undefined
 }
 
-/**
- * `--set model.channels.0=8` where the files leave model.channels to its default: there is no list
- * to index yet, and making one of a single item would silently drop the rest.
- */
-function defaultListProblem(value: Mapping, path: readonly string[]): {message: string; hint: string} | undefined {
-  for (let depth = 1; depth < path.length; depth++) {
-    const prefix = path.slice(0, depth)
-    if (valueAt(value, prefix) !== undefined) continue
-    const schema = schemaAt(prefix, value)
-    const type = schema && (unwrap(schema)._zod.def as {type: string}).type
-    if (type === 'array' || type === 'tuple') {
-      const at = prefix.join('.')
-      return {message: `${at} is a list that the config leaves to its default: there is no item ${path[depth]} to set`, hint: `give the whole list: --set ${at}=[...] (mlx validate --print shows the default)`}
-    }
-    return undefined
-  }
-  return undefined
-}
-
 /** File positions in reading order, then the --set flags. */
 function byPosition(a: Diagnostic, b: Diagnostic): number {
   const flag = (d: Diagnostic) => (d.line === undefined ? 1 : 0)
-  return flag(a) - flag(b) || a.source.localeCompare(b.source) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
+  return (
+    flag(a) - flag(b) ||
+    a.source.localeCompare(b.source) ||
+    (a.line ?? 0) - (b.line ?? 0) ||
+    (a.column ?? 0) - (b.column ?? 0)
+  )
 }
-
-// -----------------------------------------------------------------------------
-// Turning zod issues into messages
-
-function describeIssue(issue: z.core.$ZodIssue, locate: (path: readonly PathKey[], key?: string) => Located, value: unknown): Diagnostic[] {
-  const path = issue.path.filter((key): key is PathKey => typeof key !== 'symbol')
-  const dotted = (keyPath: readonly PathKey[]) => keyPath.join('.')
-  const at = (message: string, hint?: string): Diagnostic => ({...locate(path), path: dotted(path), message, ...(hint ? {hint} : {})})
-  const seen = valueAt(value, path)
-
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((key) => {
-        const {known, elsewhere} = keysAt(path, value, key)
-        const suggestion = known.length > 0 ? closest(key, known) : undefined
-        const hint = suggestion
-          ? `did you mean ${dotted([...path, suggestion])}?`
-          : elsewhere
-            ? elsewhere
-            : known.length > 0
-              ? `known keys: ${known.join(', ')}`
-              : undefined
-        return {...locate(path, key), path: dotted([...path, excerpt(key)]), message: `unknown key ${JSON.stringify(excerpt(key))}`, ...(hint ? {hint} : {})}
-      })
-    case 'invalid_union': {
-      if ('discriminator' in issue && issue.discriminator) {
-        const allowed = ((issue as {options?: unknown[]}).options ?? []).filter((option): option is string => typeof option === 'string')
-        const field = dotted(path)
-        if (seen === undefined) return [at(`required ${field} is missing; expected one of ${allowed.join(', ')}`)]
-        const suggestion = typeof seen === 'string' ? closest(seen, allowed) : undefined
-        if (field === 'task') return [at(`unknown task ${shown(seen)}; expected one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : 'mlx init --list shows the templates')]
-        return [at(`${shown(seen)} is not one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : undefined)]
-      }
-      return [at(`expected ${describeUnion(path, value)}, found ${describeValue(seen)}`)]
-    }
-    case 'invalid_value': {
-      const allowed = issue.values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
-      if (seen === undefined) return [at(`required ${dotted(path)} is missing; expected one of ${allowed.join(', ')}`)]
-      const suggestion = typeof seen === 'string' ? closest(seen, allowed) : undefined
-      return [at(`${shown(seen)} is not one of ${allowed.join(', ')}`, suggestion ? `did you mean ${suggestion}?` : undefined)]
-    }
-    case 'invalid_type':
-      if (seen === undefined) return [at(`required ${issue.expected} is missing`)]
-      if (issue.expected === 'int' && typeof seen === 'number') return [at(`expected a whole number, found ${seen}`)]
-      if (issue.expected === 'object' && seen === null) return [at('expected a mapping, found null (an empty section)', 'remove the line, or give it fields')]
-      if (typeof seen === 'number' && !Number.isFinite(seen)) return [at(`expected a finite number, found ${seen}`)]
-      return [at(`expected ${EXPECTED_NAMES[issue.expected] ?? issue.expected}, found ${describeValue(seen)}`)]
-    case 'too_small':
-    case 'too_big': {
-      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum
-      const comparison = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<'
-      if (issue.origin === 'array' || issue.origin === 'string') {
-        const what = issue.origin === 'array' ? 'items' : 'characters'
-        if (issue.exact) return [at(`must have exactly ${String(bound)} ${what}, found ${describeValue(seen)}`)]
-        return [at(`must have ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(bound)} ${what}, found ${describeValue(seen)}`)]
-      }
-      return [at(`must be ${comparison} ${String(bound)}, found ${describeValue(seen)}`)]
-    }
-    case 'invalid_format':
-      return [at(`${issue.message}, found ${describeValue(seen)}`)]
-    default:
-      // A rule about a field the file left out (its default broke it) has no value to show.
-      return [at(seen === undefined ? issue.message : `${issue.message} (found ${describeValue(seen)})`)]
-  }
-}
-
-const EXPECTED_NAMES: Record<string, string> = {object: 'a mapping', array: 'a list', tuple: 'a list'}
-
-type Schema = z.core.$ZodType
-
-/** Strips defaults, optionals, nullables and pipes down to the schema that decides the shape. */
-function unwrap(schema: Schema): Schema {
-  let current = schema
-  for (;;) {
-    const def = current._zod.def as {type: string; innerType?: Schema; in?: Schema}
-    if (def.innerType) current = def.innerType
-    else if (def.type === 'pipe' && def.in) current = def.in
-    else return current
-  }
-}
-
-function shapeOf(schema: Schema): Record<string, Schema> | undefined {
-  const def = unwrap(schema)._zod.def as {type: string; shape?: Record<string, Schema>}
-  return def.type === 'object' ? def.shape : undefined
-}
-
-/** The object branches a schema may take: itself, or the options of a union. */
-function branches(schema: Schema): Schema[] {
-  const inner = unwrap(schema)
-  const def = inner._zod.def as {type: string; options?: Schema[]}
-  if (def.type === 'union') return def.options!.flatMap(branches)
-  return shapeOf(inner) ? [inner] : []
-}
-
-/** The literal a branch's discriminator field takes, and whether it is the default (may be left out). */
-function discriminatorOf(branch: Schema, field: string): {value: unknown; isDefault: boolean} | undefined {
-  const schema = shapeOf(branch)?.[field]
-  if (!schema) return undefined
-  const def = schema._zod.def as {type: string; defaultValue?: unknown}
-  const literal = unwrap(schema)._zod.def as {type: string; values?: unknown[]}
-  if (literal.type !== 'literal') return undefined
-  return {value: literal.values![0], isDefault: def.type === 'default'}
-}
-
-/** The branch of a (possibly union) schema that `node` selects. */
-function chooseBranch(schema: Schema, node: unknown): Schema | undefined {
-  const options = branches(schema)
-  if (options.length <= 1) return options[0]
-  const unionDef = unwrap(schema)._zod.def as {discriminator?: string}
-  const field = unionDef.discriminator
-  if (!field) return undefined
-  const chosen = isMapping(node) ? node[field] : undefined
-  return options.find((option) => {
-    const d = discriminatorOf(option, field)
-    return d && (chosen === undefined ? d.isDefault : d.value === chosen)
-  })
-}
-
-/** The schema of the mapping at `path`, following the config's own discriminators. */
-function schemaAt(path: readonly PathKey[], value: unknown): Schema | undefined {
-  let schema: Schema | undefined = TASK_SCHEMAS.find((option) => option.shape.task.value === valueAt(value, ['task'])) ?? TASK_SCHEMAS[0]
-  for (let depth = 0; depth < path.length && schema; depth++) {
-    const branch = chooseBranch(schema, valueAt(value, path.slice(0, depth)))
-    const key = path[depth]
-    const shape = branch && shapeOf(branch)
-    schema = shape && typeof key === 'string' && Object.hasOwn(shape, key) ? shape[key] : undefined
-  }
-  return schema
-}
-
-/** The keys allowed at `path`, and, for a key that belongs to another branch, where it does. */
-function keysAt(path: readonly PathKey[], value: unknown, key: string): {known: string[]; elsewhere?: string} {
-  const schema = schemaAt(path, value)
-  if (!schema) return {known: []}
-  const node = valueAt(value, path)
-  const branch = chooseBranch(schema, node)
-  const known = Object.keys((branch && shapeOf(branch)) ?? {})
-  const unionDef = unwrap(schema)._zod.def as {discriminator?: string}
-  const field = unionDef.discriminator ?? (path.length === 0 ? 'task' : undefined)
-  const options = path.length === 0 ? [...TASK_SCHEMAS] : branches(schema)
-  if (!field || options.length <= 1) return {known}
-  const owners = options.filter((option) => option !== branch && Object.hasOwn(shapeOf(option) ?? {}, key)).map((option) => discriminatorOf(option, field)?.value)
-  const here = isMapping(node) ? (node[field] ?? discriminatorOf(branch!, field)?.value) : undefined
-  const where = path.length === 0 ? field : [...path, field].join('.')
-  return owners.length > 0 ? {known, elsewhere: `${key} belongs to ${where}: ${owners.join(', ')}, not ${String(here)}`} : {known}
-}
-
-function describeUnion(path: readonly PathKey[], value: unknown): string {
-  const schema = schemaAt(path, value)
-  const def = schema && (unwrap(schema)._zod.def as {type: string; options?: Schema[]})
-  if (!def || def.type !== 'union') return 'another value'
-  return def.options!
-    .map((option) => {
-      const inner = unwrap(option)._zod.def as {type: string; values?: unknown[]}
-      if (inner.type === 'literal') return JSON.stringify(inner.values![0])
-      if (inner.type === 'enum') return Object.values((inner as unknown as {entries: Record<string, string>}).entries).join(' or ')
-      return {array: 'a list', number: 'a number', string: 'a string', boolean: 'true or false'}[inner.type] ?? inner.type
-    })
-    .join(' or ')
-}
-
-function valueAt(value: unknown, path: readonly PathKey[]): unknown {
-  let node = value
-  for (const key of path) {
-    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return undefined
-    node = (node as Record<PathKey, unknown>)[key]
-  }
-  return node
-}
-
-/** A value as JSON, cut short. */
-function shown(value: unknown): string {
-  return excerpt(JSON.stringify(value) ?? String(value))
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return `a list of ${value.length}`
-  if (typeof value === 'object') return 'a mapping'
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`
-  return `${typeof value} ${String(value)}`
-}
-

@@ -8,7 +8,8 @@ export function flattenParams(config: Record<string, unknown>): Record<string, u
       if (!prefix && (key === 'name' || key === 'task' || key === 'tags')) continue
       const value = object[key]
       const path = prefix ? `${prefix}.${key}` : key
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) walk(value as Record<string, unknown>, path)
+      if (typeof value === 'object' && value !== null && !Array.isArray(value))
+        walk(value as Record<string, unknown>, path)
       else flat.push([path, value])
     }
   }

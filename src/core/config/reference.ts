@@ -28,8 +28,10 @@ const isObject = (s: JsonSchema) => s.type === 'object' && s.properties !== unde
 const objectBranches = (s: JsonSchema) => (s.oneOf ?? s.anyOf ?? []).filter(isObject)
 
 function range(s: JsonSchema): string {
-  const low = s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : s.minimum !== undefined ? `≥ ${s.minimum}` : ''
-  const high = s.exclusiveMaximum !== undefined ? `< ${s.exclusiveMaximum}` : s.maximum !== undefined ? `≤ ${s.maximum}` : ''
+  const low =
+    s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : s.minimum !== undefined ? `≥ ${s.minimum}` : ''
+  const high =
+    s.exclusiveMaximum !== undefined ? `< ${s.exclusiveMaximum}` : s.maximum !== undefined ? `≤ ${s.maximum}` : ''
   // zod writes the bounds of a safe integer; they say nothing to a reader.
   const meaningful = (text: string) => (/\d{12,}/.test(text) ? '' : text)
   return [meaningful(low), meaningful(high)].filter(Boolean).join(', ')
@@ -69,23 +71,40 @@ function section(title: string, schema: JsonSchema, depth: number, lines: string
       continue
     }
     const required = schema.required?.includes(key) ?? false
-    rows.push(`| \`${key}\` | ${escape(typeOf(property))} | ${defaultOf(property, required)} | ${escape(property.description ?? '')} |`)
+    rows.push(
+      `| \`${key}\` | ${escape(typeOf(property))} | ${defaultOf(property, required)} | ${escape(property.description ?? '')} |`,
+    )
   }
   lines.push(`${'#'.repeat(depth)} ${title}`, '')
   if (schema.description) lines.push(schema.description, '')
   if (rows.length > 0) lines.push('| key | type | default | meaning |', '| --- | --- | --- | --- |', ...rows, '')
   for (const [key, property] of nested) {
-    const path = title.startsWith('`') ? `${title.slice(1, title.indexOf('`', 1)).split(':')[0]!.replace(/\.name$/, '')}.${key}` : key
+    const path = title.startsWith('`')
+      ? `${title
+          .slice(1, title.indexOf('`', 1))
+          .split(':')[0]!
+          .replace(/\.name$/, '')}.${key}`
+      : key
     const branches = objectBranches(property)
     if (isObject(property)) {
       section(`\`${path}\``, property, Math.min(depth + 1, 4), lines)
     } else if (branches.length === 1) {
-      const optional = (property.anyOf ?? []).some((b) => b.type === 'null') ? ` (or \`null\`: off; default \`${JSON.stringify(property.default ?? null)}\`)` : ''
-      section(`\`${path}\`${optional}`, {...branches[0]!, description: property.description ?? branches[0]!.description}, Math.min(depth + 1, 4), lines)
+      const optional = (property.anyOf ?? []).some((b) => b.type === 'null')
+        ? ` (or \`null\`: off; default \`${JSON.stringify(property.default ?? null)}\`)`
+        : ''
+      section(
+        `\`${path}\`${optional}`,
+        {...branches[0]!, description: property.description ?? branches[0]!.description},
+        Math.min(depth + 1, 4),
+        lines,
+      )
     } else {
       lines.push(`${'#'.repeat(Math.min(depth + 1, 4))} \`${path}\``, '', `${property.description ?? ''} One of:`, '')
       for (const branch of branches) {
-        const [field, chosen] = Object.entries(branch.properties ?? {}).find(([, p]) => p.const !== undefined) ?? ['?', {}]
+        const [field, chosen] = Object.entries(branch.properties ?? {}).find(([, p]) => p.const !== undefined) ?? [
+          '?',
+          {},
+        ]
         section(`\`${path}.${field}: ${String(chosen.const)}\``, branch, Math.min(depth + 2, 5), lines)
       }
     }
@@ -107,5 +126,10 @@ export function configReference(): string {
     const name = String(task.properties?.task?.const)
     section(`task: \`${name}\``, task, 2, lines)
   }
-  return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n'
+  return (
+    lines
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  )
 }

@@ -20,8 +20,14 @@ export type PathKey = string | number
 
 /** Plainer words for the YAML errors people make most (by the yaml library's error code). */
 const SYNTAX_MESSAGES: Partial<Record<string, {message?: string; hint?: string}>> = {
-  MULTIPLE_DOCS: {message: 'a config is one YAML document; this file holds several', hint: 'remove the --- separator, or split the file'},
-  DUPLICATE_KEY: {message: 'this key appears twice in the same mapping', hint: 'keep one; with extends, a base is the place for the other value'},
+  MULTIPLE_DOCS: {
+    message: 'a config is one YAML document; this file holds several',
+    hint: 'remove the --- separator, or split the file',
+  },
+  DUPLICATE_KEY: {
+    message: 'this key appears twice in the same mapping',
+    hint: 'keep one; with extends, a base is the place for the other value',
+  },
   TAB_AS_INDENT: {message: 'a tab is used for indentation', hint: 'indent with spaces'},
 }
 
@@ -51,11 +57,19 @@ export function readYaml(file: string): {source: YamlSource; value: unknown} | {
       diagnostics: doc.errors.map((error) => {
         const pos = error.linePos?.[0] ?? {line: 1, col: 1}
         const known = SYNTAX_MESSAGES[error.code]
-        return {source: file, line: pos.line, column: pos.col, path: '', message: known?.message ?? firstLine(error.message), ...(known?.hint ? {hint: known.hint} : {})}
+        return {
+          source: file,
+          line: pos.line,
+          column: pos.col,
+          path: '',
+          message: known?.message ?? firstLine(error.message),
+          ...(known?.hint ? {hint: known.hint} : {}),
+        }
       }),
     }
   }
-  if (doc.contents === null) return at('file is empty', 'a config is a mapping: name, task, data, model, optim, train...')
+  if (doc.contents === null)
+    return at('file is empty', 'a config is a mapping: name, task, data, model, optim, train...')
 
   let value: unknown
   try {

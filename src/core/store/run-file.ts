@@ -7,7 +7,8 @@ import {renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {readRegularFile} from '../files.js'
 import {mlxVersion} from '../project/paths.js'
-import {RUN_STATUSES, type RecoveredRun, type RunRecord} from './store.js'
+import {RUN_STATUSES} from './status.js'
+import type {RecoveredRun, RunRecord} from './store.js'
 
 export const RUN_FILE = 'run.json'
 export const CONFIG_FILE = 'config.json'
@@ -38,7 +39,11 @@ export function readRunDirectory(runDir: string, id: string): {run: RecoveredRun
   const number = (value: unknown) => typeof value === 'number' && Number.isFinite(value)
   const integer = (value: unknown) => Number.isInteger(value)
   const or = (check: (value: unknown) => boolean) => (value: unknown) => value === null || check(value)
-  const launch = field<Record<string, unknown>>('launch', (value) => typeof value === 'object' && value !== null, {launcher: 'local', worldSize: 1, nodes: 1})
+  const launch = field<Record<string, unknown>>('launch', (value) => typeof value === 'object' && value !== null, {
+    launcher: 'local',
+    worldSize: 1,
+    nodes: 1,
+  })
   const run: RecoveredRun = {
     id: field('id', (value) => value === id),
     name: field('name', text),
@@ -73,7 +78,8 @@ function readJson(path: string): {value: Record<string, unknown>} | {problem: st
   if ('problem' in read) return {problem: `${name}: ${read.problem}`}
   try {
     const value = JSON.parse(read.bytes.toString('utf8')) as unknown
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return {value: value as Record<string, unknown>}
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      return {value: value as Record<string, unknown>}
     return {problem: `${name} is not a JSON object`}
   } catch (error) {
     return {problem: `${name} is not valid JSON (${(error as Error).message})`}

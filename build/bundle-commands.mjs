@@ -1,6 +1,6 @@
 /**
  * `make`: the command table bundled with oclif into dist/commands/index.js. oclif is a hundred-odd
- * CommonJS files; loaded as one module, `mlx --version` starts in ~30 ms less. Everything else stays
+ * CommonJS files; loaded as one module, every command starts sooner (bench/startup.mjs). Everything else stays
  * a module of its own (mlx's core, yaml, zod, execa, better-sqlite3, the UI bundle), loaded when a
  * command needs it, from the same relative place as before; bin/run.js takes oclif's `execute` from
  * here too, so there is one oclif in the process.
@@ -11,7 +11,10 @@ import * as esbuild from 'esbuild'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const commands = join(root, 'src', 'commands')
+const baseCommand = join(root, 'src', 'base-command')
 const outfile = join(root, 'dist', 'commands', 'index.js')
+/** The commands and the base class they share come into the bundle; everything else stays out. */
+const bundled = (file) => file.startsWith(commands + '/') || file.replace(/\.[jt]s$/, '') === baseCommand
 
 /**
  * Imports from the commands: the command modules and oclif (with what it imports) go in; the rest
@@ -21,11 +24,11 @@ const keepOut = {
   name: 'keep-out',
   setup(build) {
     build.onResolve({filter: /.*/}, (args) => {
-      if (args.kind === 'entry-point' || !args.importer.startsWith(commands + '/')) return undefined
+      if (args.kind === 'entry-point' || !bundled(args.importer)) return undefined
       if (args.path.startsWith('.')) {
         const target = resolve(dirname(args.importer), args.path)
         // A command's own modules come in, except those it imports when it runs (their imports would load at start).
-        if (target.startsWith(commands + '/') && args.kind !== 'dynamic-import') return undefined
+        if (bundled(target) && args.kind !== 'dynamic-import') return undefined
         const compiled = join(root, 'dist', relative(join(root, 'src'), target))
         return {path: `./${relative(dirname(outfile), compiled)}`.replace('./../', '../'), external: true}
       }
@@ -47,5 +50,7 @@ await esbuild.build({
   external: ['typescript', 'tsx', 'ts-node'],
   plugins: [keepOut],
   logLevel: 'warning',
-  banner: {js: "import {createRequire as mlxCreateRequire} from 'node:module'; const require = mlxCreateRequire(import.meta.url);"},
+  banner: {
+    js: "import {createRequire as mlxCreateRequire} from 'node:module'; const require = mlxCreateRequire(import.meta.url);",
+  },
 })

@@ -1,5 +1,7 @@
+import importlib.metadata
 import json
 import math
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -221,6 +223,29 @@ def test_module_entry_point_prints_the_record_as_json():
                             cwd=RUNTIME_DIR)
     assert json.loads(result.stdout)["torch"] == torch.__version__
     assert result.stderr == ""
+
+
+def probe(*args: str):
+    result = subprocess.run([sys.executable, "-m", "mlx_runtime", "--probe", *args], capture_output=True, text=True,
+                            check=True, cwd=RUNTIME_DIR)
+    assert result.stderr == ""
+    return json.loads(result.stdout)
+
+
+def test_probes_answer_what_mlx_asks_and_the_quick_one_leaves_torch_unimported():
+    found = probe("quick")
+    assert found["python"] == platform.python_version()
+    assert found["torch"] == importlib.metadata.version("torch")
+    assert Path(found["executable"]).resolve() == Path(sys.executable).resolve()
+    script = "import runpy, sys; sys.argv = ['x', '--probe', 'quick']; runpy.run_module('mlx_runtime', run_name='__main__')\n" \
+             "print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=RUNTIME_DIR)
+    assert result.stdout.splitlines()[-1] == "False"
+    assert probe("gpus") == (torch.cuda.device_count() if torch.cuda.is_available() else 0)
+    assert "packages" in probe("environment", "--packages")
+    refused = subprocess.run([sys.executable, "-m", "mlx_runtime", "--probe", "everything"], capture_output=True,
+                             text=True, cwd=RUNTIME_DIR)
+    assert refused.returncode == 2 and "invalid choice" in refused.stderr
 
 
 def test_out_of_memory_gets_a_hint_naming_the_batch_size():

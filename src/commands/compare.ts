@@ -1,14 +1,15 @@
 import {Args, Flags} from '@oclif/core'
-import type {Comparison, ParamColumns} from '../core/report/compare.js'
+import type {Comparison} from '../core/report/compare.js'
 import {UserError} from '../core/errors.js'
-import {RUN_STATUSES, type RunStatus} from '../core/store/status.js'
-import {MlxCommand} from './base.js'
+import type {RunStatus} from '../core/store/status.js'
+import {MlxCommand, runSelectionFlags} from '../base-command.js'
 import {withRuns} from '../core/store/with-runs.js'
 
 export const DEFAULT_LAST = 20
 
 export default class Compare extends MlxCommand {
-  static override summary = 'Compare runs: the params that differ, the key metrics (last and best), the best value in each column marked.'
+  static override summary =
+    'Compare runs: the params that differ, the key metrics (last and best), the best value in each column marked.'
   static override description = `Without RUN arguments, compares the latest ${DEFAULT_LAST} runs (or --last N). A RUN is a run id, a unique prefix of one, or a run name. The best value of each metric is marked with * (lower is better for losses and errors, higher for accuracy, F1, AUC...).`
   static override examples = [
     '<%= config.bin %> compare',
@@ -21,40 +22,61 @@ export default class Compare extends MlxCommand {
     run: Args.string({description: 'runs to compare (id, id prefix or name)'}),
   }
   static override flags = {
-    last: Flags.integer({char: 'l', description: `compare the latest N runs (default ${DEFAULT_LAST} when no RUN is given)`, min: 1}),
-    metric: Flags.string({char: 'm', description: "metric column(s) to show (default: the recipe's key metrics)", multiple: true}),
-    format: Flags.string({char: 'f', description: 'output format', options: ['table', 'json', 'csv', 'markdown'], default: 'table'}),
-    where: Flags.string({char: 'w', description: 'keep the runs that match: "optim.lr < 0.01 and status = completed and val/acc >= 0.9" (fields: params, metrics, id, name, task, status, duration, tag)'}),
-    sort: Flags.string({description: 'order by a field: KEY, KEY:asc or KEY:desc (metrics: best first by default)'}),
-    status: Flags.string({description: 'only runs with this status; repeatable', options: [...RUN_STATUSES], multiple: true}),
-    tag: Flags.string({description: 'only runs with this tag; repeatable: all must match', multiple: true}),
-    params: Flags.string({description: 'param columns to show (comma-separated), instead of those that differ', exclusive: ['all-params']}),
+    last: Flags.integer({
+      char: 'l',
+      description: `compare the latest N runs (default ${DEFAULT_LAST} when no RUN is given)`,
+      min: 1,
+    }),
+    metric: Flags.string({
+      char: 'm',
+      description: "metric column(s) to show (default: the recipe's key metrics)",
+      multiple: true,
+    }),
+    format: Flags.string({
+      char: 'f',
+      description: 'output format',
+      options: ['table', 'json', 'csv', 'markdown'],
+      default: 'table',
+    }),
+    ...runSelectionFlags,
+    params: Flags.string({
+      description: 'param columns to show (comma-separated), instead of those that differ',
+      exclusive: ['all-params'],
+    }),
     'all-params': Flags.boolean({description: 'show every param, not only those that differ'}),
     watch: Flags.boolean({description: 'redraw the table while shown runs are running (in a terminal)'}),
   }
 
   async run(): Promise<Comparison['runs'] | undefined> {
     const {argv, flags} = await this.parse(Compare)
-    const {selectComparison} = await import('../core/report/select.js')
-    const params: ParamColumns = flags['all-params'] ? 'all' : flags.params ? flags.params.split(',').map((p) => p.trim()).filter(Boolean) : 'differing'
-    const request = {refs: argv as string[], last: flags.last ?? DEFAULT_LAST, where: flags.where, sort: flags.sort, status: flags.status as RunStatus[] | undefined, tags: flags.tag, metrics: flags.metric, params}
+    const {selectComparison, paramColumns} = await import('../core/report/select.js')
+    const params = paramColumns(flags['all-params'], flags.params)
+    const request = {
+      refs: argv as string[],
+      last: flags.last ?? DEFAULT_LAST,
+      where: flags.where,
+      sort: flags.sort,
+      status: flags.status as RunStatus[] | undefined,
+      tags: flags.tag,
+      metrics: flags.metric,
+      params,
+    }
     if (flags.watch) {
-      if (!process.stdout.isTTY || flags.format !== 'table' || this.jsonEnabled()) throw new UserError('--watch redraws a table in a terminal', 'run it in a terminal, without --format or --json')
+      if (!process.stdout.isTTY || flags.format !== 'table' || this.jsonEnabled())
+        throw new UserError('--watch redraws a table in a terminal', 'run it in a terminal, without --format or --json')
       await (await import('../ui/compare-view.js')).watchComparison((store) => selectComparison(store, request), params)
       return undefined
     }
     const selection = await withRuns(({store}) => selectComparison(store, request))
-    const {comparison} = selection
-    const format = this.jsonEnabled() ? 'json' : flags.format
+    const {runs} = selection.comparison
+    const format = this.jsonEnabled() ? 'json' : (flags.format as 'json' | 'table' | 'csv' | 'markdown')
     if (format === 'json') {
-      if (!this.jsonEnabled()) this.log(JSON.stringify(comparison.runs, null, 2))
-      return comparison.runs
+      if (!this.jsonEnabled()) this.log(JSON.stringify(runs, null, 2))
+      return runs
     }
-    if (format === 'csv' || format === 'markdown') {
-      const {comparisonCsv, comparisonMarkdown} = await import('../core/report/format.js')
-      process.stdout.write(format === 'csv' ? comparisonCsv(comparison) : comparisonMarkdown(comparison))
-    } else if (comparison.runs.length === 0) this.say('no runs yet: `mlx run CONFIG` starts one')
-    else await (await import('../ui/compare-view.js')).showComparison(selection, params)
+    const view = await import('../ui/compare-view.js')
+    if (format === 'table' && runs.length === 0) this.say('no runs yet: `mlx run CONFIG` starts one')
+    else await view.printComparison(selection, format, params)
     return undefined
   }
 }

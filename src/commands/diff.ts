@@ -1,10 +1,11 @@
 import {Args} from '@oclif/core'
 import type {RunDiff} from '../core/report/diff.js'
-import {MlxCommand} from './base.js'
+import {MlxCommand} from '../base-command.js'
 import {withRuns} from '../core/store/with-runs.js'
 
 export default class Diff extends MlxCommand {
-  static override summary = "Two runs side by side: the config values that differ, and each metric's best and last with the change."
+  static override summary =
+    "Two runs side by side: the config values that differ, and each metric's best and last with the change."
   static override examples = ['<%= config.bin %> diff 3fa9 b71c']
   static override args = {
     a: Args.string({description: 'first run (id, id prefix or name)', required: true}),

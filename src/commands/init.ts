@@ -1,16 +1,23 @@
 import {Args, Flags} from '@oclif/core'
 import {relative} from 'node:path'
 import type {InitResult, TemplateInfo} from '../core/project/init.js'
-import {MlxCommand} from './base.js'
+import {MlxCommand} from '../base-command.js'
 
 export default class Init extends MlxCommand {
   static override summary = 'Scaffold a project: mlx.yaml, configs/<template>.yaml, mlx.schema.json, .gitignore.'
-  static override examples = ['<%= config.bin %> init demo --template image-classification', '<%= config.bin %> init --list']
+  static override examples = [
+    '<%= config.bin %> init demo --template image-classification',
+    '<%= config.bin %> init --list',
+  ]
   static override args = {
     dir: Args.string({description: 'project folder (created when missing)', default: '.'}),
   }
   static override flags = {
-    template: Flags.string({char: 't', description: 'recipe to start from (see --list)', default: 'image-classification'}),
+    template: Flags.string({
+      char: 't',
+      description: 'recipe to start from (see --list)',
+      default: 'image-classification',
+    }),
     force: Flags.boolean({description: 'overwrite an existing mlx.yaml and config'}),
     list: Flags.boolean({description: 'list the templates and exit'}),
   }

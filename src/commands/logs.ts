@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {MlxCommand} from './base.js'
+import {MlxCommand} from '../base-command.js'
 import {withRuns} from '../core/store/with-runs.js'
 
 const STREAMS = ['stdout', 'stderr'] as const
@@ -14,7 +14,10 @@ export default class Logs extends MlxCommand {
   }
   static override flags = {
     stream: Flags.string({description: 'only this stream', options: [...STREAMS]}),
-    follow: Flags.boolean({char: 'f', description: 'keep printing what the run writes until it ends (Ctrl-C stops following, not the run)'}),
+    follow: Flags.boolean({
+      char: 'f',
+      description: 'keep printing what the run writes until it ends (Ctrl-C stops following, not the run)',
+    }),
   }
 
   async run(): Promise<void> {

@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {MlxCommand} from './base.js'
+import {MlxCommand} from '../base-command.js'
 import {withRuns} from '../core/store/with-runs.js'
 
 export default class Rename extends MlxCommand {

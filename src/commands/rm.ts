@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {createInterface} from 'node:readline/promises'
 import {UserError} from '../core/errors.js'
-import {MlxCommand} from './base.js'
+import {MlxCommand} from '../base-command.js'
 import {withRuns} from '../core/store/with-runs.js'
 
 export default class Rm extends MlxCommand {
@@ -20,12 +20,16 @@ export default class Rm extends MlxCommand {
     const {argv, flags} = await this.parse(Rm)
     const {removeRuns} = await import('../core/run/manage.js')
     return withRuns(async ({store}) => {
-      const runs = [...new Map((argv as string[]).map((ref) => store.resolveRun(ref)).map((run) => [run.id, run])).values()]
+      const runs = [
+        ...new Map((argv as string[]).map((ref) => store.resolveRun(ref)).map((run) => [run.id, run])).values(),
+      ]
       const list = runs.map((run) => `${run.id} (${run.name}, ${run.status})`).join(', ')
       if (!flags.yes) {
         if (!process.stdin.isTTY) throw new UserError(`removing ${list} needs confirmation`, 'pass --yes')
         const prompt = createInterface({input: process.stdin, output: process.stderr})
-        const answer = await prompt.question(`remove ${list} and everything in ${runs.length === 1 ? 'its directory' : 'their directories'}? [y/N] `)
+        const answer = await prompt.question(
+          `remove ${list} and everything in ${runs.length === 1 ? 'its directory' : 'their directories'}? [y/N] `,
+        )
         prompt.close()
         if (!/^y(es)?$/i.test(answer.trim())) throw new UserError('nothing was removed')
       }

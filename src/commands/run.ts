@@ -1,22 +1,30 @@
 import {Args, Flags} from '@oclif/core'
 import type {RunReport} from '../core/report/run-report.js'
-import {MlxCommand} from './base.js'
+import {configFlags, MlxCommand} from '../base-command.js'
 
 export default class Run extends MlxCommand {
-  static override summary = 'Run an experiment: validate the config, generate the script, train, stream metrics into the store.'
+  static override summary =
+    'Run an experiment: validate the config, generate the script, train, stream metrics into the store.'
   static override description = `Creates a run (id, directory under .mlx/runs/), writes the resolved config, the generated script and env.json, launches the script and ingests its metrics.jsonl while it trains. In a terminal a live view shows progress; otherwise progress lines go to stderr.
 
 Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created), 130 interrupted (Ctrl-C stops the trainer and keeps what it logged).`
-  static override examples = ['<%= config.bin %> run configs/image-classification.yaml', '<%= config.bin %> run configs/image-classification.yaml --set optim.lr=0.01 --name lr-0.01']
+  static override examples = [
+    '<%= config.bin %> run configs/image-classification.yaml',
+    '<%= config.bin %> run configs/image-classification.yaml --set optim.lr=0.01 --name lr-0.01',
+  ]
   static override args = {
     config: Args.string({description: 'experiment config (YAML)', required: true}),
   }
   static override flags = {
-    set: Flags.string({char: 's', description: 'override a config value: KEY.PATH=VALUE (VALUE is YAML); repeatable', multiple: true, default: []}),
+    ...configFlags,
     name: Flags.string({char: 'n', description: "the run's name (default: the config's name)"}),
-    python: Flags.string({description: 'Python interpreter to train with (default: MLX_PYTHON, mlx.yaml, .venv, mlx\'s own)'}),
+    python: Flags.string({
+      description: "Python interpreter to train with (default: MLX_PYTHON, mlx.yaml, .venv, mlx's own)",
+    }),
     'dry-run': Flags.boolean({description: 'validate and resolve the interpreter; create and launch nothing'}),
-    detach: Flags.boolean({description: 'start (or submit) the run and return at once; mlx runs, show and logs follow it later'}),
+    detach: Flags.boolean({
+      description: 'start (or submit) the run and return at once; mlx runs, show and logs follow it later',
+    }),
   }
 
   async run(): Promise<RunReport | {dryRun: true; config: unknown; python: unknown; torch: string | null}> {
@@ -25,31 +33,39 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
     const project = await openProject(process.cwd())
     // Python's quick check starts now and runs while the config and the run's modules load.
     const {startQuickCheck} = await import('../core/run/quick-check.js')
-    const options = {configFile: args.config, sets: flags.set, name: flags.name, python: flags.python, earlyCheck: startQuickCheck(project, flags.python)}
-    const [{prepareRun, startRun}, {chooseObserver, endOfRun, plainObserver, waitForRun}] = await Promise.all([import('../core/run/run.js'), import('../ui/follow.js')])
+    const options = {
+      configFile: args.config,
+      sets: flags.set,
+      name: flags.name,
+      python: flags.python,
+      earlyCheck: startQuickCheck(project, flags.python),
+    }
+    const [{prepareRun, startRun}, {chooseObserver, detachRun, endOfRun, plainObserver, waitForRun}] =
+      await Promise.all([import('../core/run/run.js'), import('../ui/follow.js')])
     if (!flags['dry-run']) (await import('../core/store/open.js')).requireWritable(project.storeDir)
 
     const prepared = await prepareRun(project, options)
     if (flags['dry-run']) {
       const {config, python, check} = prepared
-      this.say(`${args.config}: valid; would train ${config.name} (${config.task}) with ${python.command} (${python.reason}), torch ${check.torch}`)
+      this.say(
+        `${args.config}: valid; would train ${config.name} (${config.task}) with ${python.command} (${python.reason}), torch ${check.torch}`,
+      )
       return {dryRun: true, config, python, torch: check.torch}
     }
 
     const {withRuns} = await import('../core/store/with-runs.js')
     return withRuns(async ({store}) => {
       if (flags.detach) {
-        const handle = await startRun(project, store, prepared, plainObserver((line) => this.say(line)))
-        handle.detach()
-        const run = store.getRun(handle.run.id) ?? handle.run
-        this.say(`run ${run.id} detached${run.jobId ? ` (Slurm job ${run.jobId})` : ''}: mlx runs, mlx show ${run.id} and mlx logs ${run.id} -f follow it; mlx stop ${run.id} stops it`)
-        const {runReport} = await import('../core/report/run-report.js')
-        return runReport(run, [])
+        const say = (line: string) => this.say(line)
+        return detachRun(await startRun(project, store, prepared, plainObserver(say)), store, say)
       }
       const observer = await chooseObserver((line) => this.say(line))
       const handle = await startRun(project, store, prepared, observer)
       const record = await waitForRun(handle, observer)
-      return endOfRun(record, handle.ended(), project.root, {log: (line) => this.log(line), say: (line) => this.say(line)})
+      return endOfRun(record, handle.ended(), project.root, {
+        log: (line) => this.log(line),
+        say: (line) => this.say(line),
+      })
     }, 'write')
   }
 }

@@ -1,9 +1,10 @@
 import {Flags} from '@oclif/core'
-import {MlxCommand} from './base.js'
+import {MlxCommand} from '../base-command.js'
 
 export default class Schema extends MlxCommand {
   static override summary = 'Print the JSON Schema of experiment configs (for editor completion and checks).'
-  static override description = 'Configs scaffolded by `mlx init` point editors at mlx.schema.json; `mlx schema > mlx.schema.json` refreshes it. With --markdown, the field reference (docs/config-reference.md).'
+  static override description =
+    'Configs scaffolded by `mlx init` point editors at mlx.schema.json; `mlx schema > mlx.schema.json` refreshes it. With --markdown, the field reference (docs/config-reference.md).'
   static override enableJsonFlag = false
   static override flags = {
     markdown: Flags.boolean({description: 'print the field reference as Markdown instead'}),

@@ -1,6 +1,6 @@
 /**
  * Typed errors. A user error carries exit code 2 and a hint; a run that failed carries
- * exit 1 (interrupted: 130) and its record. One handler (src/commands/base.ts)
+ * exit 1 (interrupted: 130) and its record. One handler (src/base-command.ts)
  * prints them, never with a stack trace.
  */
 

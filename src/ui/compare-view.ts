@@ -7,9 +7,26 @@ const WATCH_INTERVAL_MS = 2000
 
 type Selection = {comparison: Comparison; idLength: number}
 
+/** The comparison as CSV or Markdown on stdout, or as a table (showComparison). */
+export async function printComparison(
+  selection: Selection,
+  format: 'table' | 'csv' | 'markdown',
+  params: ParamColumns,
+): Promise<void> {
+  if (format === 'table') return showComparison(selection, params)
+  const {comparisonCsv, comparisonMarkdown} = await import('../core/report/format.js')
+  process.stdout.write(
+    format === 'csv' ? comparisonCsv(selection.comparison) : comparisonMarkdown(selection.comparison),
+  )
+}
+
 /** Prints the table, or in a terminal with more rows than fit, scrolls and sorts it interactively (ink loads only then). */
 export async function showComparison({comparison, idLength}: Selection, params: ParamColumns): Promise<void> {
-  const [{comparisonTable}, {comparisonLegend}, {printTable, tooTallForTerminal}] = await Promise.all([import('../core/report/format.js'), import('../core/report/compare.js'), import('./print.js')])
+  const [{comparisonTable}, {comparisonLegend}, {printTable, tooTallForTerminal}] = await Promise.all([
+    import('../core/report/format.js'),
+    import('../core/report/compare.js'),
+    import('./print.js'),
+  ])
   const table = comparisonTable(comparison, idLength)
   const legend = comparisonLegend(comparison, params)
   if (tooTallForTerminal(table)) await (await import('./render.js')).browseTable(table, legend)
@@ -18,7 +35,12 @@ export async function showComparison({comparison, idLength}: Selection, params: 
 
 /** Redraws the table every 2 s while any shown run is running; Ctrl-C stops watching. */
 export async function watchComparison(select: (store: Store) => Selection, params: ParamColumns): Promise<void> {
-  const [{comparisonTable}, {comparisonLegend}, {startTableView}, {reconcileRuns}] = await Promise.all([import('../core/report/format.js'), import('../core/report/compare.js'), import('./render.js'), import('../core/run/reconcile.js')])
+  const [{comparisonTable}, {comparisonLegend}, {startTableView}, {reconcileRuns}] = await Promise.all([
+    import('../core/report/format.js'),
+    import('../core/report/compare.js'),
+    import('./render.js'),
+    import('../core/run/reconcile.js'),
+  ])
   let stopped = false
   const stop = () => {
     stopped = true
@@ -32,7 +54,10 @@ export async function watchComparison(select: (store: Store) => Selection, param
         await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS))
         reconcileRuns(store)
         ;({comparison, idLength} = select(store))
-        view.update(comparisonTable(comparison, idLength), `${comparisonLegend(comparison, params)} · watching; Ctrl-C stops`)
+        view.update(
+          comparisonTable(comparison, idLength),
+          `${comparisonLegend(comparison, params)} · watching; Ctrl-C stops`,
+        )
       }
     } finally {
       process.off('SIGINT', stop)

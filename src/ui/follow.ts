@@ -30,7 +30,9 @@ export function plainObserver(say: (line: string) => void): Observer {
       .join('')
     const steps = progress.totalSteps ? `${progress.step}/${progress.totalSteps}` : String(progress.step)
     const eta = progress.eta === null ? '' : ` · ETA ${formatDuration(progress.eta)}`
-    say(`[${run.name}] epoch ${progress.epoch}/${progress.epochs ?? '?'} · ${progress.units.step} ${steps} · ${formatDuration(progress.elapsed)}${eta}${metrics}`)
+    say(
+      `[${run.name}] epoch ${progress.epoch}/${progress.epochs ?? '?'} · ${progress.units.step} ${steps} · ${formatDuration(progress.elapsed)}${eta}${metrics}`,
+    )
   }
   return {
     onStart(run, python) {
@@ -73,6 +75,17 @@ export async function chooseObserver(say: (line: string) => void): Promise<Obser
   return process.stderr.isTTY ? liveObserver() : plainObserver(say)
 }
 
+/** Lets a started run go on without mlx, and says how to follow and stop it. */
+export function detachRun(handle: RunHandle, store: Store, say: (line: string) => void): RunReport {
+  handle.detach()
+  const run = store.getRun(handle.run.id) ?? handle.run
+  const job = run.jobId ? ` (Slurm job ${run.jobId})` : ''
+  say(
+    `run ${run.id} detached${job}: mlx runs, mlx show ${run.id} and mlx logs ${run.id} -f follow it; mlx stop ${run.id} stops it`,
+  )
+  return runReport(run, [])
+}
+
 /** Waits for the run with Ctrl-C (and SIGTERM, SIGHUP) forwarded to it; returns its final record. */
 export async function waitForRun(handle: RunHandle, observer: Observer): Promise<RunRecord> {
   const onSignal = () => handle.interrupt()
@@ -106,11 +119,22 @@ export function summaryLines(report: RunReport, root: string): string[] {
 /** The exit status of a training script that found its data bad (mlx_runtime.DataError). */
 const DATA_ERROR_EXIT = 2
 
-export function endOfRun(record: RunRecord, ended: {store: Store; indexProblem: IndexProblem | null}, root: string, out: {log(line: string): void; say(line: string): void}): RunReport {
-  const report = runReport(record, ended.store.summaries([record.id]).get(record.id) ?? [], ended.store.events(record.id, true))
+export function endOfRun(
+  record: RunRecord,
+  ended: {store: Store; indexProblem: IndexProblem | null},
+  root: string,
+  out: {log(line: string): void; say(line: string): void},
+): RunReport {
+  const report = runReport(
+    record,
+    ended.store.summaries([record.id]).get(record.id) ?? [],
+    ended.store.events(record.id, true),
+  )
   const {badLines, tornLines, skippedValues, lastProblem} = report.ingest
   if (badLines + tornLines + skippedValues > 0) {
-    out.say(`warning: metrics.jsonl: ${badLines} bad and ${tornLines} torn lines, ${skippedValues} non-numeric values skipped (last: ${lastProblem})`)
+    out.say(
+      `warning: metrics.jsonl: ${badLines} bad and ${tornLines} torn lines, ${skippedValues} non-numeric values skipped (last: ${lastProblem})`,
+    )
   }
   const problem = ended.indexProblem
   if (problem) {
@@ -118,7 +142,9 @@ export function endOfRun(record: RunRecord, ended: {store: Store; indexProblem: 
     out.say(
       `warning: ${problem.message}\n` +
         `  the run was followed to its end all the same: every line it logged is in ${join(runDir, 'metrics.jsonl')}` +
-        (problem.recorded ? `, and how it ended in ${join(runDir, 'run.json')}` : `; how it ended could not be written (${join(runDir, 'run.json')} was refused too)`) +
+        (problem.recorded
+          ? `, and how it ended in ${join(runDir, 'run.json')}`
+          : `; how it ended could not be written (${join(runDir, 'run.json')} was refused too)`) +
         `\nhint: once the index can be written again (mlx store rebuild if it is damaged), the next mlx command indexes the run from its files`,
     )
   }
@@ -137,7 +163,11 @@ export function endOfRun(record: RunRecord, ended: {store: Store; indexProblem: 
     case 'diverged':
       throw new RunEndedError(`run ${report.id} diverged: ${report.error ?? ''}`, ExitCode.failed, report)
     case 'interrupted':
-      throw new RunEndedError(`run ${report.id} interrupted; what it logged is kept (mlx resume ${report.id} continues it)`, ExitCode.interrupted, report)
+      throw new RunEndedError(
+        `run ${report.id} interrupted; what it logged is kept (mlx resume ${report.id} continues it)`,
+        ExitCode.interrupted,
+        report,
+      )
     case 'running':
       throw new Error(`run ${report.id} is still marked running after its process ended`)
     default: {

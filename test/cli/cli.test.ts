@@ -5,7 +5,8 @@ import {describe, expect, it} from 'vitest'
 import {binRun, cli, cliEnv, repoRoot, tempDir, tempProject} from '../helpers/cli.js'
 
 // ink, React and better-sqlite3 are the contract; zod, yaml (bundled into dist/vendor/) and execa are kept off start-up too.
-const HEAVY = /\/node_modules\/(ink|react|react-reconciler|better-sqlite3|zod|yaml|execa)\/|\/dist\/vendor\/(zod|yaml)\.js$/
+const HEAVY =
+  /\/node_modules\/(ink|react|react-reconciler|better-sqlite3|zod|yaml|execa)\/|\/dist\/vendor\/(zod|yaml)\.js$/
 
 async function importsOf(args: string[]): Promise<string[]> {
   const trace = join(tempDir(), 'imports.txt')
@@ -41,11 +42,24 @@ describe('the mlx binary', () => {
 
   it('commands that only read runs load neither ink and React (for json) nor zod and execa', async () => {
     const project = tempProject()
-    for (const args of [['compare', '--format', 'json'], ['runs', '--json'], ['show', 'x', '--json']]) {
+    for (const args of [
+      ['compare', '--format', 'json'],
+      ['runs', '--json'],
+      ['show', 'x', '--json'],
+    ]) {
       const trace = join(project, `imports-${args[0]}.txt`)
-      await execa('node', ['--import', join(repoRoot, 'test/fixtures/trace-imports.mjs'), binRun, ...args], {cwd: project, env: cliEnv({MLX_TRACE_IMPORTS: trace}), reject: false})
+      await execa('node', ['--import', join(repoRoot, 'test/fixtures/trace-imports.mjs'), binRun, ...args], {
+        cwd: project,
+        env: cliEnv({MLX_TRACE_IMPORTS: trace}),
+        reject: false,
+      })
       const loaded = readFileSync(trace, 'utf8').split('\n')
-      expect(loaded.filter((url) => /\/node_modules\/(ink|react|react-reconciler|zod|execa)\/|\/dist\/vendor\/zod\.js$/.test(url)), args.join(' ')).toEqual([])
+      expect(
+        loaded.filter((url) =>
+          /\/node_modules\/(ink|react|react-reconciler|zod|execa)\/|\/dist\/vendor\/zod\.js$/.test(url),
+        ),
+        args.join(' '),
+      ).toEqual([])
       expect(loaded.some((url) => url.includes('/node_modules/better-sqlite3/'))).toBe(true)
     }
   })
@@ -53,13 +67,24 @@ describe('the mlx binary', () => {
   it('the trace sees the heavy modules where they are loaded', async () => {
     const project = tempProject()
     const trace = join(project, 'imports.txt')
-    await execa('node', ['--import', join(repoRoot, 'test/fixtures/trace-imports.mjs'), binRun, 'runs'], {cwd: project, env: cliEnv({MLX_TRACE_IMPORTS: trace}), reject: false})
+    await execa('node', ['--import', join(repoRoot, 'test/fixtures/trace-imports.mjs'), binRun, 'runs'], {
+      cwd: project,
+      env: cliEnv({MLX_TRACE_IMPORTS: trace}),
+      reject: false,
+    })
     expect(readFileSync(trace, 'utf8')).toMatch(/node_modules\/better-sqlite3\//)
   })
 
   it('colours statuses in a terminal, and not at all under NO_COLOR', async () => {
     const draw = async (env: Record<string, string>) =>
-      String((await execa('node', [join(repoRoot, 'test/fixtures/render-status.mjs'), join(repoRoot, 'dist/ui/print.js')], {env: {FORCE_COLOR: '3', ...env}, extendEnv: false})).stdout)
+      String(
+        (
+          await execa('node', [join(repoRoot, 'test/fixtures/render-status.mjs'), join(repoRoot, 'dist/ui/print.js')], {
+            env: {FORCE_COLOR: '3', ...env},
+            extendEnv: false,
+          })
+        ).stdout,
+      )
     expect(await draw({})).toBe('coloured')
     expect(await draw({NO_COLOR: '1'})).toBe('plain')
   })
@@ -67,7 +92,24 @@ describe('the mlx binary', () => {
   it('lists every command of the contract in --help', async () => {
     const {stdout, exitCode} = await cli(['--help'], {cwd: tempDir()})
     expect(exitCode).toBe(0)
-    for (const command of ['init', 'validate', 'schema', 'run', 'runs', 'show', 'compare', 'doctor']) expect(stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'))
+    for (const command of ['init', 'validate', 'schema', 'run', 'runs', 'show', 'compare', 'doctor'])
+      expect(stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'))
+  })
+
+  it('every command of the table answers --help: its usage, summary and every flag, exit 0, stderr empty', async () => {
+    const {COMMANDS} = await import('../../src/commands/index.js')
+    const top = (await cli(['--help'], {cwd: tempDir()})).stdout
+    const flat = (text: string) => text.replace(/\s+/g, ' ')
+    expect(Object.keys(COMMANDS).length).toBeGreaterThanOrEqual(17)
+    for (const [id, command] of Object.entries(COMMANDS)) {
+      const words = id.split(':')
+      expect(top, id).toMatch(new RegExp(`^\\s+${words[0]}\\s`, 'm'))
+      const {stdout, stderr, exitCode} = await cli([...words, '--help'], {cwd: tempDir()})
+      expect({id, exitCode, stderr}).toEqual({id, exitCode: 0, stderr: ''})
+      expect(stdout, id).toContain(`$ mlx ${words.join(' ')}`)
+      expect(flat(stdout), id).toContain(flat(command.summary!))
+      for (const flag of Object.keys(command.flags ?? {})) expect(stdout, `${id} --${flag}`).toContain(`--${flag}`)
+    }
   })
 
   it('exits 2 on an unknown flag, without a stack trace', async () => {
@@ -92,7 +134,8 @@ describe('mlx init', () => {
     expect((await cli(['validate', 'configs/image-classification.yaml'], {cwd: project})).exitCode).toBe(0)
 
     const list = await cli(['init', '--list'], {cwd: dir})
-    for (const task of ['image-classification', 'tabular', 'text-classification']) expect(list.stdout).toMatch(new RegExp(`^${task}\\s+\\S`, 'm'))
+    for (const task of ['image-classification', 'tabular', 'text-classification'])
+      expect(list.stdout).toMatch(new RegExp(`^${task}\\s+\\S`, 'm'))
   })
 
   it('never overwrites an existing project without --force', async () => {
@@ -143,7 +186,11 @@ describe('mlx validate and mlx schema', () => {
     const project = tempProject({'bad.yaml': 'name: x\ntask: image-classification\ntrain: {epochs: 0}\n'})
     const {exitCode, stdout} = await cli(['validate', 'bad.yaml', '--json'], {cwd: project})
     expect(exitCode).toBe(2)
-    expect(JSON.parse(stdout)).toEqual({errors: [{source: 'bad.yaml', line: 3, column: 17, path: 'train.epochs', message: 'must be >= 1, found number 0'}]})
+    expect(JSON.parse(stdout)).toEqual({
+      errors: [
+        {source: 'bad.yaml', line: 3, column: 17, path: 'train.epochs', message: 'must be >= 1, found number 0'},
+      ],
+    })
   })
 
   it('the committed mlx.schema.json and docs/config-reference.md are what `mlx schema` prints (make docs)', async () => {
@@ -154,7 +201,7 @@ describe('mlx validate and mlx schema', () => {
   })
 
   it('a JSON Schema validator (ajv) accepts every config in configs/ and rejects bad ones', async () => {
-    const {default: Ajv2020} = await import('ajv/dist/2020.js')
+    const {Ajv2020} = await import('ajv/dist/2020.js')
     const {parse} = await import('yaml')
     const validate = new Ajv2020({strict: false}).compile(JSON.parse((await cli(['schema'], {cwd: tempDir()})).stdout))
     const configs = readdirSync(join(repoRoot, 'configs'))
@@ -163,7 +210,13 @@ describe('mlx validate and mlx schema', () => {
       const ok = validate(parse(readFileSync(join(repoRoot, 'configs', name), 'utf8')))
       expect(ok, `${name}: ${JSON.stringify(validate.errors)}`).toBe(true)
     }
-    for (const name of ['unknown-key-top.yaml', 'type-batch-size-string.yaml', 'range-negative-lr.yaml', 'unknown-key-other-optimiser.yaml', 'missing-name.yaml']) {
+    for (const name of [
+      'unknown-key-top.yaml',
+      'type-batch-size-string.yaml',
+      'range-negative-lr.yaml',
+      'unknown-key-other-optimiser.yaml',
+      'missing-name.yaml',
+    ]) {
       expect(validate(parse(readFileSync(join(repoRoot, 'test/fixtures/bad-configs', name), 'utf8'))), name).toBe(false)
     }
   })
@@ -179,8 +232,16 @@ describe('mlx validate and mlx schema', () => {
 describe('mlx run with bad input', () => {
   it.each([
     ['a syntax error', 'name: x\ntask: image-classification\ndata: {batch_size: 64\n', /^bad\.yaml:4:1: /m],
-    ['a wrong type', 'name: x\ntask: image-classification\ntrain: {epochs: many}\n', /^bad\.yaml:3:17: train\.epochs: expected number, found the string "many"$/m],
-    ['an unknown key', 'name: x\ntask: image-classification\nmodle: {arch: cnn}\n', /^bad\.yaml:3:1: modle: unknown key "modle" \(did you mean model\?\)$/m],
+    [
+      'a wrong type',
+      'name: x\ntask: image-classification\ntrain: {epochs: many}\n',
+      /^bad\.yaml:3:17: train\.epochs: expected number, found the string "many"$/m,
+    ],
+    [
+      'an unknown key',
+      'name: x\ntask: image-classification\nmodle: {arch: cnn}\n',
+      /^bad\.yaml:3:1: modle: unknown key "modle" \(did you mean model\?\)$/m,
+    ],
   ])('%s: exit 2, FILE:LINE:COL, no stack trace, no run created', async (_what, text, expected) => {
     const project = tempProject({'bad.yaml': text})
     const {exitCode, stderr, stdout} = await cli(['run', 'bad.yaml'], {cwd: project})
@@ -195,7 +256,9 @@ describe('mlx run with bad input', () => {
   it('a missing config file: exit 2', async () => {
     const {exitCode, stderr} = await cli(['run', 'nope.yaml'], {cwd: tempProject()})
     expect(exitCode).toBe(2)
-    expect(stderr.trim()).toBe('nope.yaml:1:1: file not found (check the path; it is relative to the current directory)')
+    expect(stderr.trim()).toBe(
+      'nope.yaml:1:1: file not found (check the path; it is relative to the current directory)',
+    )
   })
 
   it('a Python without torch: exit 2 with how to fix it, no run created', async () => {
@@ -210,7 +273,10 @@ describe('mlx run with bad input', () => {
   })
 
   it('a Python that does not exist: exit 2, named with why it was chosen', async () => {
-    const {exitCode, stderr} = await cli(['run', 'c.yaml'], {cwd: tempProject({'c.yaml': 'name: x\ntask: image-classification\n'}), env: {MLX_PYTHON: '/no/such/python'}})
+    const {exitCode, stderr} = await cli(['run', 'c.yaml'], {
+      cwd: tempProject({'c.yaml': 'name: x\ntask: image-classification\n'}),
+      env: {MLX_PYTHON: '/no/such/python'},
+    })
     expect(exitCode).toBe(2)
     expect(stderr).toMatch(/^error: Python interpreter not found: \/no\/such\/python \(chosen by MLX_PYTHON\)/)
   })

@@ -1,4 +1,4 @@
-import {MlxCommand} from '../base.js'
+import {MlxCommand} from '../../base-command.js'
 
 export interface RebuildResult {
   store: string
@@ -14,16 +14,23 @@ export default class StoreRebuild extends MlxCommand {
 
   async run(): Promise<RebuildResult> {
     await this.parse(StoreRebuild)
-    const [{openProject}, {rebuildStore}, {relative}] = await Promise.all([import('../../core/project/project.js'), import('../../core/store/open.js'), import('node:path')])
+    const [{openProject}, {rebuildStore}, {relative}] = await Promise.all([
+      import('../../core/project/project.js'),
+      import('../../core/store/open.js'),
+      import('node:path'),
+    ])
     const project = await openProject(process.cwd())
     const {store, report} = await rebuildStore(project.storeDir)
     const shown = (path: string) => relative(process.cwd(), path) || path
     try {
       if (report.movedTo) this.say(`moved the old index aside: ${shown(report.movedTo)}`)
-      this.say(`indexed ${report.indexed.length} run${report.indexed.length === 1 ? '' : 's'} from ${shown(store.runDir(''))}`)
+      this.say(
+        `indexed ${report.indexed.length} run${report.indexed.length === 1 ? '' : 's'} from ${shown(store.runDir(''))}`,
+      )
       for (const skipped of report.skipped) this.say(`  skipped ${skipped.id}: ${skipped.problem}`)
       const running = report.indexed.filter((id) => store.getRun(id)?.status === 'running')
-      if (running.length > 0) this.say(`  still running: ${running.join(', ')} (followed from their files by the next command)`)
+      if (running.length > 0)
+        this.say(`  still running: ${running.join(', ')} (followed from their files by the next command)`)
       return {store: store.dir, ...report}
     } finally {
       store.close()

@@ -26,16 +26,36 @@ export interface PatternTest {
   records: ExtractedRecord[]
 }
 
-export async function testPatterns(project: Project, config: ExperimentConfig, logFile: string, python?: string): Promise<PatternTest> {
-  if (config.task !== 'script') throw new UserError(`--test-patterns reads a log with a script config's patterns; this config's task is ${config.task}`, 'use it with a config of task: script')
+export async function testPatterns(
+  project: Project,
+  config: ExperimentConfig,
+  logFile: string,
+  python?: string,
+): Promise<PatternTest> {
+  if (config.task !== 'script')
+    throw new UserError(
+      `--test-patterns reads a log with a script config's patterns; this config's task is ${config.task}`,
+      'use it with a config of task: script',
+    )
   if (!existsSync(logFile)) throw new UserError(`no such log file: ${excerpt(logFile)}`)
-  const choice = choosePython(project, python, config.launch.python === undefined ? undefined : {python: config.launch.python, file: logFile})
+  const choice = choosePython(
+    project,
+    python,
+    config.launch.python === undefined ? undefined : {python: config.launch.python, file: logFile},
+  )
   const folder = mkdtempSync(join(tmpdir(), 'mlx-patterns-'))
   try {
     const configFile = join(folder, 'config.json')
     writeFileSync(configFile, JSON.stringify(config))
-    const result = await execa(choice.command, ['-m', 'mlx_runtime.capture', configFile, '--test', logFile], {env: runtimeEnv(), reject: false})
-    if (result.exitCode !== 0) throw new UserError(`the patterns could not be applied: ${String(result.stderr).trim().split('\n').at(-1)}`, 'check script.patterns (Python regular expressions)')
+    const result = await execa(choice.command, ['-m', 'mlx_runtime.capture', configFile, '--test', logFile], {
+      env: runtimeEnv(),
+      reject: false,
+    })
+    if (result.exitCode !== 0)
+      throw new UserError(
+        `the patterns could not be applied: ${String(result.stderr).trim().split('\n').at(-1)}`,
+        'check script.patterns (Python regular expressions)',
+      )
     const records = String(result.stdout)
       .split('\n')
       .filter((line) => line !== '')

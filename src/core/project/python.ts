@@ -17,12 +17,20 @@ export interface PythonChoice {
   reason: string
 }
 
-export function choosePython(project: Project, flag?: string, configured?: {python: string; file: string}, env: NodeJS.ProcessEnv = process.env): PythonChoice {
-  const asGiven = (value: string, base: string) => (value.includes('/') && !isAbsolute(value) ? resolve(base, value) : value)
+export function choosePython(
+  project: Project,
+  flag?: string,
+  configured?: {python: string; file: string},
+  env: NodeJS.ProcessEnv = process.env,
+): PythonChoice {
+  const asGiven = (value: string, base: string) =>
+    value.includes('/') && !isAbsolute(value) ? resolve(base, value) : value
   if (flag) return {command: asGiven(flag, process.cwd()), reason: '--python'}
   if (env.MLX_PYTHON) return {command: asGiven(env.MLX_PYTHON, process.cwd()), reason: 'MLX_PYTHON'}
-  if (configured) return {command: asGiven(configured.python, project.root), reason: `launch.python in ${configured.file}`}
-  if (project.settings.python) return {command: asGiven(project.settings.python, project.root), reason: `python: in ${project.file}`}
+  if (configured)
+    return {command: asGiven(configured.python, project.root), reason: `launch.python in ${configured.file}`}
+  if (project.settings.python)
+    return {command: asGiven(project.settings.python, project.root), reason: `python: in ${project.file}`}
   const projectVenv = join(project.root, '.venv', 'bin', 'python')
   if (existsSync(projectVenv)) return {command: projectVenv, reason: "the project's .venv"}
   if (existsSync(ownPython)) return {command: ownPython, reason: "mlx's own environment (make setup)"}
@@ -52,15 +60,8 @@ export function runtimeEnv(env: NodeJS.ProcessEnv = process.env): Record<string,
   return {PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1'}
 }
 
-const SETUP_HINT = 'run `make setup` in the mlx checkout, or point --python / MLX_PYTHON / `python:` in mlx.yaml at an interpreter with torch'
-
-// Finds torch without importing it (importing takes seconds; this takes a tenth of one).
-const QUICK_CHECK = `
-import importlib.metadata, importlib.util, json, platform, sys
-has_torch = importlib.util.find_spec("torch") is not None
-print(json.dumps({"python": platform.python_version(), "executable": sys.executable,
-                  "torch": importlib.metadata.version("torch") if has_torch else None}))
-`
+const SETUP_HINT =
+  'run `make setup` in the mlx checkout, or point --python / MLX_PYTHON / `python:` in mlx.yaml at an interpreter with torch'
 
 export interface QuickCheck {
   python: string
@@ -90,8 +91,19 @@ const MAX_ANSWER_BYTES = 4 * 1024 * 1024
  */
 async function runPython(choice: PythonChoice, args: string[], timeoutMs: number, background = false): Promise<string> {
   const who = `${choice.command} (chosen by ${choice.reason})`
-  const result = await new Promise<{code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean; spawnError?: NodeJS.ErrnoException}>((settle) => {
-    const child = spawn(choice.command, args, {env: {...process.env, ...runtimeEnv()}, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
+  const result = await new Promise<{
+    code: number | null
+    signal: NodeJS.Signals | null
+    stdout: string
+    stderr: string
+    timedOut: boolean
+    spawnError?: NodeJS.ErrnoException
+  }>((settle) => {
+    const child = spawn(choice.command, args, {
+      env: {...process.env, ...runtimeEnv()},
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     if (background && child.pid !== undefined) {
       try {
         // Beside a trainer, on the same cores: it takes what the trainer leaves.
@@ -127,7 +139,14 @@ async function runPython(choice: PythonChoice, args: string[], timeoutMs: number
       killGroup()
       child.stdout.destroy()
       child.stderr.destroy()
-      settle({code, signal, stdout: Buffer.concat(output.stdout).toString('utf8'), stderr: Buffer.concat(output.stderr).toString('utf8'), timedOut, spawnError})
+      settle({
+        code,
+        signal,
+        stdout: Buffer.concat(output.stdout).toString('utf8'),
+        stderr: Buffer.concat(output.stderr).toString('utf8'),
+        timedOut,
+        spawnError,
+      })
     }
     child.on('error', (error: NodeJS.ErrnoException) => finish(null, null, error))
     // Output normally ends with the process; a child that holds it open longer is not waited for.
@@ -144,17 +163,33 @@ async function runPython(choice: PythonChoice, args: string[], timeoutMs: number
     if (code === 'ENOENT') throw new UserError(`Python interpreter not found: ${who}`, SETUP_HINT)
     if (code === 'EACCES') {
       const folder = existsSync(choice.command) && statSync(choice.command).isDirectory()
-      throw new UserError(`${who} ${folder ? 'is a directory, not a Python interpreter' : 'cannot be run (permission denied: not executable)'}`, SETUP_HINT)
+      throw new UserError(
+        `${who} ${folder ? 'is a directory, not a Python interpreter' : 'cannot be run (permission denied: not executable)'}`,
+        SETUP_HINT,
+      )
     }
     throw new UserError(`${who} cannot be run (${code ?? result.spawnError.message})`, SETUP_HINT)
   }
   if (result.timedOut) {
-    throw new UserError(`${who} did not answer within ${timeoutMs / 1000} s (timed out): it was stopped, with every process it started`, `is it a Python interpreter? MLX_PROBE_TIMEOUT_SECONDS allows longer where starting Python is slow; ${SETUP_HINT}`)
+    throw new UserError(
+      `${who} did not answer within ${timeoutMs / 1000} s (timed out): it was stopped, with every process it started`,
+      `is it a Python interpreter? MLX_PROBE_TIMEOUT_SECONDS allows longer where starting Python is slow; ${SETUP_HINT}`,
+    )
   }
   if (result.code !== 0) {
-    const tail = result.stderr.trim().split('\n').slice(-3).map((line) => excerpt(line, 300)).join('\n')
+    const tail = result.stderr
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .map((line) => excerpt(line, 300))
+      .join('\n')
     const how = result.signal ? `was killed by ${result.signal}` : `exited with status ${result.code}`
-    throw new UserError(tail ? `${who} ${how}:\n${tail}` : `${who} ${how} and printed nothing: it does not behave as a Python interpreter`, SETUP_HINT)
+    throw new UserError(
+      tail
+        ? `${who} ${how}:\n${tail}`
+        : `${who} ${how} and printed nothing: it does not behave as a Python interpreter`,
+      SETUP_HINT,
+    )
   }
   return result.stdout
 }
@@ -165,7 +200,10 @@ function answerOf<T>(choice: PythonChoice, stdout: string): T {
     return JSON.parse(stdout) as T
   } catch {
     const first = stdout.trim().split('\n')[0] ?? ''
-    throw new UserError(`${choice.command} (chosen by ${choice.reason}) answered with something that is not Python's: ${JSON.stringify(excerpt(first, 120))}`, SETUP_HINT)
+    throw new UserError(
+      `${choice.command} (chosen by ${choice.reason}) answered with something that is not Python's: ${JSON.stringify(excerpt(first, 120))}`,
+      SETUP_HINT,
+    )
   }
 }
 
@@ -177,24 +215,44 @@ function requireTorch(choice: PythonChoice, found: {python: string; torch: strin
   )
 }
 
-/** Fast: the interpreter runs and has torch. A UserError that says how to fix it otherwise. */
+/**
+ * Fast: the interpreter runs and has torch, found without importing it (`--probe quick`).
+ * A UserError that says how to fix it otherwise.
+ */
 export async function checkPython(choice: PythonChoice): Promise<QuickCheck> {
-  const found = answerOf<QuickCheck>(choice, await runPython(choice, ['-c', QUICK_CHECK], probeTimeoutMs(30)))
+  const found = answerOf<QuickCheck>(
+    choice,
+    await runPython(choice, ['-m', 'mlx_runtime', '--probe', 'quick'], probeTimeoutMs(30)),
+  )
   requireTorch(choice, found)
   return found
 }
 
-/** How many CUDA GPUs torch sees in this environment (imports torch: ~1-2 s). */
+/** How many CUDA GPUs torch sees in this environment (imports torch, which takes a while). */
 export async function countGpus(choice: PythonChoice): Promise<number> {
-  return answerOf<number>(choice, await runPython(choice, ['-c', 'import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)'], probeTimeoutMs(180)))
+  return answerOf<number>(
+    choice,
+    await runPython(choice, ['-m', 'mlx_runtime', '--probe', 'gpus'], probeTimeoutMs(180)),
+  )
 }
 
 /**
  * Slow (imports torch): versions, CUDA, GPUs, torchrun; with `packages`, every installed distribution.
  * `background`: at the lowest priority, as beside a trainer.
  */
-export async function probePython(choice: PythonChoice, options: {packages?: boolean; background?: boolean} = {}): Promise<PythonEnvironment> {
-  const info = answerOf<PythonEnvironment>(choice, await runPython(choice, ['-m', 'mlx_runtime', ...(options.packages ? ['--packages'] : [])], probeTimeoutMs(180), options.background))
+export async function probePython(
+  choice: PythonChoice,
+  options: {packages?: boolean; background?: boolean} = {},
+): Promise<PythonEnvironment> {
+  const info = answerOf<PythonEnvironment>(
+    choice,
+    await runPython(
+      choice,
+      ['-m', 'mlx_runtime', '--probe', 'environment', ...(options.packages ? ['--packages'] : [])],
+      probeTimeoutMs(180),
+      options.background,
+    ),
+  )
   requireTorch(choice, info)
   return info
 }

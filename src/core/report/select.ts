@@ -13,14 +13,22 @@ import {checkFields, evaluate, fieldsOf, parseWhere, type FieldReader} from './w
 export function runFieldReader(run: RunRecord, summaries: readonly MetricSummary[]): FieldReader {
   const params = flattenParams(run.config)
   const byKey = new Map(summaries.map((s) => [s.key, s]))
-  return fieldReaderOf(run, (key) => (key in params ? {value: params[key]} : undefined), (key) => byKey.get(key))
+  return fieldReaderOf(
+    run,
+    (key) => (key in params ? {value: params[key]} : undefined),
+    (key) => byKey.get(key),
+  )
 }
 
 /**
  * The one definition of what a field means for a run: a builtin, else a param the run has
  * (lists and null as JSON text), else a metric aggregate (best when its direction is known).
  */
-function fieldReaderOf(run: RunBrief, paramOf: (key: string) => {value: unknown} | undefined, summaryOf: (key: string) => MetricSummary | undefined): FieldReader {
+function fieldReaderOf(
+  run: RunBrief,
+  paramOf: (key: string) => {value: unknown} | undefined,
+  summaryOf: (key: string) => MetricSummary | undefined,
+): FieldReader {
   return (field) => {
     switch (field) {
       case 'id':
@@ -37,7 +45,10 @@ function fieldReaderOf(run: RunBrief, paramOf: (key: string) => {value: unknown}
         return run.tags
     }
     const param = paramOf(field)
-    if (param) return typeof param.value === 'number' || typeof param.value === 'string' ? param.value : JSON.stringify(param.value)
+    if (param)
+      return typeof param.value === 'number' || typeof param.value === 'string'
+        ? param.value
+        : JSON.stringify(param.value)
     const [key, aggregate] = field.split(/:(?=(?:last|best|min|max)$)/) as [string, string | undefined]
     const summary = summaryOf(key)
     if (!summary) return undefined
@@ -50,7 +61,11 @@ function fieldReaderOf(run: RunBrief, paramOf: (key: string) => {value: unknown}
 const BUILTIN_FIELDS = ['id', 'name', 'task', 'status', 'duration', 'tag']
 
 /** The runs that `--where` keeps. Unknown fields are an error (exit 2) that suggests a near one. */
-export function filterRuns(runs: readonly RunRecord[], summaries: Map<string, MetricSummary[]>, where: string): RunRecord[] {
+export function filterRuns(
+  runs: readonly RunRecord[],
+  summaries: Map<string, MetricSummary[]>,
+  where: string,
+): RunRecord[] {
   const expression = parseWhere(where)
   const known = new Set(BUILTIN_FIELDS)
   for (const run of runs) for (const key of Object.keys(flattenParams(run.config))) known.add(key)
@@ -76,7 +91,12 @@ export interface WhereSource {
  * than the page where the limit is reached: over 10,000 runs the latest 50 matches cost a few
  * hundred rows, not 10,000 configs. Means the same as `filterRuns`, field for field.
  */
-export function matchingRunIds(store: WhereSource, where: string, filter: {status?: RunStatus[]; tags?: string[]} = {}, limit = Infinity): string[] {
+export function matchingRunIds(
+  store: WhereSource,
+  where: string,
+  filter: {status?: RunStatus[]; tags?: string[]} = {},
+  limit = Infinity,
+): string[] {
   const expression = parseWhere(where)
   const fields = fieldsOf(expression).filter((field) => !BUILTIN_FIELDS.includes(field))
   const metricOf = (field: string) => field.replace(/:(last|best|min|max)$/, '')
@@ -88,14 +108,36 @@ export function matchingRunIds(store: WhereSource, where: string, filter: {statu
       checkFields(expression, [...BUILTIN_FIELDS, ...store.paramKeys(), ...store.metricKeys()], where)
     }
     first = false
-    const params = new Map(fields.map((field) => [field, store.paramValues(field, page.map((run) => run.seq))]))
-    const metrics = new Map(metricKeys.map((key) => [key, store.summariesOfKey(key, page.map((run) => run.id))]))
+    const params = new Map(
+      fields.map((field) => [
+        field,
+        store.paramValues(
+          field,
+          page.map((run) => run.seq),
+        ),
+      ]),
+    )
+    const metrics = new Map(
+      metricKeys.map((key) => [
+        key,
+        store.summariesOfKey(
+          key,
+          page.map((run) => run.id),
+        ),
+      ]),
+    )
     for (const run of page) {
       const paramOf = (key: string) => {
         const values = params.get(key)
         return values?.has(run.seq) ? {value: values.get(run.seq)} : undefined
       }
-      if (!evaluate(expression, fieldReaderOf(run, paramOf, (key) => metrics.get(key)?.get(run.id)))) continue
+      if (
+        !evaluate(
+          expression,
+          fieldReaderOf(run, paramOf, (key) => metrics.get(key)?.get(run.id)),
+        )
+      )
+        continue
       matched.push(run.id)
       if (matched.length >= limit) return matched
     }
@@ -107,7 +149,11 @@ export function matchingRunIds(store: WhereSource, where: string, filter: {statu
  * Orders runs by a field: `KEY` or `KEY:asc` / `KEY:desc`. A metric sorts best first by
  * default (its direction), anything else ascending; runs without the field go last.
  */
-export function sortRuns(runs: readonly RunRecord[], summaries: Map<string, MetricSummary[]>, sort: string): RunRecord[] {
+export function sortRuns(
+  runs: readonly RunRecord[],
+  summaries: Map<string, MetricSummary[]>,
+  sort: string,
+): RunRecord[] {
   const [, field, order] = /^(.*?)(?::(asc|desc))?$/.exec(sort)!
   const goal = metricGoal(field!.replace(/:(last|best|min|max)$/, ''))
   const descending = order ? order === 'desc' : goal === 'max'
@@ -137,11 +183,30 @@ export interface ComparisonRequest {
 export function selectComparison(store: Store, request: ComparisonRequest): {comparison: Comparison; idLength: number} {
   const filter = {status: request.status, tags: request.tags}
   const {refs, where, last} = request
-  let runs = refs.length > 0 ? refs.map((ref) => store.resolveRun(ref)) : where ? store.runsById(matchingRunIds(store, where, filter, last)) : store.listRuns({...filter, limit: last})
+  let runs =
+    refs.length > 0
+      ? refs.map((ref) => store.resolveRun(ref))
+      : where
+        ? store.runsById(matchingRunIds(store, where, filter, last))
+        : store.listRuns({...filter, limit: last})
   const summaries = store.summaries(runs.map((run) => run.id))
   if (refs.length > 0 && where) runs = filterRuns(runs, summaries, where)
   if (refs.length === 0) runs = runs.reverse()
   if (request.sort) runs = sortRuns(runs, summaries, request.sort)
-  const idLength = uniquePrefixLength(runs.map((run) => run.id), store.runIds())
+  const idLength = uniquePrefixLength(
+    runs.map((run) => run.id),
+    store.runIds(),
+  )
   return {comparison: compareRuns(runs, summaries, request.metrics, request.params), idLength}
+}
+
+/** The param columns flags ask for: every param, a comma-separated list, or (the default) those that differ. */
+export function paramColumns(all: boolean, list: string | undefined): ParamColumns {
+  if (all) return 'all'
+  return list === undefined
+    ? 'differing'
+    : list
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean)
 }

@@ -9,7 +9,7 @@ MLX    := NODE_ENV=production node bin/run.js
 # The files tsc compiles; dist is rebuilt when any of them changes.
 SOURCES := $(shell find src -name '*.ts' -o -name '*.tsx') tsconfig.json
 
-.PHONY: setup demo test test-python test-node docs bench clean
+.PHONY: setup demo test test-python test-node lint docs bench clean
 
 setup: node_modules/.package-lock.json $(VENV)/.installed dist/.built
 
@@ -24,9 +24,9 @@ $(VENV)/.installed: python/requirements.txt
 	touch $@
 
 # The terminal UI is then bundled with ink and React into one file (dist/ui/render.js):
-# loading it takes ~0.17 s instead of ~0.53 s for ink's hundred-odd modules; the command table
-# with oclif (dist/commands/index.js, build/bundle-commands.mjs): ~30 ms off every command's start;
-# zod and yaml into one module each (dist/vendor/, build/vendor.mjs): ~35 ms off reading a config.
+# one module loads much faster than ink's hundred-odd; so do the command table with oclif
+# (dist/commands/index.js, build/bundle-commands.mjs) and zod and yaml, one module each
+# (dist/vendor/, build/vendor.mjs). docs/benchmarks.md has the figures (bench/startup.mjs).
 dist/.built: node_modules/.package-lock.json $(SOURCES) build/bundle-commands.mjs build/vendor.mjs
 	rm -rf dist
 	npx tsc -p tsconfig.json
@@ -49,6 +49,14 @@ test-python: $(VENV)/.installed dist/.built
 
 test-node: setup
 	npx vitest run
+
+# ESLint and Prettier (oclif's settings) on the TypeScript, tsc over src, test and bench together,
+# ruff on the Python.
+lint: node_modules/.package-lock.json $(VENV)/.installed
+	npx tsc -p tsconfig.check.json
+	npx eslint .
+	npx prettier --check .
+	$(VENV)/bin/ruff check .
 
 # Benchmarks (not tests): ratios measured in one run, written into docs/benchmarks.md.
 bench: setup

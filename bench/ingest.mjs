@@ -14,7 +14,18 @@ import {fileURLToPath} from 'node:url'
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const rows = Number(process.env.ROWS ?? 1_000_000)
 const rounds = Number(process.env.ROUNDS ?? 5)
-const KEYS = ['train/loss', 'train/acc', 'lr', 'train/grad_norm', 'perf/samples_per_sec', 'perf/step_time', 'perf/data_time', 'val/loss', 'val/acc', 'val/f1']
+const KEYS = [
+  'train/loss',
+  'train/acc',
+  'lr',
+  'train/grad_norm',
+  'perf/samples_per_sec',
+  'perf/step_time',
+  'perf/data_time',
+  'val/loss',
+  'val/acc',
+  'val/f1',
+]
 
 /** A metrics.jsonl of `count` rows: lines of ten values, as a recipe logs them, an event every 100 lines. */
 function writeMetrics(file, count) {
@@ -22,8 +33,13 @@ function writeMetrics(file, count) {
   const lines = count / KEYS.length
   for (let step = 1; step <= lines; step++) {
     const values = Object.fromEntries(KEYS.map((key, i) => [key, Math.sin(step * 0.001 + i) * 0.5 + 0.5 + i]))
-    parts.push(JSON.stringify({v: 1, t: 1764403200 + step * 0.01, kind: 'metrics', step, epoch: Math.ceil(step / 1000), values}))
-    if (step % 100 === 0) parts.push(JSON.stringify({v: 1, t: 1764403200 + step * 0.01, kind: 'event', event: 'epoch_end', epoch: step / 100, step}))
+    parts.push(
+      JSON.stringify({v: 1, t: 1764403200 + step * 0.01, kind: 'metrics', step, epoch: Math.ceil(step / 1000), values}),
+    )
+    if (step % 100 === 0)
+      parts.push(
+        JSON.stringify({v: 1, t: 1764403200 + step * 0.01, kind: 'event', event: 'epoch_end', epoch: step / 100, step}),
+      )
     if (parts.length >= 50_000) {
       writeFileSync(file, parts.join('\n') + '\n', {flag: 'a'})
       parts.length = 0
@@ -110,16 +126,32 @@ rmSync(folder, {recursive: true, force: true})
 const rate = (seconds, count) => `${Math.round(count / seconds / 1000)}k rows/s`
 console.log('## Ingesting metrics.jsonl (bench/ingest.mjs)')
 console.log()
-console.log(`A metrics.jsonl of ${rows.toLocaleString('en')} metric rows (lines of ten values, an event every 100 lines,`)
-console.log(`${(rows / 10).toLocaleString('en')} lines), ingested by mlx (Store.ingest through ingestAvailable, 1 MiB batches) and by a plain`)
-console.log('better-sqlite3 insert of the same rows (JSON.parse of each line, one prepared statement, one transaction, the')
-console.log(`same table and index), each in a fresh child process, alternated, ${rounds} rounds; the ratio is the median of the`)
-console.log(`rounds' ratios. Memory: the peak RSS of the child, for the same rows and for a backlog of ${(rows * 10).toLocaleString('en')}.`)
+console.log(
+  `A metrics.jsonl of ${rows.toLocaleString('en')} metric rows (lines of ten values, an event every 100 lines,`,
+)
+console.log(
+  `${(rows / 10).toLocaleString('en')} lines), ingested by mlx (Store.ingest through ingestAvailable, 1 MiB batches) and by a plain`,
+)
+console.log(
+  'better-sqlite3 insert of the same rows (JSON.parse of each line, one prepared statement, one transaction, the',
+)
+console.log(
+  `same table and index), each in a fresh child process, alternated, ${rounds} rounds; the ratio is the median of the`,
+)
+console.log(
+  `rounds' ratios. Memory: the peak RSS of the child, for the same rows and for a backlog of ${(rows * 10).toLocaleString('en')}.`,
+)
 console.log()
 console.log('| measure | value | goal | met |')
 console.log('|---|---:|---:|:---:|')
 console.log(`| plain better-sqlite3 insert | ${plainSeconds.toFixed(2)} s (${rate(plainSeconds, rows)}) | | |`)
 console.log(`| mlx ingest | ${mlxSeconds.toFixed(2)} s (${rate(mlxSeconds, rows)}) | | |`)
-console.log(`| mlx over plain | ${ratio.toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}) | <= 1.25x | ${ratio <= 1.25 ? 'yes' : '**no**'} |`)
-console.log(`| peak memory, ${rows.toLocaleString('en')} rows | ${mlxRss.toFixed(0)} MiB (plain insert: ${median(timings.plain.map((t) => t.maxRssMiB)).toFixed(0)} MiB, reading the file whole) | | |`)
-console.log(`| peak memory, ${(rows * 10).toLocaleString('en')} rows of backlog | ${big.maxRssMiB.toFixed(0)} MiB (${rate(big.seconds, rows * 10)}) | bounded | ${bounded ? 'yes' : '**no**'} |`)
+console.log(
+  `| mlx over plain | ${ratio.toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}) | <= 1.25x | ${ratio <= 1.25 ? 'yes' : '**no**'} |`,
+)
+console.log(
+  `| peak memory, ${rows.toLocaleString('en')} rows | ${mlxRss.toFixed(0)} MiB (plain insert: ${median(timings.plain.map((t) => t.maxRssMiB)).toFixed(0)} MiB, reading the file whole) | | |`,
+)
+console.log(
+  `| peak memory, ${(rows * 10).toLocaleString('en')} rows of backlog | ${big.maxRssMiB.toFixed(0)} MiB (${rate(big.seconds, rows * 10)}) | bounded | ${bounded ? 'yes' : '**no**'} |`,
+)

@@ -11,7 +11,9 @@ const repo = fileURLToPath(new URL('..', import.meta.url))
 const bin = join(repo, 'bin/run.js')
 const project = process.env.BENCH_JSON_STORE ?? '/tmp/mlx-bench-json'
 const runCount = 10_000
-execFileSync('node', [join(repo, 'bench/seed-store.mjs'), project, String(runCount), '10'], {stdio: ['ignore', 'ignore', 'inherit']})
+execFileSync('node', [join(repo, 'bench/seed-store.mjs'), project, String(runCount), '10'], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+})
 const rounds = Number(process.env.ROUNDS ?? 7)
 const env = {...process.env, NODE_ENV: 'production', NO_COLOR: '1'}
 const cases = {
@@ -23,7 +25,12 @@ const cases = {
 function measure(args) {
   const figures = join(project, 'time.txt')
   const start = process.hrtime.bigint()
-  const out = execFileSync('/usr/bin/time', ['-f', '%M', '-o', figures, 'node', bin, ...args], {cwd: project, env, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 30})
+  const out = execFileSync('/usr/bin/time', ['-f', '%M', '-o', figures, 'node', bin, ...args], {
+    cwd: project,
+    env,
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 1 << 30,
+  })
   const ms = Number(process.hrtime.bigint() - start) / 1e6
   const kib = Number(execFileSync('tail', ['-n', '1', figures], {encoding: 'utf8'}).trim())
   return {ms, mib: kib / 1024, out}
@@ -40,7 +47,9 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
-const same = JSON.stringify(JSON.parse(outputs['--json'].toString())) === JSON.stringify(JSON.parse(outputs['--format json'].toString()))
+const same =
+  JSON.stringify(JSON.parse(outputs['--json'].toString())) ===
+  JSON.stringify(JSON.parse(outputs['--format json'].toString()))
 const time = (name) => median(samples[name].map((s) => s.ms))
 const memory = (name) => median(samples[name].map((s) => s.mib))
 const timeRatio = time('--json') / time('--format json')
@@ -48,11 +57,20 @@ const memoryRatio = memory('--json') / memory('--format json')
 
 console.log(`## \`--json\` on a large output (bench/json-output.mjs)`)
 console.log()
-console.log(`\`mlx compare --last ${runCount}\` over a store of ${runCount.toLocaleString('en')} runs (bench/seed-store.mjs, 10 steps each): the --json flag`)
-console.log(`against --format json, alternated, ${rounds} rounds, medians; memory is the process's peak RSS (GNU time).`)
+console.log(
+  `\`mlx compare --last ${runCount}\` over a store of ${runCount.toLocaleString('en')} runs (bench/seed-store.mjs, 10 steps each): the --json flag`,
+)
+console.log(
+  `against --format json, alternated, ${rounds} rounds, medians; memory is the process's peak RSS (GNU time).`,
+)
 console.log()
 console.log('| output | bytes | median | peak memory |')
 console.log('|---|---:|---:|---:|')
-for (const name of Object.keys(cases)) console.log(`| \`${name}\` | ${(outputs[name].length / 1024).toFixed(0)} KiB | ${time(name).toFixed(0)} ms | ${memory(name).toFixed(0)} MiB |`)
+for (const name of Object.keys(cases))
+  console.log(
+    `| \`${name}\` | ${(outputs[name].length / 1024).toFixed(0)} KiB | ${time(name).toFixed(0)} ms | ${memory(name).toFixed(0)} MiB |`,
+  )
 console.log()
-console.log(`--json over --format json: ${timeRatio.toFixed(2)}x the time, ${memoryRatio.toFixed(2)}x the memory, the same JSON: ${same ? 'yes' : '**no**'} (goal: the same cost, within 10%: ${timeRatio <= 1.1 && memoryRatio <= 1.1 && same ? 'met' : '**not met**'}).`)
+console.log(
+  `--json over --format json: ${timeRatio.toFixed(2)}x the time, ${memoryRatio.toFixed(2)}x the memory, the same JSON: ${same ? 'yes' : '**no**'} (goal: the same cost, within 10%: ${timeRatio <= 1.1 && memoryRatio <= 1.1 && same ? 'met' : '**not met**'}).`,
+)

@@ -26,7 +26,14 @@ const benchmarks = [
   {config: 'text-classification.yaml', metric: 'val/f1', goal: null, seeds: [0]},
   {config: 'speech-recognition.yaml', metric: 'val/cer', goal: 0.1, lowerIsBetter: true, seeds: [0]},
   {config: 'rl-dqn-solved.yaml', metric: 'val/return', goal: 475, judge: 'best', seeds: [0]},
-  {config: 'recsys-dlrm-2m.yaml', metric: 'val/auc', goal: (events) => groundTruth(events).auc - 0.01, describeGoal: (events) => `>= ${(groundTruth(events).auc - 0.01).toFixed(4)} (truth ${groundTruth(events).auc.toFixed(4)} - 0.01)`, seeds: [0]},
+  {
+    config: 'recsys-dlrm-2m.yaml',
+    metric: 'val/auc',
+    goal: (events) => groundTruth(events).auc - 0.01,
+    describeGoal: (events) =>
+      `>= ${(groundTruth(events).auc - 0.01).toFixed(4)} (truth ${groundTruth(events).auc.toFixed(4)} - 0.01)`,
+    seeds: [0],
+  },
 ]
 const groundTruth = (events) => events.find((event) => event.event === 'ground_truth')
 const eventsOf = (record) =>
@@ -35,7 +42,11 @@ const eventsOf = (record) =>
     .filter((line) => line.includes('"kind":"event"'))
     .map((line) => JSON.parse(line))
 const run = (config, seed) => {
-  const out = execFileSync('node', [join(repo, 'bin/run.js'), 'run', `configs/${config}`, '--set', `seed=${seed}`, '--json'], {cwd: project, stdio: ['ignore', 'pipe', 'ignore']})
+  const out = execFileSync(
+    'node',
+    [join(repo, 'bin/run.js'), 'run', `configs/${config}`, '--set', `seed=${seed}`, '--json'],
+    {cwd: project, stdio: ['ignore', 'pipe', 'ignore']},
+  )
   return JSON.parse(String(out))
 }
 
@@ -59,10 +70,14 @@ for (const {config, metric, goal, seeds, judge = 'last', lowerIsBetter = false, 
     const value = cell[judge]
     const met = judged ? ((lowerIsBetter ? value <= target : value >= target) ? 'yes' : '**no**') : ''
     const stated = !judged ? '' : describeGoal ? describeGoal(events) : `${lowerIsBetter ? '<=' : '>='} ${target}`
-    console.log(`| ${config} | ${seed} | ${metric} | ${cell.last.toFixed(4)} | ${cell.best.toFixed(4)} | ${stated}${judged ? ` (${judge})` : ''} | ${met} | ${record.durationSeconds.toFixed(1)} s |`)
+    console.log(
+      `| ${config} | ${seed} | ${metric} | ${cell.last.toFixed(4)} | ${cell.best.toFixed(4)} | ${stated}${judged ? ` (${judge})` : ''} | ${met} | ${record.durationSeconds.toFixed(1)} s |`,
+    )
   }
   if (seeds.length > 1) {
     const mean = lasts.reduce((sum, value) => sum + value, 0) / lasts.length
-    console.log(`| ${config} | mean | ${metric} | ${mean.toFixed(4)} | | >= ${goal} | ${mean >= goal ? 'yes' : '**no**'} | |`)
+    console.log(
+      `| ${config} | mean | ${metric} | ${mean.toFixed(4)} | | >= ${goal} | ${mean >= goal ? 'yes' : '**no**'} | |`,
+    )
   }
 }

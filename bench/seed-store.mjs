@@ -43,7 +43,18 @@ db.pragma('journal_mode = WAL')
 db.pragma('synchronous = OFF')
 db.pragma('cache_size = -262144')
 
-const METRICS = ['train/loss', 'train/acc', 'train/grad_norm', 'lr', 'val/loss', 'val/acc', 'val/f1', 'perf/step_time', 'perf/samples_per_s', 'perf/eval_time']
+const METRICS = [
+  'train/loss',
+  'train/acc',
+  'train/grad_norm',
+  'lr',
+  'val/loss',
+  'val/acc',
+  'val/f1',
+  'perf/step_time',
+  'perf/samples_per_s',
+  'perf/eval_time',
+]
 const insertKey = db.prepare('INSERT INTO metric_keys (name) VALUES (?)')
 for (const name of METRICS) insertKey.run(name)
 
@@ -57,9 +68,21 @@ function configOf(i) {
     tags: i % 10 === 0 ? ['baseline'] : ['sweep'],
     data: {name: 'digits', batch_size: [32, 64, 128][i % 3], val_fraction: 0.2, num_workers: 0, augment: i % 2 === 0},
     model: {name: 'cnn', channels: [16, 32], hidden: [64, 128, 256][i % 3], dropout: (i % 5) / 10},
-    optim: {name: OPTIMIZERS[i % 3], lr: Number((0.0005 * ((i % 37) + 1)).toFixed(4)), weight_decay: [0, 1e-4, 5e-4][i % 3], momentum: 0.9},
+    optim: {
+      name: OPTIMIZERS[i % 3],
+      lr: Number((0.0005 * ((i % 37) + 1)).toFixed(4)),
+      weight_decay: [0, 1e-4, 5e-4][i % 3],
+      momentum: 0.9,
+    },
     scheduler: {name: SCHEDULERS[i % 4], warmup_steps: (i % 4) * 50, gamma: 0.5},
-    train: {epochs: 10, max_steps: steps, grad_clip: i % 2 === 0 ? 1 : null, accumulate: 1 + (i % 2), amp: false, label_smoothing: (i % 3) / 20},
+    train: {
+      epochs: 10,
+      max_steps: steps,
+      grad_clip: i % 2 === 0 ? 1 : null,
+      accumulate: 1 + (i % 2),
+      amp: false,
+      label_smoothing: (i % 3) / 20,
+    },
     device: 'cpu',
   }
 }
@@ -105,7 +128,8 @@ for (let first = 1; first <= runCount; first += batchSize) {
   db.transaction(() => {
     for (let i = first; i <= last; i++) {
       const config = configOf(i)
-      const id = (BigInt(i) * 2654435761n % 4294967296n).toString(16).padStart(8, '0') + i.toString(16).padStart(4, '0')
+      const id =
+        ((BigInt(i) * 2654435761n) % 4294967296n).toString(16).padStart(8, '0') + i.toString(16).padStart(4, '0')
       const createdAt = createdBase + i * 600
       const failed = i % 50 === 0
       insertRun.run({
@@ -121,12 +145,14 @@ for (let first = 1; first <= runCount; first += batchSize) {
         tags: JSON.stringify(config.tags),
         steps,
       })
-      for (const [key, value] of Object.entries(flattenParams(config))) insertParam.run(key, i, JSON.stringify(value ?? null))
+      for (const [key, value] of Object.entries(flattenParams(config)))
+        insertParam.run(key, i, JSON.stringify(value ?? null))
     }
     insertMetrics.run({first, last, steps})
     insertSummaries.run({first, last})
   })()
-  if (last % 1000 === 0 || last === runCount) console.error(`seed-store: ${last}/${runCount} runs, ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  if (last % 1000 === 0 || last === runCount)
+    console.error(`seed-store: ${last}/${runCount} runs, ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 db.pragma('wal_checkpoint(TRUNCATE)')
 const rows = db.prepare('SELECT COUNT(*) FROM metrics').pluck().get()

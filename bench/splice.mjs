@@ -16,5 +16,8 @@ const measured = `_Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()
 const section = `${open}\n${readFileSync(file, 'utf8').trim()}\n\n${measured}\n${close}`
 const start = text.indexOf(open)
 const end = text.indexOf(close)
-const next = start >= 0 && end > start ? text.slice(0, start) + section + text.slice(end + close.length) : `${text.trimEnd()}\n\n${section}\n`
+const next =
+  start >= 0 && end > start
+    ? text.slice(0, start) + section + text.slice(end + close.length)
+    : `${text.trimEnd()}\n\n${section}\n`
 writeFileSync(doc, next)

@@ -33,7 +33,8 @@ function untilFirstStep(command, args, options, metricsFile) {
     const child = spawn(command, args, {...options, stdio: 'ignore'})
     const poll = setInterval(() => {
       const file = metricsFile()
-      if (first === undefined && file && existsSync(file) && readFileSync(file, 'utf8').includes('"kind":"metrics"')) first = Number(process.hrtime.bigint() - start) / 1e6
+      if (first === undefined && file && existsSync(file) && readFileSync(file, 'utf8').includes('"kind":"metrics"'))
+        first = Number(process.hrtime.bigint() - start) / 1e6
     }, 2)
     child.on('exit', (code) => {
       clearInterval(poll)
@@ -51,9 +52,17 @@ for (let round = 0; round < rounds; round++) {
 
 const project = mkdtempSync(join(tmpdir(), 'mlx-startup-'))
 writeFileSync(join(project, 'mlx.yaml'), '')
-writeFileSync(join(project, 'c.yaml'), 'name: startup\ntask: image-classification\ndata: {source: digits, batch_size: 64}\nmodel: {arch: cnn}\noptim: {name: adam, lr: 0.001}\ntrain: {epochs: 1, log_every: 1}\n')
+writeFileSync(
+  join(project, 'c.yaml'),
+  'name: startup\ntask: image-classification\ndata: {source: digits, batch_size: 64}\nmodel: {arch: cnn}\noptim: {name: adam, lr: 0.001}\ntrain: {epochs: 1, log_every: 1}\n',
+)
 const runs = join(project, '.mlx', 'runs')
-const newestRun = () => (existsSync(runs) ? readdirSync(runs).map((id) => join(runs, id)).find((dir) => !seen.has(dir)) : undefined)
+const newestRun = () =>
+  existsSync(runs)
+    ? readdirSync(runs)
+        .map((id) => join(runs, id))
+        .find((dir) => !seen.has(dir))
+    : undefined
 const seen = new Set()
 const mlxRun = async () => {
   const ms = await untilFirstStep('node', [bin, 'run', 'c.yaml'], {cwd: project, env}, () => {
@@ -70,7 +79,12 @@ const byHand = join(project, 'by-hand')
 const handRun = () => {
   rmSync(byHand, {recursive: true, force: true})
   const metrics = join(byHand, 'metrics.jsonl')
-  return untilFirstStep(python, [join(script, 'train.py'), '--config', join(script, 'config.json')], {cwd: project, env: {...env, PYTHONPATH: join(repo, 'python'), MLX_RUN_DIR: byHand, MLX_METRICS_FILE: metrics}}, () => metrics)
+  return untilFirstStep(
+    python,
+    [join(script, 'train.py'), '--config', join(script, 'config.json')],
+    {cwd: project, env: {...env, PYTHONPATH: join(repo, 'python'), MLX_RUN_DIR: byHand, MLX_METRICS_FILE: metrics}},
+    () => metrics,
+  )
 }
 const first = {mlx: [], hand: []}
 for (let round = 0; round < runRounds; round++) {
@@ -86,16 +100,26 @@ const differences = first.mlx.map((ms, i) => ms - first.hand[i])
 const difference = median(differences)
 console.log('## Start-up (bench/startup.mjs)')
 console.log()
-console.log(`\`mlx --version\` and \`node -e 0\` alternated, ${rounds} rounds, medians. The first logged step: \`mlx run\` of the`)
-console.log('minimal digits config (`train.log_every: 1`) until its metrics.jsonl holds a metrics line, against the same')
-console.log(`generated train.py started by hand with the same config, ${runRounds} rounds, each first in half of them; the`)
+console.log(
+  `\`mlx --version\` and \`node -e 0\` alternated, ${rounds} rounds, medians. The first logged step: \`mlx run\` of the`,
+)
+console.log(
+  'minimal digits config (`train.log_every: 1`) until its metrics.jsonl holds a metrics line, against the same',
+)
+console.log(
+  `generated train.py started by hand with the same config, ${runRounds} rounds, each first in half of them; the`,
+)
 console.log("difference is the median of the rounds' differences.")
 console.log()
 console.log('| measure | value | goal | met |')
 console.log('|---|---:|---:|:---:|')
 console.log(`| \`node -e 0\` | ${nodeMs.toFixed(0)} ms | | |`)
-console.log(`| \`mlx --version\` | ${mlxMs.toFixed(0)} ms (${ratio.toFixed(2)}x node -e 0) | <= 2.5x | ${ratio <= 2.5 ? 'yes' : '**no**'} |`)
+console.log(
+  `| \`mlx --version\` | ${mlxMs.toFixed(0)} ms (${ratio.toFixed(2)}x node -e 0) | <= 2.5x | ${ratio <= 2.5 ? 'yes' : '**no**'} |`,
+)
 console.log(`| \`python train.py\` to its first logged step | ${median(first.hand).toFixed(0)} ms | | |`)
 console.log(`| \`mlx run\` to the same step | ${median(first.mlx).toFixed(0)} ms | | |`)
-console.log(`| \`mlx run\` over \`python train.py\` | ${difference >= 0 ? '+' : ''}${(difference / 1000).toFixed(2)} s (rounds: ${differences.map((d) => `${d >= 0 ? '+' : ''}${(d / 1000).toFixed(2)}`).join(', ')}) | <= +0.3 s | ${difference <= 300 ? 'yes' : '**no**'} |`)
+console.log(
+  `| \`mlx run\` over \`python train.py\` | ${difference >= 0 ? '+' : ''}${(difference / 1000).toFixed(2)} s (rounds: ${differences.map((d) => `${d >= 0 ? '+' : ''}${(d / 1000).toFixed(2)}`).join(', ')}) | <= +0.3 s | ${difference <= 300 ? 'yes' : '**no**'} |`,
+)
 rmSync(project, {recursive: true, force: true})

@@ -11,11 +11,17 @@ import {fileURLToPath} from 'node:url'
 const repo = fileURLToPath(new URL('..', import.meta.url))
 const bin = join(repo, 'bin/run.js')
 const dir = mkdtempSync(join(tmpdir(), 'mlx-bench-'))
-writeFileSync(join(dir, 'base.yaml'), 'task: image-classification\nmodel: {channels: [16, 32]}\ntrain: {epochs: 5, early_stopping: {patience: 3}}\n')
+writeFileSync(
+  join(dir, 'base.yaml'),
+  'task: image-classification\nmodel: {channels: [16, 32]}\ntrain: {epochs: 5, early_stopping: {patience: 3}}\n',
+)
 const files = []
 for (let i = 0; i < 100; i++) {
   const file = join(dir, `exp${i}.yaml`)
-  writeFileSync(file, `extends: base.yaml\nname: exp-${i}\nseed: ${i}\noptim: {name: sgd, lr: ${(0.001 * (i + 1)).toFixed(3)}}\nscheduler: {name: step, step_size: ${1 + (i % 5)}}\n`)
+  writeFileSync(
+    file,
+    `extends: base.yaml\nname: exp-${i}\nseed: ${i}\noptim: {name: sgd, lr: ${(0.001 * (i + 1)).toFixed(3)}}\nscheduler: {name: step, step_size: ${1 + (i % 5)}}\n`,
+  )
   files.push(file)
 }
 const env = {...process.env, NODE_ENV: 'production'}

@@ -1,7 +1,7 @@
 /**
  * `make`: zod and yaml, bundled each into one module (dist/vendor/), and the compiled code pointed
  * at them. Every `mlx run` and `mlx validate` loads both before it can read a config: as one module
- * each they load in ~35 ms less than as their hundred-odd files (bench/startup.mjs). The tests import
+ * each they load sooner than as their hundred-odd files (bench/startup.mjs). The tests import
  * src/, which keeps importing the packages themselves.
  */
 import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
@@ -26,7 +26,9 @@ for (const name of PACKAGES) {
     target: 'node20',
     logLevel: 'warning',
     // yaml's CommonJS asks for node's own modules with require().
-    banner: {js: "import {createRequire as mlxCreateRequire} from 'node:module'; const require = mlxCreateRequire(import.meta.url);"},
+    banner: {
+      js: "import {createRequire as mlxCreateRequire} from 'node:module'; const require = mlxCreateRequire(import.meta.url);",
+    },
   })
 }
 
@@ -34,8 +36,16 @@ for (const name of PACKAGES) {
 const specifier = new RegExp(`(\\bfrom\\s*|\\bimport\\(\\s*)(['"])(${PACKAGES.join('|')})\\2`, 'g')
 for (const entry of readdirSync(dist, {recursive: true, withFileTypes: true})) {
   const file = join(entry.parentPath, entry.name)
-  if (!entry.isFile() || !file.endsWith('.js') || file.startsWith(vendor + '/') || file === join(dist, 'ui', 'render.js')) continue
+  if (
+    !entry.isFile() ||
+    !file.endsWith('.js') ||
+    file.startsWith(vendor + '/') ||
+    file === join(dist, 'ui', 'render.js')
+  )
+    continue
   const source = readFileSync(file, 'utf8')
-  const pointed = source.replace(specifier, (_, keyword, quote, name) => `${keyword}${quote}./${relative(dirname(file), join(vendor, `${name}.js`))}${quote}`.replace('./../', '../'))
+  const pointed = source.replace(specifier, (_, keyword, quote, name) =>
+    `${keyword}${quote}./${relative(dirname(file), join(vendor, `${name}.js`))}${quote}`.replace('./../', '../'),
+  )
   if (pointed !== source) writeFileSync(file, pointed)
 }

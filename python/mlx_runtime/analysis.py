@@ -1,7 +1,7 @@
 """Analysis figures that recipes save beside their metrics (PNG, drawn with matplotlib's Agg backend)."""
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -31,7 +31,8 @@ import re
 import signal
 import subprocess
 import sys
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from collections.abc import Iterable, Iterator
+from typing import Optional
 
 from .metrics import MetricsWriter
 
@@ -44,17 +45,17 @@ class LineParser:
     """Turns printed lines into (step, epoch, values) records, as the config's patterns say."""
 
     def __init__(self, script_cfg: dict):
-        self.patterns: List[Tuple[re.Pattern, Optional[Dict[str, str]]]] = []
+        self.patterns: list[tuple[re.Pattern, Optional[dict[str, str]]]] = []
         for pattern in script_cfg["patterns"]:
             try:
                 compiled = re.compile(pattern["regex"])
             except re.error as error:
-                raise SystemExit(f"script.patterns: {pattern['regex']!r} is not a Python regular expression: {error}")
+                raise SystemExit(f"script.patterns: {pattern['regex']!r} is not a Python regular expression: {error}") from None
             self.patterns.append((compiled, pattern.get("metrics")))
         self.default_pattern = script_cfg["default_pattern"]
         self.matched = 0
 
-    def parse(self, line: str) -> Optional[Tuple[int, Optional[float], Dict[str, float]]]:
+    def parse(self, line: str) -> Optional[tuple[int, Optional[float], dict[str, float]]]:
         for regex, names in self.patterns:
             found = regex.search(line)
             if found:
@@ -65,7 +66,7 @@ class LineParser:
                 return self._record(pairs, None)
         return None
 
-    def _record(self, groups: Dict[str, str], names: Optional[Dict[str, str]]):
+    def _record(self, groups: dict[str, str], names: Optional[dict[str, str]]):
         numbers = {key: number for key, number in ((key, _to_number(text)) for key, text in groups.items())
                    if number is not None}
         values = {(names or {}).get(key, key): value for key, value in numbers.items()
@@ -125,7 +126,7 @@ class Capture:
         self.expected_size = self._size()
 
 
-def run(config_path: str, command: List[str]) -> int:
+def run(config_path: str, command: list[str]) -> int:
     with open(config_path, encoding="utf-8") as file:
         cfg = json.load(file)
     capture = Capture(LineParser(cfg["script"]), MetricsWriter(enabled=int(os.environ.get("RANK", 0)) == 0))
@@ -169,7 +170,7 @@ def test(config_path: str, log_path: str) -> None:
                 print(json.dumps({"line": number, "step": step, "epoch": epoch, "values": values}), flush=True)
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[1] == "--test":
         test(argv[0], argv[2])
         return 0

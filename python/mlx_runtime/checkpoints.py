@@ -5,13 +5,13 @@ import os
 import random
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List, NoReturn, Optional
+from typing import Any, NoReturn, Optional
 
 import numpy as np
 import torch
 
 
-def rng_states() -> Dict[str, Any]:
+def rng_states() -> dict[str, Any]:
     """Every random number generator's state, so a resumed run draws the same numbers."""
     return {
         "python": random.getstate(),
@@ -21,7 +21,7 @@ def rng_states() -> Dict[str, Any]:
     }
 
 
-def restore_rng_states(states: Dict[str, Any]) -> None:
+def restore_rng_states(states: dict[str, Any]) -> None:
     """The inverse of ``rng_states``."""
     random.setstate(states["python"])
     np.random.set_state(states["numpy"])
@@ -48,9 +48,9 @@ class CheckpointKeeper:
             self.directory.mkdir(parents=True, exist_ok=True)
         self.keep_last = keep_last
         self.metrics = metrics
-        self.periodic: List[Path] = sorted(self.directory.glob("epoch*.pt"), key=os.path.getmtime)
+        self.periodic: list[Path] = sorted(self.directory.glob("epoch*.pt"), key=os.path.getmtime)
 
-    def save(self, name: str, state: Dict[str, Any], **event_fields: Any) -> Path:
+    def save(self, name: str, state: dict[str, Any], **event_fields: Any) -> Path:
         path = self.directory / name
         if not self.enabled:
             return path
@@ -70,7 +70,7 @@ class CheckpointKeeper:
             self.metrics.event("checkpoint", path=str(Path(self.directory.name) / name), **event_fields)
         return path
 
-    def stop_diverged(self, state: Dict[str, Any], loss_value: float, step: int, unit: str = "step",
+    def stop_diverged(self, state: dict[str, Any], loss_value: float, step: int, unit: str = "step",
                       reason: Optional[str] = None) -> NoReturn:
         """Ends a run whose train/loss diverged (here, or on another rank) at the step after ``step``.
 
@@ -88,7 +88,7 @@ class CheckpointKeeper:
                          f"is in checkpoints/last.pt; lower optim.lr or set train.grad_clip (train.divergence "
                          f"says when a loss has diverged).")
 
-    def save_periodic(self, epoch: int, state: Dict[str, Any], **event_fields: Any) -> Path:
+    def save_periodic(self, epoch: int, state: dict[str, Any], **event_fields: Any) -> Path:
         path = self.save(f"epoch{epoch}.pt", state, epoch=epoch, **event_fields)
         if not self.enabled:
             return path

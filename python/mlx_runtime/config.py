@@ -3,12 +3,12 @@
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 from .data import install_data_error_hook
 
 
-def load_config(path: Optional[str] = None) -> Dict[str, Any]:
+def load_config(path: Optional[str] = None) -> dict[str, Any]:
     """Read the resolved config: ``path``, else ``$MLX_CONFIG_FILE``.
 
     mlx has already validated it and filled every default, so a script can index

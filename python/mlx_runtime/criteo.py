@@ -22,8 +22,9 @@ deterministic for a seed and kept: a second call with the same settings reads th
 import json
 import math
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional, Tuple
+from typing import Optional
 
 import numpy as np
 import torch
@@ -51,7 +52,7 @@ def count_examples(path: Path, max_rows: Optional[int] = None) -> int:
     return count
 
 
-def parse_lines(lines: list, path: Path, hash_size: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def parse_lines(lines: list, path: Path, hash_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(line number, text) pairs -> dense (n, 13) float32, sparse (n, 26) int64, labels (n,) float32."""
     dense = np.zeros((len(lines), DENSE_FIELDS), dtype=np.float32)
     sparse = np.zeros((len(lines), SPARSE_FIELDS), dtype=np.int64)
@@ -109,7 +110,7 @@ class CriteoBatches:
     def __len__(self) -> int:
         return math.ceil(self.examples / self.batch_size)
 
-    def _chunks(self) -> Iterator[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def _chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         lines, read, skipped = [], 0, 0
         with open(self.path, encoding="utf-8", errors="replace") as file:
             for number, text in enumerate(file, start=1):
@@ -126,7 +127,7 @@ class CriteoBatches:
                 if read == self.examples:
                     return
 
-    def __iter__(self) -> Iterator[Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         buffer = None  # parsed examples not yet batched: (dense, sparse, labels)
         for chunk in self._chunks():
             buffer = chunk if buffer is None else tuple(np.concatenate(pair) for pair in zip(buffer, chunk))

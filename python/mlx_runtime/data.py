@@ -9,8 +9,9 @@ import csv
 import difflib
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Optional
 
 DATA_ERROR_EXIT = 2
 
@@ -49,7 +50,7 @@ def install_data_error_hook() -> None:
     sys.excepthook = hook
 
 
-def read_csv_rows(path, fields: Optional[int] = None, delimiter: str = ",") -> List[Tuple[int, List[str]]]:
+def read_csv_rows(path, fields: Optional[int] = None, delimiter: str = ",") -> list[tuple[int, list[str]]]:
     """Every non-blank row of a CSV file with its line number, each checked to have ``fields``
     fields (default: as many as the first row). A missing, empty or ragged file is a DataError."""
     path = Path(path).expanduser()
@@ -78,7 +79,7 @@ def read_csv_rows(path, fields: Optional[int] = None, delimiter: str = ",") -> L
     return rows
 
 
-def read_csv_table(path, required: Sequence[str] = (), delimiter: str = ",") -> Tuple[List[str], List[Tuple[int, List[str]]]]:
+def read_csv_table(path, required: Sequence[str] = (), delimiter: str = ",") -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the rows of a CSV file, each row with its line number.
 
     Checks what a loader would otherwise trip over later with a worse message: the file
@@ -94,7 +95,7 @@ def read_csv_table(path, required: Sequence[str] = (), delimiter: str = ",") -> 
     return header, rows
 
 
-def check_columns(path, header: Sequence[str], required: Sequence[str]) -> Dict[str, int]:
+def check_columns(path, header: Sequence[str], required: Sequence[str]) -> dict[str, int]:
     """The index of each required column; a missing one is an error naming the closest header."""
     missing = [column for column in required if column not in header]
     if missing:

@@ -9,10 +9,10 @@ import shutil
 import socket
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 
-def packages() -> List[str]:
+def packages() -> list[str]:
     """Installed distributions as ``name==version``, sorted: what ``pip freeze`` lists."""
     from importlib import metadata
 
@@ -20,8 +20,8 @@ def packages() -> List[str]:
     return sorted(found, key=str.lower)
 
 
-def environment(with_packages: bool = False) -> Dict[str, Any]:
-    info: Dict[str, Any] = {
+def environment(with_packages: bool = False) -> dict[str, Any]:
+    info: dict[str, Any] = {
         "python": platform.python_version(),
         "executable": sys.executable,
         "platform": platform.platform(),

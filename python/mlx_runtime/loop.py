@@ -34,10 +34,11 @@ import argparse
 import math
 import os
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, Optional
+from typing import Any, Callable, Optional
 
 import torch
 
@@ -56,13 +57,13 @@ from .signals import StopRequest
 class Run:
     """What a recipe starts from: its resolved config and where this process stands."""
 
-    cfg: Dict[str, Any]
+    cfg: dict[str, Any]
     run_dir: Path
     world: World
     # Seeded with the run's seed, apart from the model's random numbers: it shuffles the data.
     generator: torch.Generator
     resume_path: Optional[str]
-    resume_from: Optional[Dict[str, Any]]
+    resume_from: Optional[dict[str, Any]]
     metrics: MetricsWriter
     stop: StopRequest
     autocast: Any  # train.amp's autocast, or a context that does nothing
@@ -158,7 +159,7 @@ class TrainingLoop:
 
     # -- state -------------------------------------------------------------------------------------
 
-    def state(self) -> Dict[str, Any]:
+    def state(self) -> dict[str, Any]:
         """A checkpoint: enough to go on exactly where training stands, or to rebuild the model."""
         shuffle = {"epoch_generator": self.shuffle_state} if self.shuffle is not None else {}
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
@@ -304,7 +305,7 @@ class TrainingLoop:
 
     # -- the end of an epoch, and of training --------------------------------------------------------
 
-    def end_epoch(self, evaluate: Callable[[], Dict[str, float]], **event_fields: Any) -> Dict[str, float]:
+    def end_epoch(self, evaluate: Callable[[], dict[str, float]], **event_fields: Any) -> dict[str, float]:
         """Evaluates when due (``evaluate`` returns the validation metrics), then early stopping, the
         schedules that step per epoch or per evaluation, the best and the periodic checkpoints. An epoch
         interrupted before its last batch ends here without any of it: ``finish`` saves it."""
@@ -314,7 +315,7 @@ class TrainingLoop:
         epoch = self.epoch
         self.epochs_done, self.batches_done = epoch, 0
         evaluated = epoch % self.eval_every == 0 or epoch == self.max_epochs or self.step >= self.total_steps
-        results: Dict[str, float] = {}
+        results: dict[str, float] = {}
         if evaluated:
             results = evaluate()
             self.metrics.log(results, step=self.step, epoch=epoch)

@@ -17,8 +17,9 @@ import math
 import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Optional, Union
 
 PROTOCOL_VERSION = 1
 Number = Union[int, float]
@@ -70,8 +71,7 @@ class _TensorBoard:
     writer flushes every 120 s). ``metrics.jsonl`` stays the record that a kill never loses.
 
     torch's ``SummaryWriter`` hands each scalar to a thread of its own, whose pure-Python
-    checksums then contend with the training loop for the GIL: ~0.4 ms a log line of six
-    metrics; batched, a log line costs the loop a list append.
+    checksums then contend with the training loop for the GIL at every log line; batched, a log line costs the loop a list append.
     """
 
     FLUSH_SECONDS = 5.0
@@ -161,7 +161,7 @@ class MetricsWriter:
 
     def log(self, values: Mapping[str, Any], step: int, epoch: Optional[Number] = None) -> None:
         """Log metric values at a global step, e.g. ``{"train/loss": 0.41, "lr": 1e-3}``."""
-        record: Dict[str, Any] = {"v": PROTOCOL_VERSION, "t": time.time(), "kind": "metrics",
+        record: dict[str, Any] = {"v": PROTOCOL_VERSION, "t": time.time(), "kind": "metrics",
                                   "step": int(step)}
         if epoch is not None:
             record["epoch"] = epoch
@@ -198,7 +198,7 @@ class MetricsWriter:
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
-    def _write(self, record: Dict[str, Any]) -> None:
+    def _write(self, record: dict[str, Any]) -> None:
         if self._file is None:
             return
         self._write_bytes((json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n").encode())

@@ -5,7 +5,8 @@ model, and one copy keeps the recipes' schedules identical.
 """
 
 import math
-from typing import Iterable, List, Optional, Sequence, Tuple
+from collections.abc import Iterable, Sequence
+from typing import Optional
 
 import torch
 
@@ -24,7 +25,7 @@ def build_optimizer(optim_cfg: dict, params: Iterable) -> torch.optim.Optimizer:
 
 
 def build_scheduler(sched_cfg: dict, optimizer: torch.optim.Optimizer, base_lr: float, steps_per_epoch: int,
-                    total_steps: int) -> Tuple[object, str]:
+                    total_steps: int) -> tuple[object, str]:
     """The schedule, and when it steps: after every optimiser ``step``, every ``epoch``, or every ``eval``.
 
     ``none`` is a constant factor of 1, so the loop has one code path with or without a schedule.
@@ -67,19 +68,19 @@ def clip_gradients(parameters: Sequence[torch.Tensor], max_norm: float, measure:
     is false, since the norm is a pass over every gradient that only logging then needs.
 
     ``parameters`` is a list the recipe makes once: walking a model's modules at every logged step
-    cost ~60 us in the loop (its code and data are cold there), as much as the norm itself."""
+    cost as much as the norm itself (its code and data are cold in the loop)."""
     if max_norm == math.inf and not measure:
         return None
     parameters = [p for p in parameters if p.grad is not None]
     # One foreach call over every gradient, as get_total_norm makes, without its grouping by device
-    # and dtype (a process trains on one device): ~60 us in the loop instead of ~150 us.
+    # and dtype (a process trains on one device), which costs more than the norm in the loop.
     norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm([p.grad for p in parameters])))
     if max_norm < math.inf:
         torch.nn.utils.clip_grads_with_norm_(parameters, max_norm, norm)
     return norm
 
 
-def schedule_warnings(train_cfg: dict, batches_per_epoch: int, total_steps: int) -> List[str]:
+def schedule_warnings(train_cfg: dict, batches_per_epoch: int, total_steps: int) -> list[str]:
     """What in ``train`` the data makes pointless, in words for the person who runs it: a run that still
     trains, but not as its config reads (an accumulation window longer than an epoch, no step at all, an
     evaluation interval longer than the run). The recipes log each with ``MetricsWriter.warning``."""

@@ -30,7 +30,7 @@ def configure_determinism(deterministic: bool) -> None:
     if deterministic:
         # cuBLAS needs this workspace setting to be deterministic (PyTorch's reproducibility notes).
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    # Switching it imports torch's compiler stack (~2.7 s here); off is the default, so only a change pays.
+    # Switching it imports torch's compiler stack (seconds); off is the default, so only a change pays.
     if deterministic != torch.are_deterministic_algorithms_enabled():
         torch.use_deterministic_algorithms(deterministic)
     torch.backends.cudnn.deterministic = deterministic

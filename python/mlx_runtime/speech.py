@@ -12,7 +12,6 @@ never occur in training (the model must spell words it heard in other combinatio
 set is deterministic for a seed and kept: a second call with the same settings reads it.
 """
 
-import csv
 import functools
 import json
 import shutil
@@ -20,7 +19,6 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import List, Tuple
 
 import numpy as np
 import torch
@@ -52,13 +50,13 @@ def read_audio(path, sample_rate: int) -> torch.Tensor:
 
 @functools.lru_cache(maxsize=8)
 def _resampler(rate: int, sample_rate: int):
-    """torchaudio's Resample for one pair of rates: its filter is computed once (~15 ms), not per file."""
+    """torchaudio's Resample for one pair of rates: its filter is computed once, not per file."""
     import torchaudio
 
     return torchaudio.transforms.Resample(rate, sample_rate)
 
 
-def read_manifest(path, audio_field: str, text_field: str) -> List[Tuple[int, str, str]]:
+def read_manifest(path, audio_field: str, text_field: str) -> list[tuple[int, str, str]]:
     """(line, audio path, transcript) for every row of a JSON Lines or CSV manifest; audio paths
     relative to the manifest's folder become paths from here."""
     path = Path(path).expanduser()
@@ -91,7 +89,7 @@ def read_manifest(path, audio_field: str, text_field: str) -> List[Tuple[int, st
     return [(line, str(base / audio) if not Path(audio).is_absolute() else audio, text) for line, audio, text in rows]
 
 
-def _demo_strings(seed: int) -> List[str]:
+def _demo_strings(seed: int) -> list[str]:
     """Every demo transcript, shuffled with the seed: digit strings of one to four digits and command pairs."""
     rng = np.random.default_rng(seed)
     strings = set(DIGITS)

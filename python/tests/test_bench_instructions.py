@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from parity_instructions import instructions_by_object, object_label, where_the_difference_runs  # noqa: E402
+from parity_instructions import instructions_by_object, object_label, where_the_difference_runs
 
 # Shaped as callgrind writes it: names compressed to numbers after their first mention (here the first
 # mention of libtorch is a callee's cob=), a call's inclusive cost on the line after calls=, and

@@ -8,9 +8,10 @@ import math
 
 import pytest
 import torch
+from recipe_helpers import REPO, resolve_config, run_recipe
+
 from mlx_runtime import DataError
 from mlx_runtime.criteo import FIELDS, CriteoBatches, parse_lines, write_synthetic
-from recipe_helpers import REPO, resolve_config, run_recipe
 
 TEMPLATE = REPO / "templates" / "recsys-dlrm" / "train.py"
 

@@ -6,9 +6,10 @@ what a run would see. They need the TypeScript build (``make setup``)."""
 
 import pytest
 import torch
-from mlx_runtime import DataError
 from recipe_helpers import REPO, resolve_config
 from recipe_helpers import run_recipe as run_template
+
+from mlx_runtime import DataError
 
 TEMPLATE = REPO / "templates" / "image-classification" / "train.py"
 

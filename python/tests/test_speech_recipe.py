@@ -11,9 +11,10 @@ import shutil
 import numpy as np
 import pytest
 import soundfile
+from recipe_helpers import REPO, resolve_config, run_recipe
+
 from mlx_runtime import DataError
 from mlx_runtime.speech import build_demo, read_audio
-from recipe_helpers import REPO, resolve_config, run_recipe
 
 TEMPLATE = REPO / "templates" / "speech-recognition" / "train.py"
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs Debian's espeak-ng (apt-get install espeak-ng)")
@@ -114,7 +115,10 @@ def test_the_demo_set_is_deterministic_cached_and_holds_out_unseen_strings(tmp_p
     assert (meta["train"] + meta["val"], meta["train"], again["train"]) == (60, again["train"], meta["train"])
     assert (tmp_path / "a" / "train.jsonl").read_text() == (tmp_path / "b" / "train.jsonl").read_text()
     assert (tmp_path / "a" / "wav" / "00007.wav").read_bytes() == (tmp_path / "b" / "wav" / "00007.wav").read_bytes()
-    read = lambda folder, name: [json.loads(line) for line in (folder / f"{name}.jsonl").read_text().splitlines()]
+
+    def read(folder, name):
+        return [json.loads(line) for line in (folder / f"{name}.jsonl").read_text().splitlines()]
+
     train, val = read(tmp_path / "a", "train"), read(tmp_path / "a", "val")
     assert val and not {row["text"] for row in val} & {row["text"] for row in train}
     assert len({row["voice"] for row in train}) > 3

@@ -7,8 +7,9 @@ import math
 
 import pytest
 import torch
-from mlx_runtime import DataError
 from recipe_helpers import REPO, resolve_config, run_recipe
+
+from mlx_runtime import DataError
 
 TEMPLATE = REPO / "templates" / "tabular" / "train.py"
 

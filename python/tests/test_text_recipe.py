@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from mlx_runtime import DataError
 from recipe_helpers import REPO, resolve_config, run_recipe
+
+from mlx_runtime import DataError
 
 TEMPLATE = REPO / "templates" / "text-classification" / "train.py"
 FORTUNES = Path("/usr/share/games/fortunes")

@@ -6,8 +6,17 @@ import signal
 import pytest
 import torch
 
-from mlx_runtime import (CheckpointKeeper, DivergenceGuard, MetricsWriter, Monitor, StopRequest, clip_gradients,
-                         configure_determinism, rng_states, schedule_warnings)
+from mlx_runtime import (
+    CheckpointKeeper,
+    DivergenceGuard,
+    MetricsWriter,
+    Monitor,
+    StopRequest,
+    clip_gradients,
+    configure_determinism,
+    rng_states,
+    schedule_warnings,
+)
 
 
 def test_monitor_min_mode_with_patience_and_min_delta():

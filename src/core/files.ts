@@ -6,20 +6,27 @@ import {closeSync, constants, fstatSync, openSync, readSync} from 'node:fs'
  * FIFO never hangs the open, and read no further than the cap, so a device such as /dev/zero
  * (or a file that grows while it is read) never fills memory.
  */
-export function readRegularFile(file: string, maxBytes: number, what = 'a config'): {bytes: Buffer} | {problem: string; hint?: string} {
+export function readRegularFile(
+  file: string,
+  maxBytes: number,
+  what = 'a config',
+): {bytes: Buffer} | {problem: string; hint?: string} {
   let fd: number
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') return {problem: 'file not found', hint: 'check the path; it is relative to the current directory'}
+    if (code === 'ENOENT')
+      return {problem: 'file not found', hint: 'check the path; it is relative to the current directory'}
     if (code === 'EACCES') return {problem: 'cannot read the file (permission denied)'}
     return {problem: `cannot read the file (${code ?? String(error)})`}
   }
   try {
     const stats = fstatSync(fd)
-    if (stats.isDirectory()) return {problem: 'is a directory, not a config file', hint: 'give the path of a .yaml file'}
-    if (!stats.isFile()) return {problem: 'is not a regular file (a pipe, a device or a socket)', hint: 'give the path of a .yaml file'}
+    if (stats.isDirectory())
+      return {problem: 'is a directory, not a config file', hint: 'give the path of a .yaml file'}
+    if (!stats.isFile())
+      return {problem: 'is not a regular file (a pipe, a device or a socket)', hint: 'give the path of a .yaml file'}
     if (stats.size > maxBytes) return tooLarge(stats.size, maxBytes, what)
     const buffer = Buffer.alloc(Math.min(maxBytes + 1, Math.max(stats.size, 64 * 1024)))
     let length = 0
@@ -45,4 +52,3 @@ function tooLarge(size: number, maxBytes: number, what: string): {problem: strin
   const problem = `file is ${size > maxBytes + 1 ? size : `over ${maxBytes}`} bytes; ${what} may be at most ${limit}`
   return what === 'a config' ? {problem, hint: 'keep data out of the config and point at it by path'} : {problem}
 }
-

@@ -9,6 +9,7 @@ export const NAME_RULE = 'a name is one line of text without slashes, not starti
 
 /** Why `name` is not a valid name, or null when it is. */
 export function nameProblem(name: string): string | null {
-  if (name.length > NAME_MAX_LENGTH) return `a name is at most ${NAME_MAX_LENGTH} characters; this one has ${name.length}`
+  if (name.length > NAME_MAX_LENGTH)
+    return `a name is at most ${NAME_MAX_LENGTH} characters; this one has ${name.length}`
   return NAME_PATTERN.test(name) ? null : NAME_RULE
 }

@@ -1,7 +1,7 @@
 /**
  * Tables drawn once (`mlx compare`, `mlx runs`): written as text, coloured with ANSI codes
  * where the stream takes colour, without ink or React, which only the live and scrolled
- * views need (loading and laying out ink costs ~0.3 s, most of such a command's time).
+ * views need (loading and laying out ink would be most of such a command's time).
  * The output is what ink drew: the same layout (table-lines.ts), a terminal's lines cut at
  * its width with an ellipsis and the legend wrapped at spaces, trailing spaces trimmed.
  */
@@ -10,7 +10,10 @@ import {tableLines, type Line, type Segment} from './table-lines.js'
 import {ANSI_FOREGROUND, theme} from './theme.js'
 
 /** Whether to write colour codes: never under NO_COLOR, as FORCE_COLOR says, else in a terminal. */
-export function colourEnabled(stream: Pick<NodeJS.WriteStream, 'isTTY'>, env: NodeJS.ProcessEnv = process.env): boolean {
+export function colourEnabled(
+  stream: Pick<NodeJS.WriteStream, 'isTTY'>,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   if (env.NO_COLOR) return false
   if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
   return Boolean(stream.isTTY) && env.TERM !== 'dumb'
@@ -83,7 +86,8 @@ function merged(line: Line): Line {
   const out: Line = []
   for (const segment of line) {
     const last = out.at(-1)
-    if (last && last.color === segment.color && last.bold === segment.bold && last.inverse === segment.inverse) out[out.length - 1] = {...last, text: last.text + segment.text}
+    if (last && last.color === segment.color && last.bold === segment.bold && last.inverse === segment.inverse)
+      out[out.length - 1] = {...last, text: last.text + segment.text}
     else out.push(segment)
   }
   return out
@@ -107,12 +111,25 @@ export function tableText(table: Table, legend: string, options: {columns?: numb
   const cut = (line: Line) => trimEnd(columns === undefined ? line : cutLine(line, columns))
   const legendLines = legend ? (columns === undefined ? [legend] : wrapWords(legend, columns)) : []
   const drawn = [...lines.map(cut), ...legendLines.map((text) => trimEnd([{text, color: theme.muted}]))]
-  return drawn.map((line) => merged(line).map((segment) => styled(segment, colour)).join('')).join('\n') + '\n'
+  return (
+    drawn
+      .map((line) =>
+        merged(line)
+          .map((segment) => styled(segment, colour))
+          .join(''),
+      )
+      .join('\n') + '\n'
+  )
 }
 
 /** Draws a table once on `stream`: a terminal gets it cut to its width. */
 export function printTable(table: Table, legend: string, stream: NodeJS.WriteStream = process.stdout): void {
-  stream.write(tableText(table, legend, {columns: stream.isTTY ? (stream.columns ?? 80) : undefined, colour: colourEnabled(stream)}))
+  stream.write(
+    tableText(table, legend, {
+      columns: stream.isTTY ? (stream.columns ?? 80) : undefined,
+      colour: colourEnabled(stream),
+    }),
+  )
 }
 
 /** Whether a table needs browsing (render.tsx's browseTable): a terminal on both ends, and more rows than fit. */

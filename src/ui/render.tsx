@@ -12,9 +12,16 @@ import {CompareTable} from './components/CompareTable.js'
 import {RunProgress, type RunHeader} from './components/RunProgress.js'
 
 /** A table too tall for the terminal, to scroll and sort; returns when the user quits (q). */
-export async function browseTable(table: Table, legend: string, stream: NodeJS.WriteStream = process.stdout): Promise<void> {
+export async function browseTable(
+  table: Table,
+  legend: string,
+  stream: NodeJS.WriteStream = process.stdout,
+): Promise<void> {
   const height = Math.max(3, (stream.rows ?? 24) - 4)
-  const instance = render(<BrowseTable table={fitTable(table, stream.columns ?? 80)} legend={legend} height={height} />, {stdout: stream, patchConsole: false, exitOnCtrlC: true})
+  const instance = render(
+    <BrowseTable table={fitTable(table, stream.columns ?? 80)} legend={legend} height={height} />,
+    {stdout: stream, patchConsole: false, exitOnCtrlC: true},
+  )
   await instance.waitUntilExit()
 }
 
@@ -26,7 +33,11 @@ export interface TableView {
 /** A table redrawn in place (mlx compare --watch), fitted to the terminal at each draw. */
 export function startTableView(table: Table, legend: string, stream: NodeJS.WriteStream = process.stdout): TableView {
   const fitted = (t: Table) => fitTable(t, stream.columns ?? 80)
-  const instance = render(<CompareTable table={fitted(table)} legend={legend} />, {stdout: stream, patchConsole: false, exitOnCtrlC: false})
+  const instance = render(<CompareTable table={fitted(table)} legend={legend} />, {
+    stdout: stream,
+    patchConsole: false,
+    exitOnCtrlC: false,
+  })
   return {
     update(next, nextLegend) {
       instance.rerender(<CompareTable table={fitted(next)} legend={nextLegend} />)
@@ -45,8 +56,16 @@ export interface RunView {
 }
 
 /** The live view of a training run, drawn on stderr (stdout stays free for --json). */
-export function startRunView(header: RunHeader, initial: Progress, stream: NodeJS.WriteStream = process.stderr): RunView {
-  const instance = render(<RunProgress header={header} progress={initial} />, {stdout: stream, patchConsole: false, exitOnCtrlC: false})
+export function startRunView(
+  header: RunHeader,
+  initial: Progress,
+  stream: NodeJS.WriteStream = process.stderr,
+): RunView {
+  const instance = render(<RunProgress header={header} progress={initial} />, {
+    stdout: stream,
+    patchConsole: false,
+    exitOnCtrlC: false,
+  })
   return {
     update(progress) {
       instance.rerender(<RunProgress header={header} progress={progress} />)

@@ -33,7 +33,11 @@ export function tableWidth(table: Table): number {
  * columns padded to `widths` (a scrolled window keeps the whole table's), best values marked
  * and coloured, statuses coloured, the header under `cursorColumn` inverted.
  */
-export function tableLines(table: Table, widths: number[] = columnWidths(table), cursorColumn?: number): {header: Line; rows: Line[]} {
+export function tableLines(
+  table: Table,
+  widths: number[] = columnWidths(table),
+  cursorColumn?: number,
+): {header: Line; rows: Line[]} {
   const alignOf = (column: number) => table.rows[0]?.[column]?.align ?? 'left'
   const last = table.headers.length - 1
   const header = table.headers.map((text, column): Segment => ({
@@ -43,7 +47,11 @@ export function tableLines(table: Table, widths: number[] = columnWidths(table),
   const rows = table.rows.map((row) =>
     row.map((cell, column): Segment => {
       const color = cell.best ? theme.best : cell.status ? statusColor(cell.status) : undefined
-      return {text: pad(cellText(cell), widths[column]!, cell.align) + (column < row.length - 1 ? GAP : ''), ...(color ? {color} : {}), ...(cell.best ? {bold: true} : {})}
+      return {
+        text: pad(cellText(cell), widths[column]!, cell.align) + (column < row.length - 1 ? GAP : ''),
+        ...(color ? {color} : {}),
+        ...(cell.best ? {bold: true} : {}),
+      }
     }),
   )
   return {header, rows}

@@ -32,4 +32,12 @@ export function statusColor(status: RunStatus): Colour {
 }
 
 /** The ANSI foreground code of each colour, as chalk (ink's) writes it. */
-export const ANSI_FOREGROUND: Record<Colour, number> = {red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90}
+export const ANSI_FOREGROUND: Record<Colour, number> = {
+  red: 31,
+  green: 32,
+  yellow: 33,
+  blue: 34,
+  magenta: 35,
+  cyan: 36,
+  gray: 90,
+}

@@ -57,8 +57,15 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 from torchvision.transforms import v2
 
-from mlx_runtime import (DataError, TrainingLoop, build_optimizer, compile_model, pyplot, save_confusion_matrix,
-                         start_run)
+from mlx_runtime import (
+    DataError,
+    TrainingLoop,
+    build_optimizer,
+    compile_model,
+    pyplot,
+    save_confusion_matrix,
+    start_run,
+)
 
 run = start_run(__doc__)  # the config, seeds, this process among torchrun's, the checkpoint to go on from
 cfg, world, device, metrics = run.cfg, run.world, run.device, run.metrics

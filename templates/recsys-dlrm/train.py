@@ -178,7 +178,7 @@ loop.start(train_examples=train_batches.examples, val_examples=val_batches.examp
 if ground_truth:
     # What the model that generated the labels scores on the validation set: the best reachable.
     metrics.event("ground_truth", **ground_truth)
-for epoch in loop.epochs():
+for _epoch in loop.epochs():
     for dense, sparse, label in loop.batches(train_batches):
         dense, sparse, label = to_device(dense, sparse, label)
         with autocast:

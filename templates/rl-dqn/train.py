@@ -307,7 +307,7 @@ for epoch in loop.epochs():
         break  # interrupted mid-epoch: saved by loop.finish(), the window of train metrics with it
     if window["updates"]:
         log_window(epoch, {})  # every epoch ends with its train metrics, whatever log_every says
-    loop.end_epoch(lambda: evaluate(epoch), env_steps=iteration * num_envs)
+    loop.end_epoch(functools.partial(evaluate, epoch), env_steps=iteration * num_envs)
 
 # -----------------------------------------------------------------------------
 # 6. The last checkpoint

@@ -285,7 +285,7 @@ loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_loade
 # 5. Training loop
 
 loop.start(train_utterances=len(train_set), val_utterances=len(val_set))
-for epoch in loop.epochs():
+for _epoch in loop.epochs():
     for features, lengths, targets, target_lengths, _ in loop.batches(train_loader):
         features, lengths = features.to(device, non_blocking=True), lengths.to(device, non_blocking=True)
         targets, target_lengths = targets.to(device, non_blocking=True), target_lengths.to(device, non_blocking=True)

@@ -42,14 +42,29 @@ from collections import Counter
 
 import numpy as np
 import torch
-from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, mean_absolute_error, mean_squared_error,
-                             r2_score)
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
+)
 from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, Subset, TensorDataset
 
-from mlx_runtime import (DataError, TrainingLoop, build_optimizer, check_columns, compile_model, read_csv_table,
-                         save_confusion_matrix, save_predicted_vs_true, start_run)
+from mlx_runtime import (
+    DataError,
+    TrainingLoop,
+    build_optimizer,
+    check_columns,
+    compile_model,
+    read_csv_table,
+    save_confusion_matrix,
+    save_predicted_vs_true,
+    start_run,
+)
 
 run = start_run(__doc__)  # the config, seeds, this process among torchrun's, the checkpoint to go on from
 cfg, world, device, metrics = run.cfg, run.world, run.device, run.metrics
@@ -283,8 +298,8 @@ def predict(loader: DataLoader):
     total_loss, count = world.sum(total_loss, len(loader.dataset))
     targets, predictions = world.gather(torch.cat(targets)).numpy(), world.gather(torch.cat(predictions)).numpy()
     if not classification:
-        unscale = lambda values: values * preprocessing["target_std"] + preprocessing["target_mean"]  # noqa: E731
-        targets, predictions = unscale(targets), unscale(predictions)
+        targets = targets * preprocessing["target_std"] + preprocessing["target_mean"]
+        predictions = predictions * preprocessing["target_std"] + preprocessing["target_mean"]
     return total_loss / count, targets, predictions
 
 

@@ -41,8 +41,17 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.utils.data import DataLoader
 
-from mlx_runtime import (DataError, TrainingLoop, build_optimizer, check_columns, compile_model, read_csv_rows,
-                         read_csv_table, save_confusion_matrix, start_run)
+from mlx_runtime import (
+    DataError,
+    TrainingLoop,
+    build_optimizer,
+    check_columns,
+    compile_model,
+    read_csv_rows,
+    read_csv_table,
+    save_confusion_matrix,
+    start_run,
+)
 
 run = start_run(__doc__)  # the config, seeds, the device, the checkpoint to go on from, metrics
 cfg, device, metrics = run.cfg, run.device, run.metrics
@@ -343,7 +352,7 @@ loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_loade
 # 6. Training loop
 
 loop.start(train_texts=len(train_set), val_texts=len(val_set), vocabulary=len(vocabulary), classes=classes)
-for epoch in loop.epochs():
+for _epoch in loop.epochs():
     for inputs, target in loop.batches(train_loader):
         inputs, target = to_device(inputs), target.to(device, non_blocking=True)
         with autocast:

@@ -2,7 +2,7 @@
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {diffRuns} from '../../src/core/report/compare.js'
+import type {diffRuns} from '../../src/core/report/diff.js'
 import {openStore} from '../../src/core/store/open.js'
 import {execa} from 'execa'
 import {binRun, cli, cliEnv, repoRoot, tempProject} from '../helpers/cli.js'
@@ -18,10 +18,27 @@ async function seed(): Promise<string> {
     const runDir = store.runDir(run.id)
     mkdirSync(runDir, {recursive: true})
     writeFileSync(join(runDir, 'run.json'), JSON.stringify({id: run.id, name: run.name}))
-    store.createRun({id: run.id, name: run.name, task: 'image-classification', host: 'h', runDir, config: {name: run.name, tags: run.tags, optim: {name: 'adam', lr: run.lr}}, primaryMetric: 'val/acc', primaryGoal: 'max'}, 1000 + index)
+    store.createRun(
+      {
+        id: run.id,
+        name: run.name,
+        task: 'image-classification',
+        host: 'h',
+        config: {name: run.name, tags: run.tags, optim: {name: 'adam', lr: run.lr}},
+        primaryMetric: 'val/acc',
+        primaryGoal: 'max',
+      },
+      1000 + index,
+    )
     let offset = 0
     const lines = run.acc.map((acc, step) => {
-      const text = JSON.stringify({v: 1, t: 1000 + step, kind: 'metrics', step: step + 1, values: {'val/acc': acc, 'val/loss': 1 - acc}})
+      const text = JSON.stringify({
+        v: 1,
+        t: 1000 + step,
+        kind: 'metrics',
+        step: step + 1,
+        values: {'val/acc': acc, 'val/loss': 1 - acc},
+      })
       offset += Buffer.byteLength(text) + 1
       return {text, endOffset: offset}
     })
@@ -37,18 +54,25 @@ describe('printed tables', () => {
     const project = await seed()
     for (const args of [['compare'], ['runs'], ['compare', '--where', 'optim.lr < 0.005']]) {
       const trace = join(project, `imports-${args.length}-${args[0]}.txt`)
-      const result = await execa('node', ['--import', join(repoRoot, 'test/fixtures/trace-imports.mjs'), binRun, ...args], {cwd: project, env: cliEnv({MLX_TRACE_IMPORTS: trace}), reject: false})
+      const result = await execa(
+        'node',
+        ['--import', join(repoRoot, 'test/fixtures/trace-imports.mjs'), binRun, ...args],
+        {cwd: project, env: cliEnv({MLX_TRACE_IMPORTS: trace}), reject: false},
+      )
       expect(result.exitCode, args.join(' ')).toBe(0)
       expect(String(result.stdout)).toMatch(/^run\s+name\s+status/)
       expect(String(result.stdout)).toContain(args[0] === 'runs' || args.length > 1 ? 'small' : 'large')
       const loaded = readFileSync(trace, 'utf8').split('\n')
-      expect(loaded.filter((url) => /\/node_modules\/(ink|react|react-reconciler)\/|\/dist\/ui\/render\.js$/.test(url)), args.join(' ')).toEqual([])
+      expect(
+        loaded.filter((url) => /\/node_modules\/(ink|react|react-reconciler)\/|\/dist\/ui\/render\.js$/.test(url)),
+        args.join(' '),
+      ).toEqual([])
     }
   })
 })
 
 describe('mlx tag, rename, rm, diff, logs', () => {
-  it('prints a run\'s logs, one stream or both; -f returns once the run has ended', async () => {
+  it("prints a run's logs, one stream or both; -f returns once the run has ended", async () => {
     const project = await seed()
     writeFileSync(join(project, '.mlx/runs/aaaa000001/stdout.log'), 'epoch 1\nepoch 2\n')
     writeFileSync(join(project, '.mlx/runs/aaaa000001/stderr.log'), 'a warning\nno newline at the end')
@@ -63,11 +87,15 @@ describe('mlx tag, rename, rm, diff, logs', () => {
 
   it('tags and untags a run; runs --tag and compare --where tag = ... find it; run.json follows', async () => {
     const project = await seed()
-    expect((await cli(['tag', 'bbbb', 'best', 'lr-sweep'], {cwd: project})).stderr.trim()).toBe('bbbb000002: best, lr-sweep')
+    expect((await cli(['tag', 'bbbb', 'best', 'lr-sweep'], {cwd: project})).stderr.trim()).toBe(
+      'bbbb000002: best, lr-sweep',
+    )
     expect((await cli(['tag', 'bbbb', '--', '-lr-sweep'], {cwd: project})).stderr.trim()).toBe('bbbb000002: best')
     const tagged = JSON.parse((await cli(['runs', '--tag', 'best', '--json'], {cwd: project})).stdout)
     expect(tagged.map((r: {id: string}) => r.id)).toEqual(['bbbb000002'])
-    const where = JSON.parse((await cli(['compare', '--where', 'tag = baseline or tag = best', '--format', 'json'], {cwd: project})).stdout)
+    const where = JSON.parse(
+      (await cli(['compare', '--where', 'tag = baseline or tag = best', '--format', 'json'], {cwd: project})).stdout,
+    )
     expect(where.map((r: {id: string}) => r.id)).toEqual(['aaaa000001', 'bbbb000002'])
     expect(JSON.parse(readFileSync(join(project, '.mlx/runs/bbbb000002/run.json'), 'utf8')).tags).toEqual(['best'])
   })
@@ -90,7 +118,9 @@ describe('mlx tag, rename, rm, diff, logs', () => {
     const removed = await cli(['rm', 'aaaa', '--yes', '--json'], {cwd: project})
     expect(JSON.parse(removed.stdout)).toEqual({removed: ['aaaa000001']})
     expect(existsSync(join(project, '.mlx/runs/aaaa000001'))).toBe(false)
-    expect(JSON.parse((await cli(['runs', '--json'], {cwd: project})).stdout).map((r: {id: string}) => r.id)).toEqual(['bbbb000002'])
+    expect(JSON.parse((await cli(['runs', '--json'], {cwd: project})).stdout).map((r: {id: string}) => r.id)).toEqual([
+      'bbbb000002',
+    ])
     const store = await openStore(join(project, '.mlx'))
     expect(store.metrics('aaaa000001')).toEqual([])
     store.close()
@@ -99,14 +129,23 @@ describe('mlx tag, rename, rm, diff, logs', () => {
   it('plots runs into PNG, SVG and HTML; a bad file type or an unknown metric is exit 2', async () => {
     const project = await seed()
     for (const out of ['curves.png', 'curves.svg', 'curves.html']) {
-      const plotted = await cli(['plot', 'small', 'large', '--metric', 'val/acc', '--metric', 'val/loss', '--out', out, '--json'], {cwd: project})
+      const plotted = await cli(
+        ['plot', 'small', 'large', '--metric', 'val/acc', '--metric', 'val/loss', '--out', out, '--json'],
+        {cwd: project},
+      )
       expect(plotted.exitCode, plotted.stderr).toBe(0)
-      expect(JSON.parse(plotted.stdout)).toMatchObject({metrics: ['val/acc', 'val/loss'], runs: ['aaaa000001', 'bbbb000002'], points: 10})
+      expect(JSON.parse(plotted.stdout)).toMatchObject({
+        metrics: ['val/acc', 'val/loss'],
+        runs: ['aaaa000001', 'bbbb000002'],
+        points: 10,
+      })
     }
     expect(readFileSync(join(project, 'curves.png')).subarray(0, 4)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47]))
     expect(readFileSync(join(project, 'curves.svg'), 'utf8')).toContain('<svg')
     expect(readFileSync(join(project, 'curves.html'), 'utf8')).toMatch(/^<!doctype html>[\s\S]*<svg/)
-    expect((await cli(['plot', 'small', '--out', 'x.jpg'], {cwd: project})).stderr).toMatch(/must end in \.png, \.svg, \.html/)
+    expect((await cli(['plot', 'small', '--out', 'x.jpg'], {cwd: project})).stderr).toMatch(
+      /must end in \.png, \.svg, \.html/,
+    )
     const unknown = await cli(['plot', 'small', '--metric', 'val/f9', '--out', 'x.png'], {cwd: project})
     expect(unknown.exitCode).toBe(2)
     expect(unknown.stderr).toContain('none of these runs logged val/f9')
@@ -120,15 +159,27 @@ describe('mlx tag, rename, rm, diff, logs', () => {
     const charted = await cli(['show', 'large', '--chart', 'val/loss'], {cwd: project})
     expect(charted.stdout).toMatch(/\nval\/loss\n/)
     expect(charted.stdout).not.toContain('(primary)')
-    expect(JSON.parse((await cli(['show', 'large', '--json'], {cwd: project})).stdout).curves['val/acc']).toEqual([[1, 0.6], [2, 0.9], [3, 0.85]])
+    expect(JSON.parse((await cli(['show', 'large', '--json'], {cwd: project})).stdout).curves['val/acc']).toEqual([
+      [1, 0.6],
+      [2, 0.9],
+      [3, 0.85],
+    ])
   })
 
   it('diffs two runs: differing params, metrics with the better run named', async () => {
     const project = await seed()
-    const diff = JSON.parse((await cli(['diff', 'small', 'large', '--json'], {cwd: project})).stdout) as ReturnType<typeof diffRuns>
+    const diff = JSON.parse((await cli(['diff', 'small', 'large', '--json'], {cwd: project})).stdout) as ReturnType<
+      typeof diffRuns
+    >
     // Tags label runs (mlx tag changes them); they are not params.
     expect(diff.params).toEqual([{key: 'optim.lr', a: 0.001, b: 0.01}])
-    expect(diff.metrics.find((m) => m.key === 'val/acc' && m.aggregate === 'best')).toEqual({key: 'val/acc', aggregate: 'best', a: 0.8, b: 0.9, better: 'b'})
+    expect(diff.metrics.find((m) => m.key === 'val/acc' && m.aggregate === 'best')).toEqual({
+      key: 'val/acc',
+      aggregate: 'best',
+      a: 0.8,
+      b: 0.9,
+      better: 'b',
+    })
     // last val/loss: 1 - 0.8 against 1 - 0.85: lower is better, so b
     expect(diff.metrics.find((m) => m.key === 'val/loss' && m.aggregate === 'last')).toMatchObject({better: 'b'})
     const text = await cli(['diff', 'small', 'large'], {cwd: project})

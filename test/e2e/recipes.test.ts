@@ -41,21 +41,37 @@ const SHORTER: Partial<Record<(typeof TASKS)[number], string[]>> = {
 
 describe('every recipe, from mlx init to a finished run', () => {
   // The script template (your own script) has no epochs of mlx's: test/e2e/script.test.ts runs it.
-  it.for(TASKS.filter((task) => task !== 'script'))('%s: init, then one short epoch of its default config', async (task, context) => {
-    // .ci/run installs Debian's fortunes package; elsewhere its absence skips this one case, saying so.
-    if (task === 'text-classification' && !existsSync('/usr/share/games/fortunes/computers')) context.skip("needs Debian's fortunes package (apt-get install fortunes)")
-    if (task === 'speech-recognition' && !onPath('espeak-ng')) context.skip("needs Debian's espeak-ng (apt-get install espeak-ng)")
-    const project = join(tempDir(), 'project')
-    const init = await cli(['init', project, '--template', task], {cwd: tempDir()})
-    expect(init.exitCode, init.stderr).toBe(0)
-    const run = await cli(['run', `configs/${task}.yaml`, '--set', 'train.epochs=1', ...(SHORTER[task] ?? []).flatMap((set) => ['--set', set]), '--json'], {cwd: project})
-    expect(run.exitCode, run.stderr).toBe(0)
-    const record = JSON.parse(run.stdout)
-    expect(record).toMatchObject({task, status: 'completed'})
-    expect(record.metrics[record.primary.key].count).toBe(1)
-    for (const key of RECIPES[task].keyMetrics.filter((key) => key in record.metrics)) expect(Number.isFinite(record.metrics[key].last), key).toBe(true)
-    expect(existsSync(join(record.runDir, 'checkpoints', 'last.pt'))).toBe(true)
-  })
+  it.for(TASKS.filter((task) => task !== 'script'))(
+    '%s: init, then one short epoch of its default config',
+    async (task, context) => {
+      // .ci/run installs Debian's fortunes package; elsewhere its absence skips this one case, saying so.
+      if (task === 'text-classification' && !existsSync('/usr/share/games/fortunes/computers'))
+        context.skip("needs Debian's fortunes package (apt-get install fortunes)")
+      if (task === 'speech-recognition' && !onPath('espeak-ng'))
+        context.skip("needs Debian's espeak-ng (apt-get install espeak-ng)")
+      const project = join(tempDir(), 'project')
+      const init = await cli(['init', project, '--template', task], {cwd: tempDir()})
+      expect(init.exitCode, init.stderr).toBe(0)
+      const run = await cli(
+        [
+          'run',
+          `configs/${task}.yaml`,
+          '--set',
+          'train.epochs=1',
+          ...(SHORTER[task] ?? []).flatMap((set) => ['--set', set]),
+          '--json',
+        ],
+        {cwd: project},
+      )
+      expect(run.exitCode, run.stderr).toBe(0)
+      const record = JSON.parse(run.stdout)
+      expect(record).toMatchObject({task, status: 'completed'})
+      expect(record.metrics[record.primary.key].count).toBe(1)
+      for (const key of RECIPES[task].keyMetrics.filter((key) => key in record.metrics))
+        expect(Number.isFinite(record.metrics[key].last), key).toBe(true)
+      expect(existsSync(join(record.runDir, 'checkpoints', 'last.pt'))).toBe(true)
+    },
+  )
 })
 
 describe('image-classification on a folder of PNG files', () => {
@@ -63,7 +79,18 @@ describe('image-classification on a folder of PNG files', () => {
     const project = join(tempDir(), 'project')
     await cli(['init', project, '--template', 'image-classification'], {cwd: tempDir()})
     await writeShapes(join(project, 'shapes'), 10)
-    const run = await cli(['run', 'configs/image-classification.yaml', '--set', 'data={source: imagefolder, path: shapes, image_size: 16, batch_size: 8}', '--set', 'train.epochs=3', '--json'], {cwd: project})
+    const run = await cli(
+      [
+        'run',
+        'configs/image-classification.yaml',
+        '--set',
+        'data={source: imagefolder, path: shapes, image_size: 16, batch_size: 8}',
+        '--set',
+        'train.epochs=3',
+        '--json',
+      ],
+      {cwd: project},
+    )
     expect(run.exitCode, run.stderr).toBe(0)
     const record = JSON.parse(run.stdout)
     expect(record.metrics['val/acc'].count).toBe(3)
@@ -76,7 +103,10 @@ describe('image-classification on a folder of PNG files', () => {
     await cli(['init', project, '--template', 'image-classification'], {cwd: tempDir()})
     await writeShapes(join(project, 'shapes'), 3)
     writeFileSync(join(project, 'shapes', 'square', 'broken.png'), 'not an image')
-    const run = await cli(['run', 'configs/image-classification.yaml', '--set', 'data={source: imagefolder, path: shapes, image_size: 16}'], {cwd: project})
+    const run = await cli(
+      ['run', 'configs/image-classification.yaml', '--set', 'data={source: imagefolder, path: shapes, image_size: 16}'],
+      {cwd: project},
+    )
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toMatch(/error: shapes\/square\/broken\.png: cannot decode the image/)
   })
@@ -87,9 +117,20 @@ describe('bad data in a recipe', () => {
     const project = join(tempDir(), 'project')
     await cli(['init', project, '--template', 'tabular'], {cwd: tempDir()})
     writeFileSync(join(project, 'plants.csv'), 'height,soil,kind\n1,clay,fern\n2,sand,cactus\n')
-    const run = await cli(['run', 'configs/tabular.yaml', '--set', 'data={source: csv, path: plants.csv, kind: classification, target: knd}', '--json'], {cwd: project})
+    const run = await cli(
+      [
+        'run',
+        'configs/tabular.yaml',
+        '--set',
+        'data={source: csv, path: plants.csv, kind: classification, target: knd}',
+        '--json',
+      ],
+      {cwd: project},
+    )
     expect(run.exitCode).toBe(2)
-    expect(run.stderr).toContain(`stopped on bad input data\nerror: plants.csv:1: no column 'knd' in the header\nhint: 'knd': did you mean 'kind'?`)
+    expect(run.stderr).toContain(
+      `stopped on bad input data\nerror: plants.csv:1: no column 'knd' in the header\nhint: 'knd': did you mean 'kind'?`,
+    )
     expect(run.stderr).not.toMatch(/Traceback|at .*\.js:\d+/)
     expect(JSON.parse(run.stdout)).toMatchObject({status: 'failed', exitCode: 2})
   })
@@ -97,9 +138,16 @@ describe('bad data in a recipe', () => {
   it('a Criteo line with the wrong number of fields: exit 2, the file and the line', async () => {
     const project = join(tempDir(), 'project')
     await cli(['init', project, '--template', 'recsys-dlrm'], {cwd: tempDir()})
-    const good = ['1', ...Array.from({length: 13}, (_, i) => String(i)), ...Array.from({length: 26}, (_, i) => (i + 10).toString(16).padStart(8, '0'))].join('\t')
+    const good = [
+      '1',
+      ...Array.from({length: 13}, (_, i) => String(i)),
+      ...Array.from({length: 26}, (_, i) => (i + 10).toString(16).padStart(8, '0')),
+    ].join('\t')
     writeFileSync(join(project, 'day_0.txt'), `${good}\n${good}\n0\t1\t2\n${good}\n`)
-    const run = await cli(['run', 'configs/recsys-dlrm.yaml', '--set', 'data={source: criteo, path: day_0.txt, val_rows: 1}'], {cwd: project})
+    const run = await cli(
+      ['run', 'configs/recsys-dlrm.yaml', '--set', 'data={source: criteo, path: day_0.txt, val_rows: 1}'],
+      {cwd: project},
+    )
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toContain('error: day_0.txt:3: 3 tab-separated fields, expected 40')
   })
@@ -108,9 +156,16 @@ describe('bad data in a recipe', () => {
     const project = join(tempDir(), 'project')
     await cli(['init', project, '--template', 'speech-recognition'], {cwd: tempDir()})
     const python = join(repoRoot, '.venv', 'bin', 'python')
-    await execa(python, ['-c', 'import numpy, soundfile; soundfile.write("a.wav", numpy.zeros(8000, "float32"), 16000)'], {cwd: project})
+    await execa(
+      python,
+      ['-c', 'import numpy, soundfile; soundfile.write("a.wav", numpy.zeros(8000, "float32"), 16000)'],
+      {cwd: project},
+    )
     writeFileSync(join(project, 'm.jsonl'), '{"audio": "a.wav", "text": "one"}\n{"audio": "a.wav", "text": "two 2"}\n')
-    const run = await cli(['run', 'configs/speech-recognition.yaml', '--set', 'data={source: manifest, path: m.jsonl}'], {cwd: project})
+    const run = await cli(
+      ['run', 'configs/speech-recognition.yaml', '--set', 'data={source: manifest, path: m.jsonl}'],
+      {cwd: project},
+    )
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toContain("error: m.jsonl:2: the transcript 'two 2' has '2', outside data.alphabet")
     expect(run.stderr).toContain('hint: add the characters to data.alphabet, or set data.unknown_characters: drop')

@@ -15,7 +15,10 @@ describe('mlx run on your own script', () => {
     const project = join(tempDir(), 'project')
     expect((await cli(['init', project, '--template', 'script'], {cwd: tempDir()})).exitCode).toBe(0)
     expect(readFileSync(join(project, 'scripts', 'word_language_model.py'), 'utf8')).toBe(readFileSync(EXAMPLE, 'utf8'))
-    const run = await cli(['run', 'configs/script.yaml', '--set', 'script.args=[--epochs, "2", --save, "{run_dir}/model.pt"]', '--json'], {cwd: project})
+    const run = await cli(
+      ['run', 'configs/script.yaml', '--set', 'script.args=[--epochs, "2", --save, "{run_dir}/model.pt"]', '--json'],
+      {cwd: project},
+    )
     expect(run.exitCode, run.stderr).toBe(0)
     const record = JSON.parse(run.stdout)
     expect(record).toMatchObject({task: 'script', status: 'completed', primary: {key: 'val/loss', goal: 'min'}})
@@ -25,7 +28,9 @@ describe('mlx run on your own script', () => {
     expect(record.metrics['val/loss'].last).toBeLessThan(record.metrics['train/loss'].max)
     expect(existsSync(join(record.runDir, 'model.pt'))).toBe(true)
     // The script's output is kept as it printed it.
-    expect(readFileSync(join(record.runDir, 'stdout.log'), 'utf8')).toMatch(/^\| end of epoch {3}2 \| time: +[\d.]+s \| valid loss +[\d.]+ \| valid ppl +[\d.]+$/m)
+    expect(readFileSync(join(record.runDir, 'stdout.log'), 'utf8')).toMatch(
+      /^\| end of epoch {3}2 \| time: +[\d.]+s \| valid loss +[\d.]+ \| valid ppl +[\d.]+$/m,
+    )
     expect(await metricsInStore(join(project, '.mlx'), record.id)).toEqual(metricsInFile(record.runDir))
 
     const table = await cli(['compare'], {cwd: project})
@@ -34,15 +39,23 @@ describe('mlx run on your own script', () => {
     const compared = JSON.parse((await cli(['compare', '--format', 'json'], {cwd: project})).stdout)
     expect(compared[0].metrics['val/loss'].last).toBeCloseTo(record.metrics['val/loss'].last)
 
-    const tested = await cli(['validate', 'configs/script.yaml', '--test-patterns', join(record.runDir, 'stdout.log')], {cwd: project})
+    const tested = await cli(
+      ['validate', 'configs/script.yaml', '--test-patterns', join(record.runDir, 'stdout.log')],
+      {cwd: project},
+    )
     expect(tested.exitCode, tested.stderr).toBe(0)
-    expect(tested.stdout).toMatch(/stdout\.log:\d+: step 1 epoch 1: lr=20 perf\/ms_per_batch=[\d.]+ train\/loss=[\d.]+ train\/ppl=[\d.]+\n/)
-    expect(tested.stderr).toMatch(/16 of \d+ lines gave metrics: lr, perf\/ms_per_batch, train\/loss, train\/ppl, val\/loss, val\/ppl/)
+    expect(tested.stdout).toMatch(
+      /stdout\.log:\d+: step 1 epoch 1: lr=20 perf\/ms_per_batch=[\d.]+ train\/loss=[\d.]+ train\/ppl=[\d.]+\n/,
+    )
+    expect(tested.stderr).toMatch(
+      /16 of \d+ lines gave metrics: lr, perf\/ms_per_batch, train\/loss, train\/ppl, val\/loss, val\/ppl/,
+    )
   })
 
   it('key=value lines without patterns; a failing script ends failed with its own exit code', async () => {
     const project = tempProject({
-      'train.py': 'import sys\nfor step in range(1, 4):\n    print(f"step={step} loss={1 / step:.3f} acc: {step / 4}", flush=True)\nprint("done\\rnot a metric")\nsys.exit(int(sys.argv[1]))\n',
+      'train.py':
+        'import sys\nfor step in range(1, 4):\n    print(f"step={step} loss={1 / step:.3f} acc: {step / 4}", flush=True)\nprint("done\\rnot a metric")\nsys.exit(int(sys.argv[1]))\n',
       'c.yaml': 'name: kv\ntask: script\nscript: {path: train.py, args: ["0"]}\n',
     })
     const run = await cli(['run', 'c.yaml', '--json'], {cwd: project})
@@ -50,7 +63,12 @@ describe('mlx run on your own script', () => {
     const record = JSON.parse(run.stdout)
     const stored = await metricsInStore(join(project, '.mlx'), record.id)
     expect(stored.map(({key, step, value}) => [key, step, value])).toEqual([
-      ['loss', 1, 1], ['acc', 1, 0.25], ['loss', 2, 0.5], ['acc', 2, 0.5], ['loss', 3, 0.333], ['acc', 3, 0.75],
+      ['loss', 1, 1],
+      ['acc', 1, 0.25],
+      ['loss', 2, 0.5],
+      ['acc', 2, 0.5],
+      ['loss', 3, 0.333],
+      ['acc', 3, 0.75],
     ])
     expect(record.primary).toMatchObject({key: 'loss', last: 0.333})
 
@@ -93,10 +111,14 @@ describe('mlx run on your own script', () => {
     expect(group.stderr).toMatch(/^no-group\.yaml:6:14: script\.patterns\.0\.regex: a pattern needs a named group/m)
     const missing = await cli(['run', 'missing.yaml'], {cwd: project})
     expect(missing.exitCode).toBe(2)
-    expect(missing.stderr).toMatch(/^missing\.yaml:3:16: script\.path: no such file: .*nowhere\.py \(script\.path is relative to the config file that names it\)$/m)
+    expect(missing.stderr).toMatch(
+      /^missing\.yaml:3:16: script\.path: no such file: .*nowhere\.py \(script\.path is relative to the config file that names it\)$/m,
+    )
     expect(existsSync(join(project, '.mlx', 'runs'))).toBe(false)
     writeFileSync(join(project, 'log.txt'), 'loss=1\n')
-    const notScript = await cli(['validate', join(repoRoot, 'configs', 'minimal.yaml'), '--test-patterns', 'log.txt'], {cwd: project})
+    const notScript = await cli(['validate', join(repoRoot, 'configs', 'minimal.yaml'), '--test-patterns', 'log.txt'], {
+      cwd: project,
+    })
     expect(notScript.exitCode).toBe(2)
     expect(notScript.stderr).toMatch(/--test-patterns reads a log with a script config's patterns/)
   })

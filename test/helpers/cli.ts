@@ -22,7 +22,10 @@ export function cliEnv(extra: Record<string, string> = {}): Record<string, strin
   return {NODE_ENV: 'production', NO_COLOR: '1', ...extra}
 }
 
-export function startCli(args: string[], options: {cwd: string; env?: Record<string, string>}): ResultPromise<{cwd: string; env: Record<string, string>; reject: false}> {
+export function startCli(
+  args: string[],
+  options: {cwd: string; env?: Record<string, string>},
+): ResultPromise<{cwd: string; env: Record<string, string>; reject: false}> {
   return execa('node', [binRun, ...args], {cwd: options.cwd, env: cliEnv(options.env), reject: false})
 }
 

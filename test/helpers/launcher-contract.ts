@@ -14,7 +14,16 @@ import {alive, waitFor} from './process.js'
 
 function spec(script: string, extra: Partial<LaunchSpec> = {}): LaunchSpec & {dir: string} {
   const dir = tempDir()
-  return {dir, command: 'bash', args: ['-c', script, 'arg0', 'first arg'], cwd: dir, env: {MLX_TEST_VALUE: 'from env'}, stdoutFile: join(dir, 'out.log'), stderrFile: join(dir, 'err.log'), ...extra}
+  return {
+    dir,
+    command: 'bash',
+    args: ['-c', script, 'arg0', 'first arg'],
+    cwd: dir,
+    env: {MLX_TEST_VALUE: 'from env'},
+    stdoutFile: join(dir, 'out.log'),
+    stderrFile: join(dir, 'err.log'),
+    ...extra,
+  }
 }
 
 /** The contract's tests, for a launcher made in the folder of each test's command (a batch script goes there). */

@@ -21,7 +21,14 @@ export function metricsInFile(runDir: string): MetricRow[] {
   const lines = text.split('\n')
   if (!text.endsWith('\n')) lines.pop() // a torn last line is not a record
   lines.forEach((line, index) => {
-    let record: {v?: number; kind?: string; event?: string; from_step?: number; step?: number; values?: Record<string, unknown>}
+    let record: {
+      v?: number
+      kind?: string
+      event?: string
+      from_step?: number
+      step?: number
+      values?: Record<string, unknown>
+    }
     try {
       record = JSON.parse(line)
     } catch {
@@ -35,7 +42,8 @@ export function metricsInFile(runDir: string): MetricRow[] {
     for (const [key, value] of Object.entries(record.values)) {
       if (typeof value === 'number') rows.push({line: index + 1, key, step: record.step!, value})
       else if (value === 'NaN') rows.push({line: index + 1, key, step: record.step!, value: null})
-      else if (value === 'Infinity' || value === '-Infinity') rows.push({line: index + 1, key, step: record.step!, value: value === 'Infinity' ? Infinity : -Infinity})
+      else if (value === 'Infinity' || value === '-Infinity')
+        rows.push({line: index + 1, key, step: record.step!, value: value === 'Infinity' ? Infinity : -Infinity})
     }
   })
   return rows

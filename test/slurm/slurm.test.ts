@@ -22,7 +22,12 @@ const CLUSTER = join(repoRoot, 'test', 'slurm', 'cluster.sh')
 const STATE = mkdtempSync(join(tmpdir(), 'mlx-slurm-cluster-'))
 const START_LIMIT_MS = 150_000
 const started = await execa(CLUSTER, ['start', STATE], {reject: false, timeout: START_LIMIT_MS})
-const problem = started.exitCode === 0 ? null : started.timedOut ? `cluster.sh start did not finish in ${START_LIMIT_MS / 1000} s` : String(started.stderr).trim() || `cluster.sh exited with ${started.exitCode ?? started.signal}`
+const problem =
+  started.exitCode === 0
+    ? null
+    : started.timedOut
+      ? `cluster.sh start did not finish in ${START_LIMIT_MS / 1000} s`
+      : String(started.stderr).trim() || `cluster.sh exited with ${started.exitCode ?? started.signal}`
 /** Exit status 3: Slurm cannot be installed on this machine; the only reason to skip. */
 const cannotInstall = started.exitCode === 3
 if (problem && cannotInstall) console.warn(`skipping the Slurm tests: ${problem}`)
@@ -33,17 +38,25 @@ afterAll(async () => {
 })
 
 describe.skipIf(cannotInstall)('the test cluster', () => {
-  it('started (a cluster that cannot start fails here with the daemon\'s own words, never a silent skip)', () => {
+  it("started (a cluster that cannot start fails here with the daemon's own words, never a silent skip)", () => {
     expect(problem, `test/slurm/cluster.sh start ${STATE}`).toBeNull()
   })
 
   it('a daemon that dies at start is reported at once in its own words, and what was started is stopped', async () => {
     // A slurmctld that exits with an error of its own, as one meeting another cluster's state did.
     const wrappers = tempDir()
-    writeFileSync(join(wrappers, 'slurmctld'), '#!/bin/sh\necho "fatal: CLUSTER NAME MISMATCH: slurmctld has been started with \\"ClusterName=mlxtest\\"" >&2\nexit 1\n', {mode: 0o755})
+    writeFileSync(
+      join(wrappers, 'slurmctld'),
+      '#!/bin/sh\necho "fatal: CLUSTER NAME MISMATCH: slurmctld has been started with \\"ClusterName=mlxtest\\"" >&2\nexit 1\n',
+      {mode: 0o755},
+    )
     const state = join(tempDir(), 'broken')
     const begun = Date.now()
-    const broken = await execa(CLUSTER, ['start', state], {reject: false, timeout: 60_000, env: {PATH: `${wrappers}:${process.env.PATH}`}})
+    const broken = await execa(CLUSTER, ['start', state], {
+      reject: false,
+      timeout: 60_000,
+      env: {PATH: `${wrappers}:${process.env.PATH}`},
+    })
     expect(broken.exitCode, broken.stderr).toBe(1)
     expect(broken.stderr).toMatch(/slurmctld did not start:[\s\S]*CLUSTER NAME MISMATCH/)
     expect(Date.now() - begun).toBeLessThan(30_000)
@@ -100,7 +113,11 @@ describe.skipIf(unavailable !== null)('mlx run on Slurm', () => {
     const run = await cli(['run', 'c.yaml', '--json', ...SLURM, '--set', 'launch.nproc_per_node=2'], {cwd: project})
     expect(run.exitCode, run.stderr).toBe(0)
     const record = JSON.parse(run.stdout)
-    expect(record).toMatchObject({status: 'completed', exitCode: 0, launch: {launcher: 'slurm', worldSize: 2, nodes: 1}})
+    expect(record).toMatchObject({
+      status: 'completed',
+      exitCode: 0,
+      launch: {launcher: 'slurm', worldSize: 2, nodes: 1},
+    })
     expect(run.stderr).toMatch(/\[digits-cnn\] Slurm job \d+: RUNNING/)
     const script = readFileSync(join(record.runDir, 'job.sbatch'), 'utf8')
     expect(script).toMatch(/^#SBATCH --nodes=1$/m)
@@ -117,7 +134,7 @@ describe.skipIf(unavailable !== null)('mlx run on Slurm', () => {
     mkdirSync(project)
     writeFileSync(join(project, 'mlx.yaml'), '')
     writeFileSync(join(project, 'c.yaml'), MINIMAL_CONFIG.replace('epochs: 2', 'epochs: 1'))
-    const name = "x'; touch owned; echo \"$(touch owned2)\" #"
+    const name = 'x\'; touch owned; echo "$(touch owned2)" #'
     const run = await cli(['run', 'c.yaml', '--json', ...SLURM, '--name', name], {cwd: project})
     expect(run.exitCode, run.stderr).toBe(0)
     const record = JSON.parse(run.stdout)
@@ -137,7 +154,10 @@ describe.skipIf(unavailable !== null)('mlx run on Slurm', () => {
   })
 
   it('a failing script ends failed with its exit code, and Slurm says FAILED', async () => {
-    const project = tempProject({'fail.py': 'import sys\nprint("loss=1.5", flush=True)\nsys.exit(3)\n', 'c.yaml': 'name: fails\ntask: script\nscript: {path: fail.py}\n'})
+    const project = tempProject({
+      'fail.py': 'import sys\nprint("loss=1.5", flush=True)\nsys.exit(3)\n',
+      'c.yaml': 'name: fails\ntask: script\nscript: {path: fail.py}\n',
+    })
     const run = await cli(['run', 'c.yaml', '--json', ...SLURM], {cwd: project})
     expect(run.exitCode).toBe(1)
     const record = JSON.parse(run.stdout)
@@ -154,11 +174,19 @@ describe.skipIf(unavailable !== null)('mlx run on Slurm', () => {
     expect(detached.status).toBe('running')
     const status = async (id: string) => JSON.parse((await cli(['show', id, '--json'], {cwd: project})).stdout)
     let shown = await status(detached.id)
-    for (const until = Date.now() + 120_000; shown.status === 'running' && Date.now() < until; shown = await status(detached.id)) await new Promise((resolve) => setTimeout(resolve, 500))
+    for (
+      const until = Date.now() + 120_000;
+      shown.status === 'running' && Date.now() < until;
+      shown = await status(detached.id)
+    )
+      await new Promise((resolve) => setTimeout(resolve, 500))
     expect(shown).toMatchObject({status: 'completed', exitCode: 0})
     expect(shown.metrics['val/acc'].count).toBe(2)
 
-    const long = JSON.parse((await cli(['run', 'c.yaml', '--json', '--detach', ...SLURM, '--set', 'train.epochs=500'], {cwd: project})).stdout)
+    const long = JSON.parse(
+      (await cli(['run', 'c.yaml', '--json', '--detach', ...SLURM, '--set', 'train.epochs=500'], {cwd: project}))
+        .stdout,
+    )
     const metrics = join(long.runDir, 'metrics.jsonl')
     await waitFor(() => existsSync(metrics) && readFileSync(metrics, 'utf8').includes('"event":"epoch_end"'))
     const stopped = await cli(['stop', long.id, '--json'], {cwd: project})

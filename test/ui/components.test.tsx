@@ -51,7 +51,12 @@ describe('RunProgress', () => {
       samplesPerSec: 3210.4,
       latest: {'val/acc': 0.9, 'train/loss': 0.25, 'perf/samples_per_sec': 3210.4},
     }
-    const {lastFrame} = render(<RunProgress header={{id: 'abc', name: 'digits', task: 'image-classification', python: 'python3'}} progress={progress} />)
+    const {lastFrame} = render(
+      <RunProgress
+        header={{id: 'abc', name: 'digits', task: 'image-classification', python: 'python3'}}
+        progress={progress}
+      />,
+    )
     const lines = lastFrame()!.split('\n')
     expect(lines[0]).toBe('digits  abc · image-classification · python3')
     expect(lines[1]).toBe(`epoch 2/4 ${progressBar(0.5)} 50% · step 50/100 · 12.0s · ETA 10.0s · 3210 samples/s`)
@@ -59,17 +64,41 @@ describe('RunProgress', () => {
   })
 
   it('reads naturally for RL: updates and env steps, as the start event names them, returns first', () => {
-    const start = {kind: 'event' as const, t: 1000, event: 'start', data: {epochs: 10, total_steps: 4000, units: {step: 'update', samples: 'env steps'}}}
-    const logged = {kind: 'metrics' as const, t: 1010, step: 400, epoch: 1, values: [{key: 'train/return', value: 187.5}, {key: 'epsilon', value: 0.05}, {key: 'perf/samples_per_sec', value: 1520}], skipped: 0}
+    const start = {
+      kind: 'event' as const,
+      t: 1000,
+      event: 'start',
+      data: {epochs: 10, total_steps: 4000, units: {step: 'update', samples: 'env steps'}},
+    }
+    const logged = {
+      kind: 'metrics' as const,
+      t: 1010,
+      step: 400,
+      epoch: 1,
+      values: [
+        {key: 'train/return', value: 187.5},
+        {key: 'epsilon', value: 0.05},
+        {key: 'perf/samples_per_sec', value: 1520},
+      ],
+      skipped: 0,
+    }
     const progress = advance(initialProgress(), [start, logged], 999)
     expect(progress.units).toEqual({step: 'update', samples: 'env steps'})
-    const lines = renderAtWidth(<RunProgress header={{id: 'abc', name: 'cartpole', task: 'rl-dqn', python: 'python3'}} progress={progress} />, 200).split('\n')
+    const lines = renderAtWidth(
+      <RunProgress header={{id: 'abc', name: 'cartpole', task: 'rl-dqn', python: 'python3'}} progress={progress} />,
+      200,
+    ).split('\n')
     expect(lines[1]).toMatch(/^epoch 1\/10 .* · update 400\/4000 · .* · 1520 env steps\/s$/)
     expect(lines[2]).toBe('train/return 187.5  epsilon 0.05')
   })
 
   it('waits for metrics before the first line arrives', () => {
-    const {lastFrame} = render(<RunProgress header={{id: 'abc', name: 'digits', task: 'image-classification', python: 'python3'}} progress={initialProgress()} />)
+    const {lastFrame} = render(
+      <RunProgress
+        header={{id: 'abc', name: 'digits', task: 'image-classification', python: 'python3'}}
+        progress={initialProgress()}
+      />,
+    )
     expect(lastFrame()).toContain('waiting for the first metrics')
     expect(progressBar(0, 4)).toBe('░░░░')
     expect(progressBar(1, 4)).toBe('████')
@@ -81,27 +110,48 @@ describe('CompareTable fitted to the terminal', () => {
     headers: ['run', 'name', 'status', 'duration', 'optim.name', 'model.channels', 'val/acc last', 'val/acc best'],
     shrinkable: [false, true, false, false, true, true, false, false],
     rows: [
-      [{text: '3fa9c2ab01'}, {text: 'digits-cnn-with-a-very-long-experiment-name'}, {text: 'running', status: 'running'}, {text: '12.0s', align: 'right'}, {text: 'adamw'}, {text: '[32,64]'}, {text: '0.9944', align: 'right'}, {text: '0.9944', align: 'right', best: true}],
-      [{text: 'b71c000002'}, {text: '数字の実験 ünïcödé'}, {text: 'failed', status: 'failed'}, {text: '3.0s', align: 'right'}, {text: 'sgd'}, {text: '[8,16]'}, {text: '–', align: 'right'}, {text: '–', align: 'right', best: false}],
+      [
+        {text: '3fa9c2ab01'},
+        {text: 'digits-cnn-with-a-very-long-experiment-name'},
+        {text: 'running', status: 'running'},
+        {text: '12.0s', align: 'right'},
+        {text: 'adamw'},
+        {text: '[32,64]'},
+        {text: '0.9944', align: 'right'},
+        {text: '0.9944', align: 'right', best: true},
+      ],
+      [
+        {text: 'b71c000002'},
+        {text: '数字の実験 ünïcödé'},
+        {text: 'failed', status: 'failed'},
+        {text: '3.0s', align: 'right'},
+        {text: 'sgd'},
+        {text: '[8,16]'},
+        {text: '–', align: 'right'},
+        {text: '–', align: 'right', best: false},
+      ],
     ],
   }
 
-  it.each([40, 80, 200])('at %i columns no line is wider, nothing wraps, the ids and best marks stay whole', (columns) => {
-    const lines = renderAtWidth(<CompareTable table={fitTable(wide, columns)} />, columns).split('\n')
-    expect(lines).toHaveLength(3) // header and two rows: nothing wrapped onto a line of its own
-    for (const line of lines) expect(displayWidth(line)).toBeLessThanOrEqual(columns)
-    expect(lines[1]!.startsWith('3fa9c2ab01')).toBe(true)
-    expect(lines[2]!.startsWith('b71c000002')).toBe(true)
-    if (columns === 200) {
-      expect(lines[1]).toContain('digits-cnn-with-a-very-long-experiment-name')
-      expect(lines[2]).toContain('数字の実験 ünïcödé')
-      expect(lines[1]).toMatch(/0\.9944\*$/)
-    } else {
-      // The name and params gave way first (to 6 cells); what still did not fit is cut at the end.
-      expect(lines[1]).toContain('  digit…  running')
-      expect(lines[1]!.endsWith('…')).toBe(true)
-    }
-  })
+  it.each([40, 80, 200])(
+    'at %i columns no line is wider, nothing wraps, the ids and best marks stay whole',
+    (columns) => {
+      const lines = renderAtWidth(<CompareTable table={fitTable(wide, columns)} />, columns).split('\n')
+      expect(lines).toHaveLength(3) // header and two rows: nothing wrapped onto a line of its own
+      for (const line of lines) expect(displayWidth(line)).toBeLessThanOrEqual(columns)
+      expect(lines[1]!.startsWith('3fa9c2ab01')).toBe(true)
+      expect(lines[2]!.startsWith('b71c000002')).toBe(true)
+      if (columns === 200) {
+        expect(lines[1]).toContain('digits-cnn-with-a-very-long-experiment-name')
+        expect(lines[2]).toContain('数字の実験 ünïcödé')
+        expect(lines[1]).toMatch(/0\.9944\*$/)
+      } else {
+        // The name and params gave way first (to 6 cells); what still did not fit is cut at the end.
+        expect(lines[1]).toContain('  digit…  running')
+        expect(lines[1]!.endsWith('…')).toBe(true)
+      }
+    },
+  )
 
   it('cuts wide characters by their display width', () => {
     expect(truncate('数字の実験 ünïcödé', 7)).toBe('数字の…')
@@ -117,14 +167,34 @@ describe('printed tables (no ink)', () => {
     shrinkable: [false, true, false, false, true, true, false, false],
     keepWidth: [0, 16, 0, 0, 0, 0, 0, 0],
     rows: [
-      [{text: '3fa9c2ab01'}, {text: 'digits-cnn-with-a-very-long-experiment-name'}, {text: 'running', status: 'running'}, {text: '12.0s', align: 'right'}, {text: 'adamw'}, {text: '[32,64]'}, {text: '0.9944', align: 'right'}, {text: '0.9944', align: 'right', best: true}],
-      [{text: 'b71c000002'}, {text: '数字の実験 ünïcödé'}, {text: 'failed', status: 'failed'}, {text: '3.0s', align: 'right'}, {text: 'sgd'}, {text: '[8,16]'}, {text: '–', align: 'right'}, {text: '–', align: 'right', best: false}],
+      [
+        {text: '3fa9c2ab01'},
+        {text: 'digits-cnn-with-a-very-long-experiment-name'},
+        {text: 'running', status: 'running'},
+        {text: '12.0s', align: 'right'},
+        {text: 'adamw'},
+        {text: '[32,64]'},
+        {text: '0.9944', align: 'right'},
+        {text: '0.9944', align: 'right', best: true},
+      ],
+      [
+        {text: 'b71c000002'},
+        {text: '数字の実験 ünïcödé'},
+        {text: 'failed', status: 'failed'},
+        {text: '3.0s', align: 'right'},
+        {text: 'sgd'},
+        {text: '[8,16]'},
+        {text: '–', align: 'right'},
+        {text: '–', align: 'right', best: false},
+      ],
     ],
   }
 
   it.each([40, 80, 200])('at %i columns print what the ink table draws, legend wrapped alike', (columns) => {
     const printed = tableText(wide, legend, {columns, colour: false})
-    expect(printed).toBe(renderAtWidth(<CompareTable table={fitTable(wide, columns)} legend={legend} />, columns) + '\n')
+    expect(printed).toBe(
+      renderAtWidth(<CompareTable table={fitTable(wide, columns)} legend={legend} />, columns) + '\n',
+    )
     for (const line of printed.trimEnd().split('\n')) expect(displayWidth(line)).toBeLessThanOrEqual(columns)
   })
 
@@ -186,13 +256,20 @@ describe('fitTable', () => {
 describe('BrowseTable', () => {
   const many: Table = {
     headers: ['run', 'val/acc best'],
-    rows: Array.from({length: 10}, (_, i) => [{text: `r${i}`}, {text: String((i * 7) % 10 / 10), align: 'right' as const, sortValue: ((i * 7) % 10) / 10}]),
+    rows: Array.from({length: 10}, (_, i) => [
+      {text: `r${i}`},
+      {text: String(((i * 7) % 10) / 10), align: 'right' as const, sortValue: ((i * 7) % 10) / 10},
+    ]),
   }
   const press = async (stdin: {write(data: string): void}, keys: string) => {
     stdin.write(keys)
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
-  const rowsShown = (frame: string) => frame.split('\n').slice(1, 4).map((line) => line.split(/\s+/)[0])
+  const rowsShown = (frame: string) =>
+    frame
+      .split('\n')
+      .slice(1, 4)
+      .map((line) => line.split(/\s+/)[0])
 
   it('scrolls a window of rows, moves the column cursor, sorts by the column under it, and quits', async () => {
     const {lastFrame, stdin, frames} = render(<BrowseTable table={many} legend="legend" height={3} />)

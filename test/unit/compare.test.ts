@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
-import {compareRuns, flattenParams, runReport, uniquePrefixLength} from '../../src/core/report/compare.js'
+import {compareRuns, flattenParams, uniquePrefixLength} from '../../src/core/report/compare.js'
+import {runReport} from '../../src/core/report/run-report.js'
 import {comparisonCsv, comparisonMarkdown, comparisonTable} from '../../src/core/report/format.js'
 import {formatDuration, formatNumber} from '../../src/core/report/numbers.js'
 import type {MetricSummary, RunRecord} from '../../src/core/store/store.js'
@@ -23,6 +24,10 @@ function run(id: string, lr: number, extra: Partial<RunRecord> = {}): RunRecord 
     tags: [],
     error: null,
     ingest: {lines: 0, badLines: 0, tornLines: 0, skippedValues: 0, lastProblem: null},
+    launch: {launcher: 'local', worldSize: 1, nodes: 1},
+    stopRequestedAt: null,
+    jobId: null,
+    follower: null,
     ...extra,
   }
 }
@@ -30,7 +35,16 @@ function run(id: string, lr: number, extra: Partial<RunRecord> = {}): RunRecord 
 function summary(key: string, values: number[]): MetricSummary {
   const min = Math.min(...values)
   const max = Math.max(...values)
-  return {key, count: values.length, last: values.at(-1)!, lastStep: values.length, min, minStep: values.indexOf(min) + 1, max, maxStep: values.indexOf(max) + 1}
+  return {
+    key,
+    count: values.length,
+    last: values.at(-1)!,
+    lastStep: values.length,
+    min,
+    minStep: values.indexOf(min) + 1,
+    max,
+    maxStep: values.indexOf(max) + 1,
+  }
 }
 
 const runs = [run('a1', 0.1), run('b2', 0.01), run('c3', 0.001, {status: 'failed'})]
@@ -56,7 +70,14 @@ describe('compareRuns', () => {
       {key: 'val/acc', goal: 'max', bestRunIds: ['b2']},
       {key: 'val/loss', goal: 'min', bestRunIds: ['a1']},
     ])
-    expect(comparison.runs[0]!.metrics['val/acc']).toEqual({last: 0.8, best: 0.9, min: 0.5, max: 0.9, bestStep: 2, count: 3})
+    expect(comparison.runs[0]!.metrics['val/acc']).toEqual({
+      last: 0.8,
+      best: 0.9,
+      min: 0.5,
+      max: 0.9,
+      bestStep: 2,
+      count: 3,
+    })
     expect(comparison.runs[2]!.metrics['val/loss']).toBeUndefined()
   })
 
@@ -92,38 +113,87 @@ describe('formats', () => {
   const comparison = compareRuns(runs, summaries)
 
   it('formats numbers and durations compactly', () => {
-    expect([formatNumber(0.95123456), formatNumber(12), formatNumber(0.0000123), formatNumber(null), formatNumber(NaN), formatNumber(-Infinity)]).toEqual(['0.9512', '12', '1.23e-5', '–', 'NaN', '-inf'])
-    expect([formatDuration(5.25), formatDuration(125), formatDuration(7300), formatDuration(null)]).toEqual(['5.3s', '2m05s', '2h01m', '–'])
+    expect([
+      formatNumber(0.95123456),
+      formatNumber(12),
+      formatNumber(0.0000123),
+      formatNumber(null),
+      formatNumber(NaN),
+      formatNumber(-Infinity),
+    ]).toEqual(['0.9512', '12', '1.23e-5', '–', 'NaN', '-inf'])
+    expect([formatDuration(5.25), formatDuration(125), formatDuration(7300), formatDuration(null)]).toEqual([
+      '5.3s',
+      '2m05s',
+      '2h01m',
+      '–',
+    ])
   })
 
   it('lays out the table cells with the best marked', () => {
     const table = comparisonTable(comparison)
-    expect(table.headers).toEqual(['run', 'name', 'status', 'duration', 'optim.lr', 'val/acc last', 'val/acc best', 'val/loss last', 'val/loss best'])
-    expect(table.rows[1]!.map((cell) => cell.text)).toEqual(['b2', 'lr-0.01', 'completed', '10.0s', '0.01', '0.95', '0.95', '0.35', '0.35'])
-    expect(table.rows.map((row) => row.filter((cell) => cell.best).map((cell) => cell.text))).toEqual([['0.3'], ['0.95'], []])
+    expect(table.headers).toEqual([
+      'run',
+      'name',
+      'status',
+      'duration',
+      'optim.lr',
+      'val/acc last',
+      'val/acc best',
+      'val/loss last',
+      'val/loss best',
+    ])
+    expect(table.rows[1]!.map((cell) => cell.text)).toEqual([
+      'b2',
+      'lr-0.01',
+      'completed',
+      '10.0s',
+      '0.01',
+      '0.95',
+      '0.95',
+      '0.35',
+      '0.35',
+    ])
+    expect(table.rows.map((row) => row.filter((cell) => cell.best).map((cell) => cell.text))).toEqual([
+      ['0.3'],
+      ['0.95'],
+      [],
+    ])
   })
 
   it('writes markdown with the best in bold', () => {
     const markdown = comparisonMarkdown(comparison).split('\n')
-    expect(markdown[0]).toBe('| run | name | status | duration | optim.lr | val/acc last | val/acc best | val/loss last | val/loss best |')
+    expect(markdown[0]).toBe(
+      '| run | name | status | duration | optim.lr | val/acc last | val/acc best | val/loss last | val/loss best |',
+    )
     expect(markdown[1]).toBe('| --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: |')
     expect(markdown[3]).toBe('| b2 | lr-0.01 | completed | 10.0s | 0.01 | 0.95 | **0.95** | 0.35 | 0.35 |')
   })
 
   it('writes markdown that shows names as text: no HTML, links, emphasis or column breaks', () => {
-    const hostile = [run('h1', 0.1, {name: '<img src=x onerror=alert(1)>'}), run('h2', 0.2, {name: '[click](javascript:alert(1)) **bold** a|b `code` &amp; ~~x~~'})]
+    const hostile = [
+      run('h1', 0.1, {name: '<img src=x onerror=alert(1)>'}),
+      run('h2', 0.2, {name: '[click](javascript:alert(1)) **bold** a|b `code` &amp; ~~x~~'}),
+    ]
     const markdown = comparisonMarkdown(compareRuns(hostile, new Map())).split('\n')
     expect(markdown[2]).toBe('| h1 | &lt;img src=x onerror=alert(1)&gt; | completed | 10.0s | 0.1 |')
-    expect(markdown[3]).toBe('| h2 | \\[click\\](javascript:alert(1)) \\*\\*bold\\*\\* a\\|b \\`code\\` &amp;amp; \\~\\~x\\~\\~ | completed | 10.0s | 0.2 |')
+    expect(markdown[3]).toBe(
+      '| h2 | \\[click\\](javascript:alert(1)) \\*\\*bold\\*\\* a\\|b \\`code\\` &amp;amp; \\~\\~x\\~\\~ | completed | 10.0s | 0.2 |',
+    )
     for (const line of markdown) expect(line).not.toMatch(/<[a-z]/i)
   })
 
   it('writes CSV at full precision, quoting where needed', () => {
     const quoted = run('q1', 0.5, {name: 'a, "quoted" name'})
     const other = run('q2', 0.5, {config: {...quoted.config, model: {channels: [8, 16]}}})
-    const csv = comparisonCsv(compareRuns([quoted, other], new Map([['q1', [summary('val/acc', [1 / 3])]]]))).split('\n')
-    expect(csv[0]).toBe('id,name,task,status,started_at,duration_s,model.channels,val/acc:last,val/acc:best,val/acc:min,val/acc:max')
-    expect(csv[1]).toBe(`q1,"a, ""quoted"" name",image-classification,completed,1970-01-01T00:16:40.000Z,10.000,"[32,64]",${1 / 3},${1 / 3},${1 / 3},${1 / 3}`)
+    const csv = comparisonCsv(compareRuns([quoted, other], new Map([['q1', [summary('val/acc', [1 / 3])]]]))).split(
+      '\n',
+    )
+    expect(csv[0]).toBe(
+      'id,name,task,status,started_at,duration_s,model.channels,val/acc:last,val/acc:best,val/acc:min,val/acc:max',
+    )
+    expect(csv[1]).toBe(
+      `q1,"a, ""quoted"" name",image-classification,completed,1970-01-01T00:16:40.000Z,10.000,"[32,64]",${1 / 3},${1 / 3},${1 / 3},${1 / 3}`,
+    )
     expect(csv[2]).toBe('q2,lr-0.5,image-classification,completed,1970-01-01T00:16:40.000Z,10.000,"[8,16]",,,,')
   })
 })

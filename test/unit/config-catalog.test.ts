@@ -18,7 +18,9 @@ function lines(file: string, sets: string[] = []): string[] {
   const result = checkConfig(file, sets)
   if (!('diagnostics' in result)) return []
   const prefixes = [`${join(file, '..')}/`, `${relative(process.cwd(), join(file, '..'))}/`]
-  return result.diagnostics.map((d) => prefixes.reduce((text, prefix) => text.split(prefix).join(''), formatDiagnostic(d)))
+  return result.diagnostics.map((d) =>
+    prefixes.reduce((text, prefix) => text.split(prefix).join(''), formatDiagnostic(d)),
+  )
 }
 
 describe('the catalog of bad configs', () => {
@@ -50,12 +52,16 @@ describe('bad files that need a set-up', () => {
   const dir = tempDir()
 
   it('a missing file', () => {
-    expect(lines(join(dir, 'missing.yaml'))).toEqual(['missing.yaml:1:1: file not found (check the path; it is relative to the current directory)'])
+    expect(lines(join(dir, 'missing.yaml'))).toEqual([
+      'missing.yaml:1:1: file not found (check the path; it is relative to the current directory)',
+    ])
   })
 
   it('a directory given as the file', () => {
     mkdirSync(join(dir, 'folder.yaml'))
-    expect(lines(join(dir, 'folder.yaml'))).toEqual(['folder.yaml:1:1: is a directory, not a config file (give the path of a .yaml file)'])
+    expect(lines(join(dir, 'folder.yaml'))).toEqual([
+      'folder.yaml:1:1: is a directory, not a config file (give the path of a .yaml file)',
+    ])
   })
 
   it('an unreadable file (a path through a file)', () => {
@@ -70,18 +76,33 @@ describe('bad files that need a set-up', () => {
   })
 
   it('a non-UTF-8 file, at the first bad byte', () => {
-    writeFileSync(join(dir, 'latin1.yaml'), Buffer.concat([Buffer.from('name: x\ntask: image-classification\ndescription: caf'), Buffer.from([0xe9]), Buffer.from('\n')]))
-    expect(lines(join(dir, 'latin1.yaml'))).toEqual(['latin1.yaml:3:17: file is not valid UTF-8 text (save it as UTF-8)'])
+    writeFileSync(
+      join(dir, 'latin1.yaml'),
+      Buffer.concat([
+        Buffer.from('name: x\ntask: image-classification\ndescription: caf'),
+        Buffer.from([0xe9]),
+        Buffer.from('\n'),
+      ]),
+    )
+    expect(lines(join(dir, 'latin1.yaml'))).toEqual([
+      'latin1.yaml:3:17: file is not valid UTF-8 text (save it as UTF-8)',
+    ])
   })
 
   it('a file over 1 MiB', () => {
     writeFileSync(join(dir, 'big.yaml'), `${MINIMAL_CONFIG}# ${'x'.repeat(1024 * 1024)}\n`)
-    expect(lines(join(dir, 'big.yaml'))).toEqual([expect.stringMatching(/^big\.yaml:1:1: file is \d+ bytes; a config may be at most 1 MiB \(keep data out of the config/)])
+    expect(lines(join(dir, 'big.yaml'))).toEqual([
+      expect.stringMatching(
+        /^big\.yaml:1:1: file is \d+ bytes; a config may be at most 1 MiB \(keep data out of the config/,
+      ),
+    ])
   })
 
   it('malformed --set flags, each named', () => {
     writeFileSync(join(dir, 'ok.yaml'), MINIMAL_CONFIG)
-    expect(lines(join(dir, 'ok.yaml'), ['optim.lr', '=1', 'optim..lr=1', 'model.channels=[1, 2', 'extends=base.yaml'])).toEqual([
+    expect(
+      lines(join(dir, 'ok.yaml'), ['optim.lr', '=1', 'optim..lr=1', 'model.channels=[1, 2', 'extends=base.yaml']),
+    ).toEqual([
       '--set optim.lr: expected KEY.PATH=VALUE (for example --set optim.lr=0.01)',
       '--set =1: expected KEY.PATH=VALUE (for example --set optim.lr=0.01)',
       '--set optim..lr=1: expected KEY.PATH=VALUE (for example --set optim.lr=0.01)',

@@ -11,7 +11,14 @@ describe('launcher local', () => {
 
   it('a kill is SIGKILL to the process group', async () => {
     const dir = tempDir()
-    const child = localLauncher.launch({command: 'sleep', args: ['300'], cwd: dir, env: {}, stdoutFile: join(dir, 'out'), stderrFile: join(dir, 'err')})
+    const child = localLauncher.launch({
+      command: 'sleep',
+      args: ['300'],
+      cwd: dir,
+      env: {},
+      stdoutFile: join(dir, 'out'),
+      stderrFile: join(dir, 'err'),
+    })
     child.kill()
     expect(await child.done).toEqual({exitCode: null, signal: 'SIGKILL'})
   })
@@ -19,5 +26,14 @@ describe('launcher local', () => {
 
 // torchrun with one worker, from the project's Python: the command runs as its only worker.
 describe('launcher torchrun', () => {
-  launcherContract(() => torchrunLauncher({python: join(repoRoot, '.venv/bin/python'), nprocPerNode: 1, nnodes: 1, rdzvEndpoint: null, rdzvId: 'contract', maxRestarts: 0}))
+  launcherContract(() =>
+    torchrunLauncher({
+      python: join(repoRoot, '.venv/bin/python'),
+      nprocPerNode: 1,
+      nnodes: 1,
+      rdzvEndpoint: null,
+      rdzvId: 'contract',
+      maxRestarts: 0,
+    }),
+  )
 })

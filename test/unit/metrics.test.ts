@@ -9,24 +9,46 @@ import {tempDir} from '../helpers/cli.js'
 
 describe('parseMetricsLine', () => {
   it('reads a metrics line', () => {
-    expect(parseMetricsLine('{"v":1,"t":1764403200.12,"kind":"metrics","step":120,"epoch":1,"values":{"train/loss":0.41,"lr":0.001}}')).toEqual({
+    expect(
+      parseMetricsLine(
+        '{"v":1,"t":1764403200.12,"kind":"metrics","step":120,"epoch":1,"values":{"train/loss":0.41,"lr":0.001}}',
+      ),
+    ).toEqual({
       ok: true,
-      record: {kind: 'metrics', t: 1764403200.12, step: 120, epoch: 1, values: [{key: 'train/loss', value: 0.41}, {key: 'lr', value: 0.001}], skipped: 0},
+      record: {
+        kind: 'metrics',
+        t: 1764403200.12,
+        step: 120,
+        epoch: 1,
+        values: [
+          {key: 'train/loss', value: 0.41},
+          {key: 'lr', value: 0.001},
+        ],
+        skipped: 0,
+      },
     })
   })
 
   it('reads an event line, keeping its fields as data', () => {
-    expect(parseMetricsLine('{"v":1,"t":5,"kind":"event","event":"checkpoint","path":"checkpoints/epoch1.pt"}')).toEqual({
+    expect(
+      parseMetricsLine('{"v":1,"t":5,"kind":"event","event":"checkpoint","path":"checkpoints/epoch1.pt"}'),
+    ).toEqual({
       ok: true,
       record: {kind: 'event', t: 5, event: 'checkpoint', data: {path: 'checkpoints/epoch1.pt'}},
     })
   })
 
   it('accepts non-finite values written as strings, skips other non-numbers and ignores unknown fields', () => {
-    const parsed = parseMetricsLine('{"v":1,"t":1,"kind":"metrics","step":3,"values":{"a":"NaN","b":"Infinity","c":"-Infinity","d":"text","e":true},"host":"x"}')
+    const parsed = parseMetricsLine(
+      '{"v":1,"t":1,"kind":"metrics","step":3,"values":{"a":"NaN","b":"Infinity","c":"-Infinity","d":"text","e":true},"host":"x"}',
+    )
     expect(parsed.ok && parsed.record.kind === 'metrics' && parsed.record).toMatchObject({
       epoch: null,
-      values: [{key: 'a', value: NaN}, {key: 'b', value: Infinity}, {key: 'c', value: -Infinity}],
+      values: [
+        {key: 'a', value: NaN},
+        {key: 'b', value: Infinity},
+        {key: 'c', value: -Infinity},
+      ],
       skipped: 2,
     })
   })
@@ -100,8 +122,20 @@ describe('progress', () => {
   it('follows the start event, steps and epochs, and estimates the time left from the training start', () => {
     let progress = initialProgress()
     progress = advance(progress, [{kind: 'event', t: 105, event: 'start', data: {epochs: 2, total_steps: 10}}], 100)
-    progress = advance(progress, [{kind: 'metrics', t: 110, step: 5, epoch: 1, values: [{key: 'train/loss', value: 0.5}], skipped: 0}], 100)
-    expect(progress).toMatchObject({epochs: 2, totalSteps: 10, step: 5, epoch: 0, elapsed: 10, eta: 5, latest: {'train/loss': 0.5}})
+    progress = advance(
+      progress,
+      [{kind: 'metrics', t: 110, step: 5, epoch: 1, values: [{key: 'train/loss', value: 0.5}], skipped: 0}],
+      100,
+    )
+    expect(progress).toMatchObject({
+      epochs: 2,
+      totalSteps: 10,
+      step: 5,
+      epoch: 0,
+      elapsed: 10,
+      eta: 5,
+      latest: {'train/loss': 0.5},
+    })
     progress = advance(progress, [{kind: 'event', t: 111, event: 'epoch_end', data: {epoch: 1}}], 100)
     expect(progress.epoch).toBe(1)
   })

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {statusOf} from '../../src/core/run/outcome.js'
-import {visibleGpus} from '../../src/core/run/run.js'
+import {visibleGpus} from '../../src/core/run/process.js'
 
 describe('how a run ended', () => {
   it.each([

@@ -19,7 +19,15 @@ async function freshStore(dir = tempDir()): Promise<Store> {
 }
 
 function newRun(store: Store, id: string, name = 'demo', createdAt = 1000, tags: string[] = []): NewRun {
-  const run = {id, name, task: 'image-classification', host: 'h', config: {name, tags, optim: {lr: 0.1}}, primaryMetric: 'val/acc', primaryGoal: 'max' as const}
+  const run = {
+    id,
+    name,
+    task: 'image-classification',
+    host: 'h',
+    config: {name, tags, optim: {lr: 0.1}},
+    primaryMetric: 'val/acc',
+    primaryGoal: 'max' as const,
+  }
   store.createRun(run, createdAt)
   return run
 }
@@ -32,16 +40,29 @@ function lines(...texts: string[]): TailLine[] {
   })
 }
 
-const metric = (step: number, values: Record<string, number | string>) => JSON.stringify({v: 1, t: 1000 + step, kind: 'metrics', step, values})
+const metric = (step: number, values: Record<string, number | string>) =>
+  JSON.stringify({v: 1, t: 1000 + step, kind: 'metrics', step, values})
 
 describe('store', () => {
   it('stores metrics, events and summaries, counting bad lines', async () => {
     const store = await freshStore()
     newRun(store, 'aaaa111111')
-    const written = lines(metric(1, {'val/acc': 0.5, 'val/loss': 2}), '{"v":1,"t":1,"kind":"event","event":"start","epochs":2}', 'garbage', metric(2, {'val/acc': 0.9, 'val/loss': 3}), metric(3, {'val/acc': 0.7, 'val/loss': 'NaN'}))
+    const written = lines(
+      metric(1, {'val/acc': 0.5, 'val/loss': 2}),
+      '{"v":1,"t":1,"kind":"event","event":"start","epochs":2}',
+      'garbage',
+      metric(2, {'val/acc': 0.9, 'val/loss': 3}),
+      metric(3, {'val/acc': 0.7, 'val/loss': 'NaN'}),
+    )
     const batch = store.ingest('aaaa111111', 0, written)!
     expect(batch.records).toHaveLength(4)
-    expect(batch.counters).toEqual({lines: 5, badLines: 1, tornLines: 0, skippedValues: 0, lastProblem: 'line 3: not valid JSON'})
+    expect(batch.counters).toEqual({
+      lines: 5,
+      badLines: 1,
+      tornLines: 0,
+      skippedValues: 0,
+      lastProblem: 'line 3: not valid JSON',
+    })
     expect(store.metrics('aaaa111111').map((m) => [m.line, m.key, m.step, m.value])).toEqual([
       [1, 'val/acc', 1, 0.5],
       [1, 'val/loss', 1, 2],
@@ -65,8 +86,15 @@ describe('store', () => {
     newRun(store, 'bbbb222222')
     store.ingest('aaaa111111', 0, lines(metric(1, {'val/acc': 0.5, 'train/loss': 1})))
     store.ingest('bbbb222222', 0, lines(metric(1, {'val/acc': 0.6}), metric(2, {'val/acc': 0.7, 'val/f1': 0.1})))
-    expect(store.metrics('aaaa111111').map((m) => [m.key, m.value])).toEqual([['val/acc', 0.5], ['train/loss', 1]])
-    expect(store.metrics('bbbb222222').map((m) => [m.key, m.value])).toEqual([['val/acc', 0.6], ['val/acc', 0.7], ['val/f1', 0.1]])
+    expect(store.metrics('aaaa111111').map((m) => [m.key, m.value])).toEqual([
+      ['val/acc', 0.5],
+      ['train/loss', 1],
+    ])
+    expect(store.metrics('bbbb222222').map((m) => [m.key, m.value])).toEqual([
+      ['val/acc', 0.6],
+      ['val/acc', 0.7],
+      ['val/f1', 0.1],
+    ])
     store.deleteRun('aaaa111111')
     expect(store.metrics('aaaa111111')).toEqual([])
     expect(store.summaries(['aaaa111111']).get('aaaa111111')).toEqual([])
@@ -89,7 +117,11 @@ describe('store', () => {
     const store = await freshStore()
     newRun(store, 'cccc333333')
     const batch = store.ingest('cccc333333', 0, lines(metric(1, {x: 1})), {endOffset: 100})!
-    expect(batch.counters).toMatchObject({lines: 2, tornLines: 1, lastProblem: 'line 2: torn (cut off mid-write), skipped'})
+    expect(batch.counters).toMatchObject({
+      lines: 2,
+      tornLines: 1,
+      lastProblem: 'line 2: torn (cut off mid-write), skipped',
+    })
     expect(store.ingestOffset('cccc333333')).toBe(100)
   })
 
@@ -144,7 +176,9 @@ describe('the index follows the run directories', () => {
     db.exec(MIGRATIONS[0]!)
     db.exec(MIGRATIONS[1]!)
     db.pragma('user_version = 2')
-    db.prepare("INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric) VALUES ('eeee555555', 'old', 'image-classification', 'completed', 1, 'h', ?, '{}', 'val/acc')").run(join(original, 'runs', 'eeee555555'))
+    db.prepare(
+      "INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric) VALUES ('eeee555555', 'old', 'image-classification', 'completed', 1, 'h', ?, '{}', 'val/acc')",
+    ).run(join(original, 'runs', 'eeee555555'))
     db.close()
     const copy = join(tempDir(), 'elsewhere', '.mlx')
     cpSync(original, copy, {recursive: true})
@@ -163,7 +197,16 @@ describe('the index follows the run directories', () => {
     store.setTags('ffff666666', ['a'])
     store.requestStop('ffff666666', 7)
     store.finishRun('ffff666666', {status: 'interrupted', endedAt: 9, exitCode: 130, signal: null, error: 'stopped'})
-    expect(runFile()).toMatchObject({name: 'second', tags: ['a'], stopRequestedAt: 7, status: 'interrupted', endedAt: 9, exitCode: 130, error: 'stopped', follower: null})
+    expect(runFile()).toMatchObject({
+      name: 'second',
+      tags: ['a'],
+      stopRequestedAt: 7,
+      status: 'interrupted',
+      endedAt: 9,
+      exitCode: 130,
+      error: 'stopped',
+      follower: null,
+    })
     expect(readdirSync(store.runDir('ffff666666'))).toEqual(['run.json'])
   })
 
@@ -172,7 +215,9 @@ describe('the index follows the run directories', () => {
     newRun(store, 'abab000001')
     store.finishRun('abab000001', {status: 'interrupted', endedAt: 2, exitCode: 130, signal: null, error: null})
     store.restartRun('abab000001', {name: 'demo', optim: {lr: 0.2}})
-    expect(() => store.restartRun('abab000001', {name: 'demo'})).toThrow(new RegExp(`^run abab000001 is already running \\(followed by mlx pid ${process.pid} on `))
+    expect(() => store.restartRun('abab000001', {name: 'demo'})).toThrow(
+      new RegExp(`^run abab000001 is already running \\(followed by mlx pid ${process.pid} on `),
+    )
     expect(store.getRun('abab000001')?.config).toEqual({name: 'demo', optim: {lr: 0.2}})
   })
 
@@ -181,11 +226,29 @@ describe('the index follows the run directories', () => {
     const store = await freshStore(dir)
     newRun(store, 'cdcd000001', 'kept', 5, ['t'])
     const file = join(store.runDir('cdcd000001'), 'metrics.jsonl')
-    writeFileSync(join(store.runDir('cdcd000001'), 'config.json'), JSON.stringify({name: 'kept', tags: ['t'], optim: {lr: 0.1}}))
-    writeFileSync(file, [metric(1, {'val/acc': 0.5}), metric(2, {'val/acc': 'NaN'}), '{"v":1,"t":3,"kind":"event","event":"resume","from_step":1}', metric(2, {'val/acc': 0.7}), 'garbage', ''].join('\n'))
+    writeFileSync(
+      join(store.runDir('cdcd000001'), 'config.json'),
+      JSON.stringify({name: 'kept', tags: ['t'], optim: {lr: 0.1}}),
+    )
+    writeFileSync(
+      file,
+      [
+        metric(1, {'val/acc': 0.5}),
+        metric(2, {'val/acc': 'NaN'}),
+        '{"v":1,"t":3,"kind":"event","event":"resume","from_step":1}',
+        metric(2, {'val/acc': 0.7}),
+        'garbage',
+        '',
+      ].join('\n'),
+    )
     ingestAvailable(store, 'cdcd000001', file, true)
     store.finishRun('cdcd000001', {status: 'completed', endedAt: 9, exitCode: 0, signal: null, error: null})
-    const before = {run: store.getRun('cdcd000001'), metrics: store.metrics('cdcd000001'), summaries: store.summaries(['cdcd000001']), events: store.events('cdcd000001', true)}
+    const before = {
+      run: store.getRun('cdcd000001'),
+      metrics: store.metrics('cdcd000001'),
+      summaries: store.summaries(['cdcd000001']),
+      events: store.events('cdcd000001', true),
+    }
     mkdirSync(store.runDir('broken0001'))
     writeFileSync(join(store.runDir('broken0001'), 'run.json'), '{"id": "broken0001"')
     store.close()
@@ -196,13 +259,24 @@ describe('the index follows the run directories', () => {
     const {store: rebuilt, indexed} = await openStoreReporting(join(dir, '.mlx'))
     stores.push(rebuilt)
     expect(indexed.indexed).toEqual(['cdcd000001'])
-    expect(indexed.skipped).toEqual([{id: 'broken0001', problem: expect.stringMatching(/^run\.json is not valid JSON/)}])
-    expect({run: rebuilt.getRun('cdcd000001'), metrics: rebuilt.metrics('cdcd000001'), summaries: rebuilt.summaries(['cdcd000001']), events: rebuilt.events('cdcd000001', true)}).toEqual({...before, run: {...before.run, follower: null}})
+    expect(indexed.skipped).toEqual([
+      {id: 'broken0001', problem: expect.stringMatching(/^run\.json is not valid JSON/)},
+    ])
+    expect({
+      run: rebuilt.getRun('cdcd000001'),
+      metrics: rebuilt.metrics('cdcd000001'),
+      summaries: rebuilt.summaries(['cdcd000001']),
+      events: rebuilt.events('cdcd000001', true),
+    }).toEqual({...before, run: {...before.run, follower: null}})
   })
 
   it('ingests a backlog in bounded batches, storing exactly what one batch would', async () => {
     const file = join(tempDir(), 'metrics.jsonl')
-    const text = Array.from({length: 3000}, (_, i) => (i === 1500 ? '{"v":1,"t":1,"kind":"event","event":"resume","from_step":1000}' : metric(i, {'train/loss': 1 / (i + 1), 'val/acc': i % 7 === 0 ? 'NaN' : (i % 100) / 100}))).join('\n')
+    const text = Array.from({length: 3000}, (_, i) =>
+      i === 1500
+        ? '{"v":1,"t":1,"kind":"event","event":"resume","from_step":1000}'
+        : metric(i, {'train/loss': 1 / (i + 1), 'val/acc': i % 7 === 0 ? 'NaN' : (i % 100) / 100}),
+    ).join('\n')
     writeFileSync(file, `${text}\n{"v":1,"t":2,"kind":"metr`)
     const whole = await freshStore()
     const batched = await freshStore()

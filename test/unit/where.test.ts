@@ -1,6 +1,6 @@
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {filterRuns, matchingRunIds, sortRuns} from '../../src/core/report/compare.js'
+import {filterRuns, matchingRunIds, sortRuns} from '../../src/core/report/select.js'
 import {UserError} from '../../src/core/errors.js'
 import {openStore} from '../../src/core/store/open.js'
 import type {MetricSummary, RunRecord} from '../../src/core/store/store.js'
@@ -14,11 +14,20 @@ describe('parseWhere', () => {
     expect(parseWhere('optim.lr < 0.01 and status = completed or not tag = x')).toEqual({
       kind: 'or',
       operands: [
-        {kind: 'and', operands: [{kind: 'compare', field: 'optim.lr', operator: '<', value: 0.01}, {kind: 'compare', field: 'status', operator: '=', value: 'completed'}]},
+        {
+          kind: 'and',
+          operands: [
+            {kind: 'compare', field: 'optim.lr', operator: '<', value: 0.01},
+            {kind: 'compare', field: 'status', operator: '=', value: 'completed'},
+          ],
+        },
         {kind: 'not', operand: {kind: 'compare', field: 'tag', operator: '=', value: 'x'}},
       ],
     })
-    expect(parseWhere("(a = 1 OR b != 'two words') AND val/acc:last >= 1e-3")).toMatchObject({kind: 'and', operands: [{kind: 'or'}, {field: 'val/acc:last', operator: '>=', value: 0.001}]})
+    expect(parseWhere("(a = 1 OR b != 'two words') AND val/acc:last >= 1e-3")).toMatchObject({
+      kind: 'and',
+      operands: [{kind: 'or'}, {field: 'val/acc:last', operator: '>=', value: 0.001}],
+    })
     expect(parseWhere('name ~ "digits-*"')).toEqual({kind: 'compare', field: 'name', operator: '~', value: 'digits-*'})
     expect(parseWhere('seed>=-3')).toEqual({kind: 'compare', field: 'seed', operator: '>=', value: -3})
   })
@@ -53,9 +62,20 @@ describe('bounded work, whatever is typed', () => {
   })
 
   it.each([
-    ['*', '', true], ['*', 'anything', true], ['?', '', false], ['a?c', 'abc', true], ['a*c', 'ac', true], ['a*c', 'abcd', false],
-    ['*.yaml', 'x.yaml', true], ['lr-*-s?', 'lr-0.1-s1', true], ['lr-*-s?', 'lr-0.1-s12', false], ['*a*b*', 'xxaxxbxx', true], ['*a*b*', 'xxbxxaxx', false],
-    ['[x]', '[x]', true], ['a.c', 'abc', false], ['ü*', 'über', true],
+    ['*', '', true],
+    ['*', 'anything', true],
+    ['?', '', false],
+    ['a?c', 'abc', true],
+    ['a*c', 'ac', true],
+    ['a*c', 'abcd', false],
+    ['*.yaml', 'x.yaml', true],
+    ['lr-*-s?', 'lr-0.1-s1', true],
+    ['lr-*-s?', 'lr-0.1-s12', false],
+    ['*a*b*', 'xxaxxbxx', true],
+    ['*a*b*', 'xxbxxaxx', false],
+    ['[x]', '[x]', true],
+    ['a.c', 'abc', false],
+    ['ü*', 'über', true],
   ])('glob %j against %j: %s', (glob, text, expected) => {
     expect(globMatches(glob, text)).toBe(expected)
   })
@@ -104,11 +124,38 @@ describe('evaluate', () => {
 
 describe('filterRuns and sortRuns', () => {
   const run = (id: string, lr: number, status: RunRecord['status'], tags: string[] = []): RunRecord => ({
-    id, name: `run-${id}`, task: 'image-classification', status, createdAt: 0, endedAt: 10, exitCode: 0, signal: null, pid: 1, host: 'h',
-    runDir: `/r/${id}`, config: {name: `run-${id}`, tags, optim: {lr, name: 'adam'}}, primaryMetric: 'val/acc', primaryGoal: 'max', tags, error: null,
+    id,
+    name: `run-${id}`,
+    task: 'image-classification',
+    status,
+    createdAt: 0,
+    endedAt: 10,
+    exitCode: 0,
+    signal: null,
+    pid: 1,
+    host: 'h',
+    runDir: `/r/${id}`,
+    config: {name: `run-${id}`, tags, optim: {lr, name: 'adam'}},
+    primaryMetric: 'val/acc',
+    primaryGoal: 'max',
+    tags,
+    error: null,
     ingest: {lines: 0, badLines: 0, tornLines: 0, skippedValues: 0, lastProblem: null},
+    launch: {launcher: 'local', worldSize: 1, nodes: 1},
+    stopRequestedAt: null,
+    jobId: null,
+    follower: null,
   })
-  const summary = (key: string, last: number, min: number, max: number): MetricSummary => ({key, count: 2, last, lastStep: 2, min, minStep: 1, max, maxStep: 2})
+  const summary = (key: string, last: number, min: number, max: number): MetricSummary => ({
+    key,
+    count: 2,
+    last,
+    lastStep: 2,
+    min,
+    minStep: 1,
+    max,
+    maxStep: 2,
+  })
   const runs = [run('a', 0.1, 'completed', ['baseline']), run('b', 0.001, 'completed'), run('c', 0.001, 'failed')]
   const summaries = new Map([
     ['a', [summary('val/acc', 0.7, 0.5, 0.8), summary('val/loss', 0.6, 0.4, 1)]],
@@ -146,17 +193,50 @@ describe('filterRuns and sortRuns', () => {
 })
 
 describe('matchingRunIds: --where over a real store, reading only the fields it names', () => {
-  const metrics = (step: number, values: Record<string, number>) => JSON.stringify({v: 1, t: 1000 + step, kind: 'metrics', step, values})
+  const metrics = (step: number, values: Record<string, number>) =>
+    JSON.stringify({v: 1, t: 1000 + step, kind: 'metrics', step, values})
   async function seeded() {
     const store = await openStore(join(tempDir(), '.mlx'))
     const configs: Array<[string, Record<string, unknown>, Record<string, number>[], string[]]> = [
-      ['aaaa000001', {optim: {lr: 0.1, name: 'adam'}, model: {channels: [16, 32]}, train: {max_steps: null}}, [{'val/acc': 0.5, 'val/loss': 1}, {'val/acc': 0.8, 'val/loss': 0.6}], ['baseline']],
-      ['bbbb000002', {optim: {lr: 0.001, name: 'adam'}, model: {channels: [32, 64]}, train: {max_steps: 100}}, [{'val/acc': 0.6, 'val/loss': 0.9}, {'val/acc': 0.95, 'val/loss': 0.2}], []],
-      ['cccc000003', {optim: {lr: 0.001, name: 'sgd'}, model: {channels: [32, 64]}, train: {max_steps: null}}, [{'val/acc': 0.3}], []],
+      [
+        'aaaa000001',
+        {optim: {lr: 0.1, name: 'adam'}, model: {channels: [16, 32]}, train: {max_steps: null}},
+        [
+          {'val/acc': 0.5, 'val/loss': 1},
+          {'val/acc': 0.8, 'val/loss': 0.6},
+        ],
+        ['baseline'],
+      ],
+      [
+        'bbbb000002',
+        {optim: {lr: 0.001, name: 'adam'}, model: {channels: [32, 64]}, train: {max_steps: 100}},
+        [
+          {'val/acc': 0.6, 'val/loss': 0.9},
+          {'val/acc': 0.95, 'val/loss': 0.2},
+        ],
+        [],
+      ],
+      [
+        'cccc000003',
+        {optim: {lr: 0.001, name: 'sgd'}, model: {channels: [32, 64]}, train: {max_steps: null}},
+        [{'val/acc': 0.3}],
+        [],
+      ],
       ['dddd000004', {optim: {lr: 0.01, name: 'sgd'}}, [], []],
     ]
     configs.forEach(([id, config, values, tags], i) => {
-      store.createRun({id, name: `run-${i}`, task: 'image-classification', host: 'h', config: {name: `run-${i}`, tags, ...config}, primaryMetric: 'val/acc', primaryGoal: 'max'}, 1000 + i)
+      store.createRun(
+        {
+          id,
+          name: `run-${i}`,
+          task: 'image-classification',
+          host: 'h',
+          config: {name: `run-${i}`, tags, ...config},
+          primaryMetric: 'val/acc',
+          primaryGoal: 'max',
+        },
+        1000 + i,
+      )
       let offset = 0
       const lines = values.map((v, step) => {
         const text = metrics(step + 1, v)
@@ -164,7 +244,13 @@ describe('matchingRunIds: --where over a real store, reading only the fields it 
         return {text, endOffset: offset}
       })
       store.ingest(id, 0, lines)
-      store.finishRun(id, {status: i === 2 ? 'failed' : 'completed', endedAt: 1010 + i, exitCode: i === 2 ? 1 : 0, signal: null, error: null})
+      store.finishRun(id, {
+        status: i === 2 ? 'failed' : 'completed',
+        endedAt: 1010 + i,
+        exitCode: i === 2 ? 1 : 0,
+        signal: null,
+        error: null,
+      })
     })
     return store
   }
@@ -195,14 +281,26 @@ describe('matchingRunIds: --where over a real store, reading only the fields it 
     // 300 runs over pages of 64, 128, 256; runs 100-199 started at the same second (ties broken by insertion).
     for (let i = 0; i < 300; i++) {
       const id = `run${String(i).padStart(7, '0')}`
-      store.createRun({id, name: `r${i}`, task: 'image-classification', host: 'h', config: {name: `r${i}`, optim: {lr: i % 3 === 0 ? 0.1 : 0.001}}, primaryMetric: 'val/acc', primaryGoal: 'max'}, i >= 100 && i < 200 ? 5000 : 1000 + i * 10)
+      store.createRun(
+        {
+          id,
+          name: `r${i}`,
+          task: 'image-classification',
+          host: 'h',
+          config: {name: `r${i}`, optim: {lr: i % 3 === 0 ? 0.1 : 0.001}},
+          primaryMetric: 'val/acc',
+          primaryGoal: 'max',
+        },
+        i >= 100 && i < 200 ? 5000 : 1000 + i * 10,
+      )
     }
     const all = store.listRuns()
     expect(all).toHaveLength(300)
     const expected = filterRuns(all, store.summaries(all.map((run) => run.id)), 'optim.lr < 0.01').map((run) => run.id)
     expect(expected).toHaveLength(200)
     expect(matchingRunIds(store, 'optim.lr < 0.01')).toEqual(expected)
-    for (const limit of [1, 50, 64, 65, 150, 199, 200, 500]) expect(matchingRunIds(store, 'optim.lr < 0.01', {}, limit), String(limit)).toEqual(expected.slice(0, limit))
+    for (const limit of [1, 50, 64, 65, 150, 199, 200, 500])
+      expect(matchingRunIds(store, 'optim.lr < 0.01', {}, limit), String(limit)).toEqual(expected.slice(0, limit))
     const pages = [...store.briefRunPages()].map((page) => page.length)
     expect(pages).toEqual([64, 128, 108])
     expect([...store.briefRunPages()].flat().map((run) => run.id)).toEqual(all.map((run) => run.id))

@@ -1,7 +1,7 @@
 /**
  * Each launcher's way to stop and watch what it started, by name: for mlx stop and for runs
- * no mlx follows any more. No launcher module is loaded here (execa alone costs ~0.1 s), so
- * that listing runs stays quick.
+ * no mlx follows any more. No launcher module is loaded here (execa alone would be a large
+ * share of its start), so that listing runs stays quick.
  */
 import type {LaunchControl, LauncherName} from './launcher.js'
 import {groupAlive, stopGroup, stopTorchrunTree} from './processes.js'

@@ -5,10 +5,24 @@
 import {spawnSync} from 'node:child_process'
 import type {JobState, ProcessOutcome, ProcessRef, StopHow} from './launcher.js'
 
-export const TERMINAL: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'REVOKED', 'SPECIAL_EXIT'])
+export const TERMINAL: ReadonlySet<string> = new Set([
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'PREEMPTED',
+  'OUT_OF_MEMORY',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'REVOKED',
+  'SPECIAL_EXIT',
+])
 
 /** The job's state from scontrol, or null once Slurm no longer knows the job. */
-export function jobState(jobId: string): (JobState & {exitCode: number | null; signal: number | null; endedAt: number | null}) | null {
+export function jobState(
+  jobId: string,
+): (JobState & {exitCode: number | null; signal: number | null; endedAt: number | null}) | null {
   const shown = spawnSync('scontrol', ['show', 'job', '-o', jobId], {encoding: 'utf8'})
   if (shown.status !== 0) return null
   const text = shown.stdout
@@ -17,7 +31,13 @@ export function jobState(jobId: string): (JobState & {exitCode: number | null; s
   const reason = field('Reason')
   // scontrol's times are the controller's local time, without a zone: read as local time here.
   const end = Date.parse(field('EndTime') ?? '')
-  return {state: field('JobState') ?? 'UNKNOWN', reason: reason === 'None' ? null : reason, exitCode: Number.isFinite(code) ? code! : null, signal: Number.isFinite(signal) ? signal! : null, endedAt: Number.isFinite(end) ? end / 1000 : null}
+  return {
+    state: field('JobState') ?? 'UNKNOWN',
+    reason: reason === 'None' ? null : reason,
+    exitCode: Number.isFinite(code) ? code! : null,
+    signal: Number.isFinite(signal) ? signal! : null,
+    endedAt: Number.isFinite(end) ? end / 1000 : null,
+  }
 }
 
 export function ended(jobId: string): boolean {
@@ -45,7 +65,8 @@ export function jobAlive(ref: ProcessRef): boolean {
 export function stopJob(ref: ProcessRef, how: StopHow): void {
   if (ref.jobId === null) return
   const pending = jobState(ref.jobId)?.state === 'PENDING'
-  const args = how === 'kill' ? ['--signal=KILL', '--full', ref.jobId] : pending ? [ref.jobId] : ['--signal=INT', ref.jobId]
+  const args =
+    how === 'kill' ? ['--signal=KILL', '--full', ref.jobId] : pending ? [ref.jobId] : ['--signal=INT', ref.jobId]
   spawnSync('scancel', args)
   // A signal to a job whose steps have not started yet does not end it.
   if (how === 'kill') spawnSync('scancel', [ref.jobId])

@@ -56,7 +56,9 @@ function quote(word: string): string {
  * line's end and takes double quotes around a value, with no escapes inside them.
  */
 export function directivePathProblem(path: string): string | null {
-  return /[\p{Cc}"\\]/u.test(path) ? `${JSON.stringify(excerpt(path))} holds a quote, a backslash or a control character, which a Slurm batch script cannot hold` : null
+  return /[\p{Cc}"\\]/u.test(path)
+    ? `${JSON.stringify(excerpt(path))} holds a quote, a backslash or a control character, which a Slurm batch script cannot hold`
+    : null
 }
 
 /** A value of an #SBATCH line: bare when plain, else in double quotes; a value a directive cannot hold is refused. */
@@ -104,8 +106,17 @@ export function batchScript(options: SlurmOptions, spec: LaunchSpec): string {
   if (!options.distributed) {
     lines.push('# One process: the command as it is.', `srun --kill-on-bad-exit=1 -- ${command}`)
   } else {
-    const torchrun = torchrunArgs({python: options.python, nprocPerNode: options.nprocPerNode, nnodes: options.nodes, rdzvEndpoint: 'HEAD', rdzvId: 'JOB', maxRestarts: options.maxRestarts})
-    const args = torchrun.map((arg) => (arg === 'HEAD' ? '"$head:$port"' : arg === 'JOB' ? '"$SLURM_JOB_ID"' : quote(arg)))
+    const torchrun = torchrunArgs({
+      python: options.python,
+      nprocPerNode: options.nprocPerNode,
+      nnodes: options.nodes,
+      rdzvEndpoint: 'HEAD',
+      rdzvId: 'JOB',
+      maxRestarts: options.maxRestarts,
+    })
+    const args = torchrun.map((arg) =>
+      arg === 'HEAD' ? '"$head:$port"' : arg === 'JOB' ? '"$SLURM_JOB_ID"' : quote(arg),
+    )
     lines.push(
       '# torchrun on each node; the nodes meet at the first one, on a port of this job.',
       'head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
@@ -122,9 +133,15 @@ export function slurmLauncher(options: SlurmOptions): Launcher {
     name: 'slurm',
     launch(spec: LaunchSpec): LaunchedProcess {
       writeFileSync(options.scriptFile, batchScript(options, spec))
-      const submitted = spawnSync('sbatch', ['--parsable', options.scriptFile], {cwd: spec.cwd, env: {...process.env, ...spec.env}, encoding: 'utf8'})
+      const submitted = spawnSync('sbatch', ['--parsable', options.scriptFile], {
+        cwd: spec.cwd,
+        env: {...process.env, ...spec.env},
+        encoding: 'utf8',
+      })
       if (submitted.status !== 0) {
-        const why = (submitted.stderr ?? '').trim() || (submitted.error ? `cannot run sbatch: ${submitted.error.message}` : 'sbatch failed')
+        const why =
+          (submitted.stderr ?? '').trim() ||
+          (submitted.error ? `cannot run sbatch: ${submitted.error.message}` : 'sbatch failed')
         writeFileSync(spec.stderrFile, `sbatch ${options.scriptFile} failed: ${why}\n`, {flag: 'a'})
         const done = Promise.resolve({exitCode: submitted.status ?? 127, signal: null, detail: `sbatch failed: ${why}`})
         return {ref: {pid: null, jobId: null}, done, interrupt() {}, kill() {}, detach() {}}
@@ -146,7 +163,13 @@ export function slurmLauncher(options: SlurmOptions): Launcher {
         // The first look comes after launch returns, once the caller knows the job id.
         timer = setTimeout(poll, 0)
       })
-      return {ref, done, interrupt: () => stopJob(ref, 'interrupt'), kill: () => stopJob(ref, 'kill'), detach: () => clearTimeout(timer)}
+      return {
+        ref,
+        done,
+        interrupt: () => stopJob(ref, 'interrupt'),
+        kill: () => stopJob(ref, 'kill'),
+        detach: () => clearTimeout(timer),
+      }
     },
     stop: stopJob,
     alive: jobAlive,

@@ -61,15 +61,20 @@ export function torchrunLauncher(options: TorchrunOptions): Launcher {
   return {
     name: 'torchrun',
     launch(spec: LaunchSpec): LaunchedProcess {
-      const agent = localLauncher.launch({...spec, command: options.python, args: [...torchrunArgs(options), spec.command, ...spec.args]})
-      const done = agent.done.then((outcome) => (outcome.exitCode === 1 ? (workerOutcome(spec.stderrFile) ?? outcome) : outcome))
+      const agent = localLauncher.launch({
+        ...spec,
+        command: options.python,
+        args: [...torchrunArgs(options), spec.command, ...spec.args],
+      })
+      const done = agent.done.then((outcome) =>
+        outcome.exitCode === 1 ? (workerOutcome(spec.stderrFile) ?? outcome) : outcome,
+      )
       return {...agent, done, kill: () => stopTorchrunTree(agent.ref, 'kill')}
     },
     stop: stopTorchrunTree,
     alive: groupAlive,
   }
 }
-
 
 /**
  * How the workers ended, from torchrun's report in its stderr: the first failed worker's

@@ -3,7 +3,8 @@
 export type Goal = 'min' | 'max'
 
 const LOWER_IS_BETTER = /(loss|error|err|wer|cer|mse|mae|rmse|perplexity|ppl|nll|regret|time|latency|distance)$/i
-const HIGHER_IS_BETTER = /(acc|accuracy|f1|auc|precision|recall|r2|return|reward|score|iou|map|bleu|rouge|ndcg|samples_per_sec|throughput)$/i
+const HIGHER_IS_BETTER =
+  /(acc|accuracy|f1|auc|precision|recall|r2|return|reward|score|iou|map|bleu|rouge|ndcg|samples_per_sec|throughput)$/i
 
 /** The goal configured for a metric, else inferred from its last name part; undefined when unknown (lr, epsilon...). */
 export function metricGoal(key: string, configured?: Record<string, Goal | null | undefined>): Goal | undefined {

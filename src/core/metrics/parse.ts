@@ -35,7 +35,11 @@ export interface EventRecord {
 
 export type ParsedLine = {ok: true; record: MetricsRecord | EventRecord} | {ok: false; problem: string}
 
-const NON_FINITE: Record<string, number> = {NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY}
+const NON_FINITE: Record<string, number> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  '-Infinity': Number.NEGATIVE_INFINITY,
+}
 
 export function parseMetricsLine(line: string): ParsedLine {
   let raw: unknown
@@ -52,9 +56,11 @@ export function parseMetricsLine(line: string): ParsedLine {
 
   switch (object.kind) {
     case 'metrics': {
-      if (!Number.isInteger(object.step) || (object.step as number) < 0) return {ok: false, problem: 'step must be a non-negative integer'}
+      if (!Number.isInteger(object.step) || (object.step as number) < 0)
+        return {ok: false, problem: 'step must be a non-negative integer'}
       const epoch = object.epoch === undefined || object.epoch === null ? null : object.epoch
-      if (epoch !== null && (typeof epoch !== 'number' || !Number.isFinite(epoch))) return {ok: false, problem: 'epoch must be a number'}
+      if (epoch !== null && (typeof epoch !== 'number' || !Number.isFinite(epoch)))
+        return {ok: false, problem: 'epoch must be a number'}
       if (typeof object.values !== 'object' || object.values === null || Array.isArray(object.values)) {
         return {ok: false, problem: 'values must be an object of metric names to numbers'}
       }
@@ -68,7 +74,8 @@ export function parseMetricsLine(line: string): ParsedLine {
       return {ok: true, record: {kind: 'metrics', t, step: object.step as number, epoch, values, skipped}}
     }
     case 'event': {
-      if (typeof object.event !== 'string' || object.event === '') return {ok: false, problem: 'event must be a non-empty string'}
+      if (typeof object.event !== 'string' || object.event === '')
+        return {ok: false, problem: 'event must be a non-empty string'}
       const {v: _v, t: _t, kind: _kind, event, ...data} = object
       return {ok: true, record: {kind: 'event', t, event, data}}
     }

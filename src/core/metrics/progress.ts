@@ -25,17 +25,35 @@ export interface Progress {
 }
 
 export function initialProgress(): Progress {
-  return {epoch: 0, epochs: null, step: 0, totalSteps: null, elapsed: 0, trainingStartedAt: null, eta: null, samplesPerSec: null, latest: {}, events: {}, units: {step: 'step', samples: 'samples'}, warnings: []}
+  return {
+    epoch: 0,
+    epochs: null,
+    step: 0,
+    totalSteps: null,
+    elapsed: 0,
+    trainingStartedAt: null,
+    eta: null,
+    samplesPerSec: null,
+    latest: {},
+    events: {},
+    units: {step: 'step', samples: 'samples'},
+    warnings: [],
+  }
 }
 
 /** Folds records into the progress, given when the run started (seconds since the epoch). */
-export function advance(progress: Progress, records: ReadonlyArray<MetricsRecord | EventRecord>, startedAt: number): Progress {
+export function advance(
+  progress: Progress,
+  records: ReadonlyArray<MetricsRecord | EventRecord>,
+  startedAt: number,
+): Progress {
   let next = progress
   for (const record of records) {
     next = {...next, elapsed: Math.max(next.elapsed, record.t - startedAt)}
     if (record.kind === 'event') {
       next.events = {...next.events, [record.event]: (next.events[record.event] ?? 0) + 1}
-      if (record.event === 'warning' && typeof record.data.message === 'string') next.warnings = [...next.warnings, excerpt(record.data.message, 300)]
+      if (record.event === 'warning' && typeof record.data.message === 'string')
+        next.warnings = [...next.warnings, excerpt(record.data.message, 300)]
       if (record.event === 'start') {
         next.trainingStartedAt = record.t
         const {epochs, total_steps: totalSteps} = record.data
@@ -43,7 +61,10 @@ export function advance(progress: Progress, records: ReadonlyArray<MetricsRecord
         if (typeof totalSteps === 'number') next.totalSteps = totalSteps
         const units = record.data.units as Record<string, unknown> | undefined
         if (units && typeof units === 'object') {
-          next.units = {step: typeof units.step === 'string' ? units.step : next.units.step, samples: typeof units.samples === 'string' ? units.samples : next.units.samples}
+          next.units = {
+            step: typeof units.step === 'string' ? units.step : next.units.step,
+            samples: typeof units.samples === 'string' ? units.samples : next.units.samples,
+          }
         }
       }
       if (record.event === 'epoch_end' && typeof record.data.epoch === 'number') next.epoch = record.data.epoch
@@ -56,7 +77,10 @@ export function advance(progress: Progress, records: ReadonlyArray<MetricsRecord
     next.samplesPerSec = latest['perf/samples_per_sec'] ?? next.samplesPerSec
   }
   const training = next.trainingStartedAt === null ? null : startedAt + next.elapsed - next.trainingStartedAt
-  next.eta = training !== null && next.totalSteps && next.step > 0 ? (training / next.step) * Math.max(0, next.totalSteps - next.step) : null
+  next.eta =
+    training !== null && next.totalSteps && next.step > 0
+      ? (training / next.step) * Math.max(0, next.totalSteps - next.step)
+      : null
   return next
 }
 

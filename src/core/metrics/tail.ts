@@ -17,7 +17,12 @@ export interface TailRead {
   more?: boolean
 }
 
-export function readNewLines(path: string, offset: number, final = false, maxBytes = Number.POSITIVE_INFINITY): TailRead {
+export function readNewLines(
+  path: string,
+  offset: number,
+  final = false,
+  maxBytes = Number.POSITIVE_INFINITY,
+): TailRead {
   let fd: number
   try {
     fd = openSync(path, 'r')

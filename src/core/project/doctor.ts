@@ -10,7 +10,12 @@ import {choosePython, probePython, type PythonChoice, type PythonEnvironment} fr
 export interface DoctorReport {
   mlx: {version: string; installedAt: string; node: string}
   project: {root: string; file: string | null; store: string}
-  python: PythonChoice & {ok: boolean; environment: PythonEnvironment | null; problem: string | null; hint: string | null}
+  python: PythonChoice & {
+    ok: boolean
+    environment: PythonEnvironment | null
+    problem: string | null
+    hint: string | null
+  }
   store: StoreCheck
   slurm: {sbatch: string | null; version: string | null}
   /** Whether everything mlx needs to train and keep runs is in order. */
@@ -59,9 +64,12 @@ async function checkStore(storeDir: string): Promise<StoreCheck> {
       check.indexed = [...indexed.indexed, ...scan.indexed]
       const now = Date.now() / 1000
       for (const skipped of scan.skipped) {
-        if (now - statSync(store.runDir(skipped.id)).mtimeMs / 1000 > MAKING_SECONDS) check.problems.push(`runs/${skipped.id} cannot be indexed: ${skipped.problem}`)
+        if (now - statSync(store.runDir(skipped.id)).mtimeMs / 1000 > MAKING_SECONDS)
+          check.problems.push(`runs/${skipped.id} cannot be indexed: ${skipped.problem}`)
       }
-      for (const id of store.runIds()) if (!existsSync(store.runDir(id))) check.problems.push(`run ${id} is in the index, but its directory runs/${id} is gone`)
+      for (const id of store.runIds())
+        if (!existsSync(store.runDir(id)))
+          check.problems.push(`run ${id} is in the index, but its directory runs/${id} is gone`)
       check.runs = store.runCount()
     } finally {
       store.close()
@@ -74,7 +82,9 @@ async function checkStore(storeDir: string): Promise<StoreCheck> {
     check.hint = failure.hint ?? null
   }
   check.ok = check.problems.length === 0
-  check.hint ??= check.ok ? null : 'mlx store rebuild rebuilds the index from the run directories; a run directory mlx cannot read is left as it is for you to look at (or remove)'
+  check.hint ??= check.ok
+    ? null
+    : 'mlx store rebuild rebuilds the index from the run directories; a run directory mlx cannot read is left as it is for you to look at (or remove)'
   return check
 }
 

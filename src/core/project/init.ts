@@ -33,7 +33,10 @@ const PROJECT_FILE_TEXT = `# mlx project file: marks this folder as the project 
 export function scaffoldProject(dir: string, template: string, force: boolean): InitResult {
   if (!(TASKS as readonly string[]).includes(template)) {
     const suggestion = closest(template, TASKS)
-    throw new UserError(`unknown template ${JSON.stringify(excerpt(template))}`, suggestion ? `did you mean ${suggestion}? (mlx init --list)` : `templates: ${TASKS.join(', ')}`)
+    throw new UserError(
+      `unknown template ${JSON.stringify(excerpt(template))}`,
+      suggestion ? `did you mean ${suggestion}? (mlx init --list)` : `templates: ${TASKS.join(', ')}`,
+    )
   }
   const root = resolve(dir)
   const configPath = join(root, 'configs', `${template}.yaml`)
@@ -41,7 +44,10 @@ export function scaffoldProject(dir: string, template: string, force: boolean): 
   const planned = [join(root, PROJECT_FILE), configPath, ...extras.map((extra) => extra.path)]
   const existing = planned.filter((path) => existsSync(path))
   if (existing.length > 0 && !force) {
-    throw new UserError(`${existing.map((p) => relative(process.cwd(), p) || p).join(' and ')} already exist${existing.length === 1 ? 's' : ''}`, 'nothing was changed; pass --force to overwrite')
+    throw new UserError(
+      `${existing.map((p) => relative(process.cwd(), p) || p).join(' and ')} already exist${existing.length === 1 ? 's' : ''}`,
+      'nothing was changed; pass --force to overwrite',
+    )
   }
 
   mkdirSync(join(root, 'configs'), {recursive: true})
@@ -63,7 +69,8 @@ export function scaffoldProject(dir: string, template: string, force: boolean): 
   const current = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : ''
   const have = new Set(current.split('\n').map((line) => line.trim()))
   const missing = GITIGNORE_LINES.filter((line) => !have.has(line))
-  if (missing.length > 0) write(gitignore, current + (current && !current.endsWith('\n') ? '\n' : '') + missing.join('\n') + '\n')
+  if (missing.length > 0)
+    write(gitignore, current + (current && !current.endsWith('\n') ? '\n' : '') + missing.join('\n') + '\n')
 
   return {root, template, written, config: configPath}
 }

@@ -51,9 +51,25 @@ const MAX_PROJECT_FILE_BYTES = 64 * 1024
 
 async function readProjectFile(file: string): Promise<ProjectFile> {
   const raw = readRegularFile(file, MAX_PROJECT_FILE_BYTES, 'mlx.yaml')
-  if ('problem' in raw) throw new ConfigError([{source: file, line: 1, column: 1, path: '', message: raw.problem, hint: raw.hint ?? 'mlx.yaml marks the project root: an empty file will do'}])
+  if ('problem' in raw)
+    throw new ConfigError([
+      {
+        source: file,
+        line: 1,
+        column: 1,
+        path: '',
+        message: raw.problem,
+        hint: raw.hint ?? 'mlx.yaml marks the project root: an empty file will do',
+      },
+    ])
   // Most mlx.yaml files only mark the root (comments, or nothing): they need no YAML parser.
-  if (raw.bytes.toString('utf8').split('\n').every((line) => /^\s*(#.*)?$/.test(line))) return {}
+  if (
+    raw.bytes
+      .toString('utf8')
+      .split('\n')
+      .every((line) => /^\s*(#.*)?$/.test(line))
+  )
+    return {}
   const {positionOf, readYaml} = await import('../config/yaml-source.js')
   const read = readYaml(file)
   if ('diagnostics' in read) {
@@ -65,10 +81,25 @@ async function readProjectFile(file: string): Promise<ProjectFile> {
   const problems = Object.entries(value).flatMap(([key, setting]): Diagnostic[] => {
     if (!PROJECT_KEYS.includes(key)) {
       const suggestion = closest(key, PROJECT_KEYS)
-      return [{source: file, ...positionOf(read.source, [], key), path: key, message: `unknown key ${JSON.stringify(key)}`, hint: suggestion ? `did you mean ${suggestion}?` : `mlx.yaml knows: ${PROJECT_KEYS.join(', ')}`}]
+      return [
+        {
+          source: file,
+          ...positionOf(read.source, [], key),
+          path: key,
+          message: `unknown key ${JSON.stringify(key)}`,
+          hint: suggestion ? `did you mean ${suggestion}?` : `mlx.yaml knows: ${PROJECT_KEYS.join(', ')}`,
+        },
+      ]
     }
     if (typeof setting !== 'string' || setting === '') {
-      return [{source: file, ...positionOf(read.source, [key]), path: key, message: 'expected the path or command of a Python interpreter'}]
+      return [
+        {
+          source: file,
+          ...positionOf(read.source, [key]),
+          path: key,
+          message: 'expected the path or command of a Python interpreter',
+        },
+      ]
     }
     return []
   })

@@ -18,7 +18,9 @@ export function sparkline(values: readonly (number | null)[], width = 24): strin
   if (finite.length === 0) return ''
   const points = buckets(finite, width)
   const [low, high] = [Math.min(...points), Math.max(...points)]
-  return points.map((v) => BLOCKS[high === low ? 3 : Math.round(((v - low) / (high - low)) * (BLOCKS.length - 1))]).join('')
+  return points
+    .map((v) => BLOCKS[high === low ? 3 : Math.round(((v - low) / (high - low)) * (BLOCKS.length - 1))])
+    .join('')
 }
 
 /**
@@ -28,9 +30,13 @@ export function sparkline(values: readonly (number | null)[], width = 24): strin
 export function lineChart(points: ReadonlyArray<readonly [number, number | null]>, width = 60, height = 8): string[] {
   const finite = points.filter((p): p is [number, number] => p[1] !== null && Number.isFinite(p[1]))
   if (finite.length === 0) return ['(no values)']
-  const values = buckets(finite.map((p) => p[1]), width)
+  const values = buckets(
+    finite.map((p) => p[1]),
+    width,
+  )
   const [low, high] = [Math.min(...values), Math.max(...values)]
-  const rowOf = (v: number) => (high === low ? Math.floor(height / 2) : Math.round(((high - v) / (high - low)) * (height - 1)))
+  const rowOf = (v: number) =>
+    high === low ? Math.floor(height / 2) : Math.round(((high - v) / (high - low)) * (height - 1))
   const grid = Array.from({length: height}, () => Array.from({length: values.length}, () => ' '))
   values.forEach((v, column) => {
     const row = rowOf(v)
@@ -43,10 +49,15 @@ export function lineChart(points: ReadonlyArray<readonly [number, number | null]
   })
   const labels = [formatNumber(high), formatNumber(low)]
   const labelWidth = Math.max(...labels.map((l) => l.length))
-  const lines = grid.map((cells, row) => `${(row === 0 ? labels[0]! : row === height - 1 ? labels[1]! : '').padStart(labelWidth)} ┤${cells.join('')}`)
+  const lines = grid.map(
+    (cells, row) =>
+      `${(row === 0 ? labels[0]! : row === height - 1 ? labels[1]! : '').padStart(labelWidth)} ┤${cells.join('')}`,
+  )
   const [first, last] = [finite[0]![0], finite.at(-1)![0]]
   const axis = `step ${first}`
   lines.push(`${' '.repeat(labelWidth)} └${'─'.repeat(values.length)}`)
-  lines.push(`${' '.repeat(labelWidth + 2)}${axis}${String(last).padStart(Math.max(String(last).length + 1, values.length - axis.length))}`)
+  lines.push(
+    `${' '.repeat(labelWidth + 2)}${axis}${String(last).padStart(Math.max(String(last).length + 1, values.length - axis.length))}`,
+  )
   return lines
 }

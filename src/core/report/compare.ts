@@ -46,7 +46,10 @@ export interface Comparison {
   metrics: MetricColumn[]
 }
 
-export function durationOf(run: Pick<RunBrief, 'status' | 'createdAt' | 'endedAt'>, now = Date.now() / 1000): number | null {
+export function durationOf(
+  run: Pick<RunBrief, 'status' | 'createdAt' | 'endedAt'>,
+  now = Date.now() / 1000,
+): number | null {
   return run.status === 'running' ? now - run.createdAt : run.endedAt === null ? null : run.endedAt - run.createdAt
 }
 
@@ -68,7 +71,12 @@ export function defaultMetricKeys(runs: readonly RunRecord[], summaries: Map<str
 /** Which params become columns: those that differ (the default), all of them, or the ones named. */
 export type ParamColumns = 'differing' | 'all' | readonly string[]
 
-export function compareRuns(runs: readonly RunRecord[], summaries: Map<string, MetricSummary[]>, metricKeys?: readonly string[], paramColumns: ParamColumns = 'differing'): Comparison {
+export function compareRuns(
+  runs: readonly RunRecord[],
+  summaries: Map<string, MetricSummary[]>,
+  metricKeys?: readonly string[],
+  paramColumns: ParamColumns = 'differing',
+): Comparison {
   const keys = metricKeys && metricKeys.length > 0 ? [...metricKeys] : defaultMetricKeys(runs, summaries)
   const configuredGoals = Object.fromEntries(runs.map((run) => [run.primaryMetric, run.primaryGoal]))
   const goals = new Map(keys.map((key) => [key, metricGoal(key, configuredGoals)]))
@@ -76,10 +84,12 @@ export function compareRuns(runs: readonly RunRecord[], summaries: Map<string, M
   const compared: ComparedRun[] = runs.map((run) => {
     const byKey = new Map((summaries.get(run.id) ?? []).map((s) => [s.key, s]))
     // Metric names are whatever a script logged: fromEntries keeps even `__proto__` an own key.
-    const metrics: Record<string, MetricCell> = Object.fromEntries(keys.flatMap((key) => {
-      const summary = byKey.get(key)
-      return summary ? [[key, cellOf(summary, goals.get(key))]] : []
-    }))
+    const metrics: Record<string, MetricCell> = Object.fromEntries(
+      keys.flatMap((key) => {
+        const summary = byKey.get(key)
+        return summary ? [[key, cellOf(summary, goals.get(key))]] : []
+      }),
+    )
     return {
       id: run.id,
       name: run.name,

@@ -11,10 +11,21 @@ export interface RunDiff {
   /** The params whose values differ. */
   params: Array<{key: string; a: unknown; b: unknown}>
   /** Every metric either run has: best (when its direction is known) and last, and which run is better. */
-  metrics: Array<{key: string; aggregate: 'best' | 'last'; a: number | null; b: number | null; better: 'a' | 'b' | null}>
+  metrics: Array<{
+    key: string
+    aggregate: 'best' | 'last'
+    a: number | null
+    b: number | null
+    better: 'a' | 'b' | null
+  }>
 }
 
-export function diffRuns(a: RunRecord, aSummaries: readonly MetricSummary[], b: RunRecord, bSummaries: readonly MetricSummary[]): RunDiff {
+export function diffRuns(
+  a: RunRecord,
+  aSummaries: readonly MetricSummary[],
+  b: RunRecord,
+  bSummaries: readonly MetricSummary[],
+): RunDiff {
   const [pa, pb] = [flattenParams(a.config), flattenParams(b.config)]
   const params = [...new Set([...Object.keys(pa), ...Object.keys(pb)])]
     .sort()
@@ -41,9 +52,19 @@ export function describeDiff(diff: RunDiff): string {
   for (const param of diff.params) rows.push([param.key, formatParam(param.a), formatParam(param.b), ''])
   if (diff.params.length === 0) rows.push(['(the configs are the same)', '', '', ''])
   for (const metric of diff.metrics) {
-    const change = metric.a === null || metric.b === null ? '' : `${metric.b - metric.a >= 0 ? '+' : ''}${formatNumber(metric.b - metric.a)}${metric.better ? ` (${metric.better} better)` : ''}`
+    const change =
+      metric.a === null || metric.b === null
+        ? ''
+        : `${metric.b - metric.a >= 0 ? '+' : ''}${formatNumber(metric.b - metric.a)}${metric.better ? ` (${metric.better} better)` : ''}`
     rows.push([`${metric.key} ${metric.aggregate}`, formatNumber(metric.a), formatNumber(metric.b), change])
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => [...row[column]!].length)))
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n')
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
 }

@@ -59,7 +59,9 @@ const NARROWEST = 6
 
 /** Each column's width: its widest header or cell. */
 export function columnWidths(table: Table): number[] {
-  return table.headers.map((header, column) => Math.max(displayWidth(header), ...table.rows.map((row) => displayWidth(cellText(row[column]!)))))
+  return table.headers.map((header, column) =>
+    Math.max(displayWidth(header), ...table.rows.map((row) => displayWidth(cellText(row[column]!)))),
+  )
 }
 
 /**
@@ -76,7 +78,8 @@ export function fitTable(table: Table, columns: number): Table {
     while (total() > columns) {
       let widest = -1
       widths.forEach((width, column) => {
-        if (table.shrinkable?.[column] && width > floorOf(column) && (widest < 0 || width > widths[widest]!)) widest = column
+        if (table.shrinkable?.[column] && width > floorOf(column) && (widest < 0 || width > widths[widest]!))
+          widest = column
       })
       if (widest < 0) break
       widths[widest]!--
@@ -87,7 +90,10 @@ export function fitTable(table: Table, columns: number): Table {
   const fitHeader = (header: string, column: number) => {
     if (!table.shrinkable?.[column] || displayWidth(header) <= widths[column]!) return header
     const parts = header.split('.')
-    return fit(parts.length > 1 ? [...parts.slice(0, -1).map((part) => part[0]), parts.at(-1)].join('.') : header, column)
+    return fit(
+      parts.length > 1 ? [...parts.slice(0, -1).map((part) => part[0]), parts.at(-1)].join('.') : header,
+      column,
+    )
   }
   return {
     ...table,
@@ -103,7 +109,9 @@ export function comparisonTable(comparison: Comparison, idLength?: number): Tabl
     headers.push(metric.goal ? `${metric.key} last` : metric.key)
     if (metric.goal) headers.push(`${metric.key} best`)
   }
-  const shrinkable = headers.map((_, column) => column === 1 || (column >= 4 && column < 4 + comparison.differingParams.length))
+  const shrinkable = headers.map(
+    (_, column) => column === 1 || (column >= 4 && column < 4 + comparison.differingParams.length),
+  )
   const rows = comparison.runs.map((run): TableCell[] => {
     const cells: TableCell[] = [
       {text: idLength ? run.id.slice(0, idLength) : run.id},
@@ -112,13 +120,27 @@ export function comparisonTable(comparison: Comparison, idLength?: number): Tabl
       {text: formatDuration(run.durationSeconds), align: 'right', sortValue: run.durationSeconds},
       ...comparison.differingParams.map((key): TableCell => {
         const value = run.params[key]
-        return {text: formatParam(value), sortValue: typeof value === 'number' || typeof value === 'string' ? value : value === undefined ? null : JSON.stringify(value)}
+        return {
+          text: formatParam(value),
+          sortValue:
+            typeof value === 'number' || typeof value === 'string'
+              ? value
+              : value === undefined
+                ? null
+                : JSON.stringify(value),
+        }
       }),
     ]
     for (const metric of comparison.metrics) {
       const cell = run.metrics[metric.key]
       cells.push({text: formatNumber(cell?.last), align: 'right', sortValue: cell?.last ?? null})
-      if (metric.goal) cells.push({text: formatNumber(cell?.best), align: 'right', best: metric.bestRunIds.includes(run.id), sortValue: cell?.best ?? null})
+      if (metric.goal)
+        cells.push({
+          text: formatNumber(cell?.best),
+          align: 'right',
+          best: metric.bestRunIds.includes(run.id),
+          sortValue: cell?.best ?? null,
+        })
     }
     return cells
   })
@@ -132,14 +154,24 @@ function csvField(text: string): string {
 /** CSV: plain values, no markers; numbers at full precision so a spreadsheet can compute with them. */
 export function comparisonCsv(comparison: Comparison): string {
   const headers = ['id', 'name', 'task', 'status', 'started_at', 'duration_s', ...comparison.differingParams]
-  for (const metric of comparison.metrics) headers.push(`${metric.key}:last`, `${metric.key}:best`, `${metric.key}:min`, `${metric.key}:max`)
+  for (const metric of comparison.metrics)
+    headers.push(`${metric.key}:last`, `${metric.key}:best`, `${metric.key}:min`, `${metric.key}:max`)
   const lines = [headers.map(csvField).join(',')]
   for (const run of comparison.runs) {
-    const fields = [run.id, run.name, run.task, run.status, run.startedAt, run.durationSeconds === null ? '' : run.durationSeconds.toFixed(3)]
-    for (const key of comparison.differingParams) fields.push(run.params[key] === undefined ? '' : formatParam(run.params[key]))
+    const fields = [
+      run.id,
+      run.name,
+      run.task,
+      run.status,
+      run.startedAt,
+      run.durationSeconds === null ? '' : run.durationSeconds.toFixed(3),
+    ]
+    for (const key of comparison.differingParams)
+      fields.push(run.params[key] === undefined ? '' : formatParam(run.params[key]))
     for (const metric of comparison.metrics) {
       const cell = run.metrics[metric.key]
-      for (const value of [cell?.last, cell?.best, cell?.min, cell?.max]) fields.push(value === null || value === undefined ? '' : String(value))
+      for (const value of [cell?.last, cell?.best, cell?.min, cell?.max])
+        fields.push(value === null || value === undefined ? '' : String(value))
     }
     lines.push(fields.map(csvField).join(','))
   }
@@ -167,6 +199,7 @@ export function comparisonMarkdown(comparison: Comparison): string {
     `| ${table.headers.map(escape).join(' | ')} |`,
     `| ${table.rows[0]?.map((cell) => (cell.align === 'right' ? '---:' : '---')).join(' | ') ?? table.headers.map(() => '---').join(' | ')} |`,
   ]
-  for (const row of table.rows) lines.push(`| ${row.map((cell) => (cell.best ? `**${escape(cell.text)}**` : escape(cell.text))).join(' | ')} |`)
+  for (const row of table.rows)
+    lines.push(`| ${row.map((cell) => (cell.best ? `**${escape(cell.text)}**` : escape(cell.text))).join(' | ')} |`)
   return lines.join('\n') + '\n'
 }

@@ -9,7 +9,12 @@ export const STREAMS = ['stdout', 'stderr'] as const
 export type Stream = (typeof STREAMS)[number]
 
 /** Prints each of `streams` of `run` to the same stream of this process; with `follow`, until the run ends or Ctrl-C. */
-export async function printLogs(store: Store, run: RunRecord, streams: readonly Stream[], follow: boolean): Promise<void> {
+export async function printLogs(
+  store: Store,
+  run: RunRecord,
+  streams: readonly Stream[],
+  follow: boolean,
+): Promise<void> {
   const offsets = new Map(streams.map((stream) => [stream, 0]))
   const print = (final: boolean) => {
     for (const stream of streams) {

@@ -17,9 +17,16 @@ export interface PlotResult {
   points: number
 }
 
-export async function plotRuns(store: Store, runs: readonly RunRecord[], metricKeys: readonly string[], out: string, python: PythonChoice): Promise<PlotResult> {
+export async function plotRuns(
+  store: Store,
+  runs: readonly RunRecord[],
+  metricKeys: readonly string[],
+  out: string,
+  python: PythonChoice,
+): Promise<PlotResult> {
   const extension = extname(out).toLowerCase()
-  if (!PLOT_FORMATS.includes(extension)) throw new UserError(`cannot draw ${excerpt(out)}: the file must end in ${PLOT_FORMATS.join(', ')}`)
+  if (!PLOT_FORMATS.includes(extension))
+    throw new UserError(`cannot draw ${excerpt(out)}: the file must end in ${PLOT_FORMATS.join(', ')}`)
   const keys = metricKeys.length > 0 ? [...metricKeys] : [...new Set(runs.map((run) => run.primaryMetric))]
   let points = 0
   const metrics = keys.map((key) => {
@@ -27,18 +34,32 @@ export async function plotRuns(store: Store, runs: readonly RunRecord[], metricK
     const series = runs.map((run) => {
       const rows = store.metrics(run.id).filter((row) => row.key === key)
       points += rows.length
-      return {label: `${run.name} (${run.id})`, steps: rows.map((row) => row.step), values: rows.map((row) => row.value)}
+      return {
+        label: `${run.name} (${run.id})`,
+        steps: rows.map((row) => row.step),
+        values: rows.map((row) => row.value),
+      }
     })
     return {key, goal, series}
   })
-  if (points === 0) throw new UserError(`none of these runs logged ${keys.join(', ')}`, '`mlx show RUN` lists the metrics a run has')
+  if (points === 0)
+    throw new UserError(`none of these runs logged ${keys.join(', ')}`, '`mlx show RUN` lists the metrics a run has')
   const folder = mkdtempSync(join(tmpdir(), 'mlx-plot-'))
   try {
     const spec = join(folder, 'spec.json')
-    writeFileSync(spec, JSON.stringify({title: runs.length === 1 ? `${runs[0]!.name} (${runs[0]!.id})` : `${runs.length} runs`, metrics}))
-    const result = await execa(python.command, ['-m', 'mlx_runtime.plot', spec, resolve(out)], {env: runtimeEnv(), reject: false})
+    writeFileSync(
+      spec,
+      JSON.stringify({title: runs.length === 1 ? `${runs[0]!.name} (${runs[0]!.id})` : `${runs.length} runs`, metrics}),
+    )
+    const result = await execa(python.command, ['-m', 'mlx_runtime.plot', spec, resolve(out)], {
+      env: runtimeEnv(),
+      reject: false,
+    })
     if (result.exitCode !== 0) {
-      throw new UserError(`drawing ${out} failed: ${String(result.stderr).trim().split('\n').at(-1)}`, `the plot needs matplotlib in ${python.command} (make setup installs it)`)
+      throw new UserError(
+        `drawing ${out} failed: ${String(result.stderr).trim().split('\n').at(-1)}`,
+        `the plot needs matplotlib in ${python.command} (make setup installs it)`,
+      )
     }
   } finally {
     rmSync(folder, {recursive: true, force: true})

@@ -15,7 +15,7 @@ export interface RunListEntry {
 }
 
 /** The runs `filter` keeps, newest first. */
-export function listRuns(store: Store, filter: NonNullable<Parameters<Store["listRuns"]>[0]>): RunListEntry[] {
+export function listRuns(store: Store, filter: NonNullable<Parameters<Store['listRuns']>[0]>): RunListEntry[] {
   const runs = store.listRuns(filter)
   const summaries = store.summaries(
     runs.map((run) => run.id),
@@ -23,7 +23,13 @@ export function listRuns(store: Store, filter: NonNullable<Parameters<Store["lis
   )
   return runs.map((run) => {
     const summary = summaries.get(run.id)?.find((s) => s.key === run.primaryMetric)
-    const best = !summary ? null : run.primaryGoal === 'min' ? summary.min : run.primaryGoal === 'max' ? summary.max : null
+    const best = !summary
+      ? null
+      : run.primaryGoal === 'min'
+        ? summary.min
+        : run.primaryGoal === 'max'
+          ? summary.max
+          : null
     return {
       id: run.id,
       name: run.name,

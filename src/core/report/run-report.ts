@@ -32,7 +32,11 @@ export interface RunReport {
 }
 
 /** A run's report; `events` (of its latest attempt) give its warnings. */
-export function runReport(run: RunRecord, summaries: readonly MetricSummary[], events: ReadonlyArray<{event: string; data: Record<string, unknown>}> = []): RunReport {
+export function runReport(
+  run: RunRecord,
+  summaries: readonly MetricSummary[],
+  events: ReadonlyArray<{event: string; data: Record<string, unknown>}> = [],
+): RunReport {
   const goals = {[run.primaryMetric]: run.primaryGoal}
   const metrics = Object.fromEntries(summaries.map((s) => [s.key, cellOf(s, metricGoal(s.key, goals))]))
   return {
@@ -52,7 +56,9 @@ export function runReport(run: RunRecord, summaries: readonly MetricSummary[], e
     error: run.error,
     ingest: run.ingest,
     launch: run.launch,
-    warnings: events.flatMap((event) => (event.event === 'warning' && typeof event.data.message === 'string' ? [event.data.message] : [])),
+    warnings: events.flatMap((event) =>
+      event.event === 'warning' && typeof event.data.message === 'string' ? [event.data.message] : [],
+    ),
   }
 }
 
@@ -92,7 +98,10 @@ export function showRun(store: Store, ref: string, logLines: number): ShowResult
       .filter((event) => ['early_stop', 'interrupted', 'diverged'].includes(event.event))
       .reverse()
       .map((event) => ({event: event.event, ...event.data})),
-    log: {stdout: tailLines(join(run.runDir, 'stdout.log'), logLines), stderr: tailLines(join(run.runDir, 'stderr.log'), logLines)},
+    log: {
+      stdout: tailLines(join(run.runDir, 'stdout.log'), logLines),
+      stderr: tailLines(join(run.runDir, 'stderr.log'), logLines),
+    },
   }
 }
 
@@ -100,32 +109,50 @@ export function showRun(store: Store, ref: string, logLines: number): ShowResult
 export function describeRun(r: ShowResult, root: string, charts: readonly string[]): string {
   const env = r.environment ?? {}
   const git = (env.git ?? {}) as {commit?: string | null; dirty?: boolean | null}
-  const gpus = Array.isArray(env.gpus) && env.gpus.length > 0 ? (env.gpus as Array<{name: string}>).map((g) => g.name).join(', ') : 'none'
+  const gpus =
+    Array.isArray(env.gpus) && env.gpus.length > 0
+      ? (env.gpus as Array<{name: string}>).map((g) => g.name).join(', ')
+      : 'none'
   const out = [
     `${r.name} (${r.id}) · ${r.task} · ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`,
     `started ${r.startedAt}${r.endedAt ? ` · ended ${r.endedAt}` : ''} · ${relative(root, r.runDir) || r.runDir}`,
-    ...(r.launch.launcher === 'local' ? [] : [`${r.launch.launcher}: ${r.launch.worldSize} process${r.launch.worldSize === 1 ? '' : 'es'} on ${r.launch.nodes} node${r.launch.nodes === 1 ? '' : 's'}`]),
+    ...(r.launch.launcher === 'local'
+      ? []
+      : [
+          `${r.launch.launcher}: ${r.launch.worldSize} process${r.launch.worldSize === 1 ? '' : 'es'} on ${r.launch.nodes} node${r.launch.nodes === 1 ? '' : 's'}`,
+        ]),
     '',
     'metrics (last, best @ step, count, curve)',
   ]
   for (const [key, cell] of Object.entries(r.metrics)) {
-      const best = cell.best === null ? '' : `${formatNumber(cell.best)} @ ${cell.bestStep}`
-    out.push(`  ${key.padEnd(24)} ${formatNumber(cell.last).padStart(10)}  ${best.padEnd(16)} ${String(cell.count).padStart(5)}  ${sparkline((Object.hasOwn(r.curves, key) ? r.curves[key]! : []).map(([, value]) => value))}`)
+    const best = cell.best === null ? '' : `${formatNumber(cell.best)} @ ${cell.bestStep}`
+    out.push(
+      `  ${key.padEnd(24)} ${formatNumber(cell.last).padStart(10)}  ${best.padEnd(16)} ${String(cell.count).padStart(5)}  ${sparkline((Object.hasOwn(r.curves, key) ? r.curves[key]! : []).map(([, value]) => value))}`,
+    )
   }
   out.push('', 'params')
   for (const [key, value] of Object.entries(r.params)) out.push(`  ${key} = ${JSON.stringify(value)}`)
-  out.push('', `environment: Python ${String(env.python ?? '?')}, torch ${String(env.torch ?? '?')}, CUDA ${String(env.cuda_version ?? 'none')}, GPUs ${gpus}, git ${git.commit ? `${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}` : 'none'}`)
+  out.push(
+    '',
+    `environment: Python ${String(env.python ?? '?')}, torch ${String(env.torch ?? '?')}, CUDA ${String(env.cuda_version ?? 'none')}, GPUs ${gpus}, git ${git.commit ? `${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}` : 'none'}`,
+  )
   for (const warning of r.warnings) out.push(`warning: ${warning}`)
   for (const ending of r.endings) {
     const {event, ...fields} = ending
-    out.push(`${event}: ${Object.entries(fields).map(([key, value]) => `${key} ${typeof value === 'number' ? formatNumber(value) : String(value)}`).join(', ')}`)
+    out.push(
+      `${event}: ${Object.entries(fields)
+        .map(([key, value]) => `${key} ${typeof value === 'number' ? formatNumber(value) : String(value)}`)
+        .join(', ')}`,
+    )
   }
   if (r.confusionMatrix) {
     const {labels, matrix} = r.confusionMatrix
     const width = Math.max(4, ...labels.map((l) => l.length), ...matrix.flat().map((n) => String(n).length))
     out.push('', 'confusion matrix (rows: true, columns: predicted)')
     out.push(`  ${''.padStart(width)} ${labels.map((l) => l.padStart(width)).join(' ')}`)
-    matrix.forEach((row, i) => out.push(`  ${labels[i]!.padStart(width)} ${row.map((n) => String(n).padStart(width)).join(' ')}`))
+    matrix.forEach((row, i) =>
+      out.push(`  ${labels[i]!.padStart(width)} ${row.map((n) => String(n).padStart(width)).join(' ')}`),
+    )
   }
   out.push('', 'artifacts')
   for (const artifact of r.artifacts) out.push(`  ${artifact.path} (${artifact.bytes} bytes)`)
@@ -134,7 +161,11 @@ export function describeRun(r: ShowResult, root: string, charts: readonly string
   if (r.log.stdout.length > 0) out.push('', 'stdout (end)', ...r.log.stdout.map((line) => `  ${line}`))
   for (const key of charts) {
     if (!Object.hasOwn(r.curves, key)) continue
-    out.push('', `${key}${r.primary.key === key ? ' (primary)' : ''}`, ...lineChart(r.curves[key]!).map((line) => `  ${line}`))
+    out.push(
+      '',
+      `${key}${r.primary.key === key ? ' (primary)' : ''}`,
+      ...lineChart(r.curves[key]!).map((line) => `  ${line}`),
+    )
   }
   return out.join('\n')
 }

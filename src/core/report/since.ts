@@ -9,5 +9,7 @@ export function parseSince(text: string, now = Date.now() / 1000): number {
   if (duration) return now - Number(duration[1]) * UNITS[duration[2]!]!
   const date = Date.parse(text)
   if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(date)) return date / 1000
-  throw new UserError(`--since ${JSON.stringify(excerpt(text))}: expected a duration (30m, 2h, 3d, 1w) or a date (2026-11-29)`)
+  throw new UserError(
+    `--since ${JSON.stringify(excerpt(text))}: expected a duration (30m, 2h, 3d, 1w) or a date (2026-11-29)`,
+  )
 }

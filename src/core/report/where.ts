@@ -46,7 +46,10 @@ const NUMBER = /-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/y
 const SPACE = /\s+/y
 
 function syntaxError(source: string, column: number, message: string, hint?: string): UserError {
-  return new UserError(`--where ${JSON.stringify(excerpt(source))}: column ${column}: ${message}`, hint ?? 'for example --where "optim.lr < 0.01 and status = completed"')
+  return new UserError(
+    `--where ${JSON.stringify(excerpt(source))}: column ${column}: ${message}`,
+    hint ?? 'for example --where "optim.lr < 0.01 and status = completed"',
+  )
 }
 
 function matchAt(pattern: RegExp, source: string, index: number): string | undefined {
@@ -92,11 +95,17 @@ function tokenize(source: string): Token[] {
   return tokens
 }
 
-const isKeyword = (token: Token | undefined, word: string) => token?.kind === 'word' && token.text.toLowerCase() === word
+const isKeyword = (token: Token | undefined, word: string) =>
+  token?.kind === 'word' && token.text.toLowerCase() === word
 
 export function parseWhere(source: string): Expression {
   if (source.length > WHERE_LIMITS.characters) {
-    throw syntaxError(source, WHERE_LIMITS.characters + 1, `the expression is ${source.length} characters long; at most ${WHERE_LIMITS.characters} are read`, 'filter on fewer values: a glob (name ~ \'lr-*\') or a range (optim.lr < 0.01) stands for many')
+    throw syntaxError(
+      source,
+      WHERE_LIMITS.characters + 1,
+      `the expression is ${source.length} characters long; at most ${WHERE_LIMITS.characters} are read`,
+      "filter on fewer values: a glob (name ~ 'lr-*') or a range (optim.lr < 0.01) stands for many",
+    )
   }
   const tokens = tokenize(source)
   let position = 0
@@ -105,11 +114,21 @@ export function parseWhere(source: string): Expression {
   const end = source.length + 1
   const expect = (what: string): never => {
     const token = peek()
-    throw syntaxError(source, token?.column ?? end, `expected ${what}, found ${token ? JSON.stringify(excerpt(token.text, 40)) : 'the end'}`)
+    throw syntaxError(
+      source,
+      token?.column ?? end,
+      `expected ${what}, found ${token ? JSON.stringify(excerpt(token.text, 40)) : 'the end'}`,
+    )
   }
   const nest = (depth: number) => {
     const token = peek()
-    if (depth > WHERE_LIMITS.depth) throw syntaxError(source, token?.column ?? end, `parentheses and "not" nest more than ${WHERE_LIMITS.depth} deep`, 'write the expression flatter: "a or b or c" needs no parentheses')
+    if (depth > WHERE_LIMITS.depth)
+      throw syntaxError(
+        source,
+        token?.column ?? end,
+        `parentheses and "not" nest more than ${WHERE_LIMITS.depth} deep`,
+        'write the expression flatter: "a or b or c" needs no parentheses',
+      )
   }
 
   const chain = (kind: 'and' | 'or', parseOperand: (depth: number) => Expression, depth: number): Expression => {
@@ -141,15 +160,29 @@ export function parseWhere(source: string): Expression {
   }
   const parseComparison = (): Expression => {
     const field = peek()
-    if (field?.kind !== 'word' || ['and', 'or', 'not'].includes(field.text.toLowerCase())) return expect('a field (a param such as optim.lr, a metric such as val/acc, or status, name, tag...)')
-    if (++comparisons > WHERE_LIMITS.comparisons) throw syntaxError(source, field.column, `more than ${WHERE_LIMITS.comparisons} comparisons`, 'filter on fewer values: a glob (name ~ \'lr-*\') or a range (optim.lr < 0.01) stands for many')
+    if (field?.kind !== 'word' || ['and', 'or', 'not'].includes(field.text.toLowerCase()))
+      return expect('a field (a param such as optim.lr, a metric such as val/acc, or status, name, tag...)')
+    if (++comparisons > WHERE_LIMITS.comparisons)
+      throw syntaxError(
+        source,
+        field.column,
+        `more than ${WHERE_LIMITS.comparisons} comparisons`,
+        "filter on fewer values: a glob (name ~ 'lr-*') or a range (optim.lr < 0.01) stands for many",
+      )
     position++
     const operator = peek()
-    if (operator?.kind !== 'operator') return expect(`an operator (${OPERATORS.join(' ')}) after ${excerpt(field.text, 40)}`)
+    if (operator?.kind !== 'operator')
+      return expect(`an operator (${OPERATORS.join(' ')}) after ${excerpt(field.text, 40)}`)
     position++
     const value = peek()
-    if (!value || !['word', 'number', 'string'].includes(value.kind)) return expect(`a value after ${excerpt(field.text, 40)} ${operator.text}`)
-    if (operator.text === '~' && String(value.value).length > WHERE_LIMITS.glob) throw syntaxError(source, value.column, `a glob is at most ${WHERE_LIMITS.glob} characters; this one has ${String(value.value).length}`)
+    if (!value || !['word', 'number', 'string'].includes(value.kind))
+      return expect(`a value after ${excerpt(field.text, 40)} ${operator.text}`)
+    if (operator.text === '~' && String(value.value).length > WHERE_LIMITS.glob)
+      throw syntaxError(
+        source,
+        value.column,
+        `a glob is at most ${WHERE_LIMITS.glob} characters; this one has ${String(value.value).length}`,
+      )
     position++
     return {kind: 'compare', field: field.text, operator: operator.text as Operator, value: value.value}
   }
@@ -263,6 +296,11 @@ export function checkFields(expression: Expression, known: readonly string[], so
     const base = field.replace(/:(last|best|min|max)$/, '')
     if (known.includes(base)) continue
     const suggestion = closest(base, known)
-    throw new UserError(`--where ${JSON.stringify(excerpt(source))}: no run has a field ${JSON.stringify(excerpt(field))}`, suggestion ? `did you mean ${suggestion}?` : 'fields: id, name, task, status, duration, tag, params (optim.lr...) and metrics (val/acc...)')
+    throw new UserError(
+      `--where ${JSON.stringify(excerpt(source))}: no run has a field ${JSON.stringify(excerpt(field))}`,
+      suggestion
+        ? `did you mean ${suggestion}?`
+        : 'fields: id, name, task, status, duration, tag, params (optim.lr...) and metrics (val/acc...)',
+    )
   }
 }

@@ -28,7 +28,11 @@ export function gitState(root: string): {commit: string | null; dirty: boolean |
   const head = git(['rev-parse', 'HEAD'])
   if (head.status !== 0) return {commit: null, dirty: null, diff_sha256: null}
   const diff = String(git(['diff', 'HEAD']).stdout)
-  return {commit: String(head.stdout).trim(), dirty: diff !== '', diff_sha256: diff === '' ? null : createHash('sha256').update(diff).digest('hex')}
+  return {
+    commit: String(head.stdout).trim(),
+    dirty: diff !== '',
+    diff_sha256: diff === '' ? null : createHash('sha256').update(diff).digest('hex'),
+  }
 }
 
 /** The run's directory with its resolved config, its generated script (a recipe's) and an empty metrics file, and its row in the store. */
@@ -38,10 +42,27 @@ export function createRun(project: Project, store: Store, config: ExperimentConf
   mkdirSync(join(runDir, 'checkpoints'), {recursive: true})
   const createdAt = Date.now() / 1000
   writeConfigFiles(runDir, id, config)
-  store.createRun({id, name: config.name, task: config.task, host: hostname(), config, primaryMetric: config.metrics.primary, primaryGoal: config.metrics.goal}, createdAt)
+  store.createRun(
+    {
+      id,
+      name: config.name,
+      task: config.task,
+      host: hostname(),
+      config,
+      primaryMetric: config.metrics.primary,
+      primaryGoal: config.metrics.goal,
+    },
+    createdAt,
+  )
   // A recipe's script is generated into the run; a user's own script runs where it is.
   if (config.task !== 'script') {
-    const script = renderScript(config.task, {runId: id, runName: config.name, version: mlxVersion(), runDir: relative(project.root, runDir) || '.', runtimeDir})
+    const script = renderScript(config.task, {
+      runId: id,
+      runName: config.name,
+      version: mlxVersion(),
+      runDir: relative(project.root, runDir) || '.',
+      runtimeDir,
+    })
     writeFileSync(join(runDir, 'train.py'), script.source)
   }
   writeFileSync(join(runDir, 'metrics.jsonl'), '')

@@ -13,7 +13,16 @@ import type {Project} from '../project/project.js'
 import type {RunRecord, Store} from '../store/store.js'
 import {errorText, statusOf} from './outcome.js'
 import {type PreparedRun} from './plan.js'
-import {POLL_MS, type RunHandle, type RunObserver, escalatingStop, launcherFor, sleep, trainerCommand, trainerEnv} from './process.js'
+import {
+  POLL_MS,
+  type RunHandle,
+  type RunObserver,
+  escalatingStop,
+  launcherFor,
+  sleep,
+  trainerCommand,
+  trainerEnv,
+} from './process.js'
 
 /**
  * How long a node other than 0 waits for node 0 to create the run it joins, and, at its end,
@@ -30,7 +39,12 @@ export function joinWaitMs(env: NodeJS.ProcessEnv = process.env): number {
  * node's processes on its script and directory, its output in `node<K>/`. Node 0's mlx
  * ingests the metrics (rank 0 writes them, on whichever node it is) and records the outcome.
  */
-export async function joinRun(project: Project, store: Store, prepared: PreparedRun, observer: RunObserver): Promise<RunHandle> {
+export async function joinRun(
+  project: Project,
+  store: Store,
+  prepared: PreparedRun,
+  observer: RunObserver,
+): Promise<RunHandle> {
   const {config, python} = prepared
   const head = await waitForHeadRun(store, config)
   const nodeDir = join(head.runDir, `node${config.launch.node_rank}`)
@@ -56,9 +70,21 @@ export async function joinRun(project: Project, store: Store, prepared: Prepared
     // Node 0 records the outcome; should it be gone, this node's own is all there is to say.
     if (record.status !== 'running') return record
     const status = statusOf(outcome, stopper.interrupted(), false)
-    return {...record, status, exitCode: outcome.exitCode, signal: outcome.signal, error: status === 'completed' ? null : errorText(nodeDir, outcome, status)}
+    return {
+      ...record,
+      status,
+      exitCode: outcome.exitCode,
+      signal: outcome.signal,
+      error: status === 'completed' ? null : errorText(nodeDir, outcome, status),
+    }
   })
-  return {run: head, interrupt: stopper.interrupt, detach: child.detach, done, ended: () => ({store, indexProblem: null})}
+  return {
+    run: head,
+    interrupt: stopper.interrupt,
+    detach: child.detach,
+    done,
+    ended: () => ({store, indexProblem: null}),
+  }
 }
 
 /** How long this node's torchrun may go on once node 0 has recorded the run's end. */
@@ -95,7 +121,12 @@ export async function waitForHeadRun(store: Store, config: ExperimentConfig): Pr
   for (;;) {
     const head = store.listRuns({status: ['running'], name: config.name, since}).find((run) => {
       const headLaunch = (run.config as Partial<ExperimentConfig>).launch
-      return headLaunch?.launcher === 'torchrun' && headLaunch.node_rank === 0 && headLaunch.nnodes === launch.nnodes && headLaunch.rdzv_endpoint === launch.rdzv_endpoint
+      return (
+        headLaunch?.launcher === 'torchrun' &&
+        headLaunch.node_rank === 0 &&
+        headLaunch.nnodes === launch.nnodes &&
+        headLaunch.rdzv_endpoint === launch.rdzv_endpoint
+      )
     })
     if (head) return head
     if (Date.now() > until) {

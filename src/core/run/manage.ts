@@ -24,7 +24,11 @@ export function renameRun(store: Store, run: RunRecord, name: string): void {
 /** Deletes runs that are not running: their rows and their directories. */
 export function removeRuns(store: Store, runs: readonly RunRecord[]): void {
   const running = runs.filter((run) => run.status === 'running')
-  if (running.length > 0) throw new UserError(`run ${running.map((run) => run.id).join(', ')} is still running`, 'stop it first; nothing was removed')
+  if (running.length > 0)
+    throw new UserError(
+      `run ${running.map((run) => run.id).join(', ')} is still running`,
+      'stop it first; nothing was removed',
+    )
   for (const run of runs) {
     store.deleteRun(run.id)
     rmSync(run.runDir, {recursive: true, force: true})

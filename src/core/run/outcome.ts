@@ -14,7 +14,13 @@ const ERROR_TAIL_LINES = 25
  * Records how a run ended, from its process's (or job's) outcome, in the index and its run.json.
  * `endedAt` is when it ended, where that was earlier than now (a run caught up with late).
  */
-export function recordOutcome(store: Store, run: RunRecord, outcome: ProcessOutcome, interrupted: boolean, endedAt = Date.now() / 1000): RunRecord {
+export function recordOutcome(
+  store: Store,
+  run: RunRecord,
+  outcome: ProcessOutcome,
+  interrupted: boolean,
+  endedAt = Date.now() / 1000,
+): RunRecord {
   const events = store.events(run.id, true)
   const diverged = events.some((event) => event.event === 'diverged')
   // A run whose script logged its end had finished its work: a stop that raced its exit does not undo that.
@@ -41,8 +47,14 @@ export function errorText(runDir: string, outcome: ProcessOutcome, status: RunSt
   } catch {
     // No stderr.log: the process never started.
   }
-  const exit = outcome.signal ? `killed by ${outcome.signal}` : outcome.exitCode !== null ? `exit code ${outcome.exitCode}` : null
+  const exit = outcome.signal
+    ? `killed by ${outcome.signal}`
+    : outcome.exitCode !== null
+      ? `exit code ${outcome.exitCode}`
+      : null
   const how = [exit, outcome.detail].filter((part) => part).join('; ') || 'its exit status is unknown'
-  const what = {interrupted: `interrupted (${how})`, diverged: `the loss diverged (${how})`}[status as string] ?? `the training script failed (${how})`
+  const what =
+    {interrupted: `interrupted (${how})`, diverged: `the loss diverged (${how})`}[status as string] ??
+    `the training script failed (${how})`
   return tail ? `${what}\n${tail}` : what
 }

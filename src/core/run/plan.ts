@@ -39,10 +39,13 @@ export interface LaunchPlan {
 export async function prepareRun(project: Project, options: RunOptions): Promise<PreparedRun> {
   const {config} = loadConfig(options.configFile, options.sets, {name: options.name, root: project.root})
   checkSlurmPaths(project, config)
-  const configured = config.launch.python === undefined ? undefined : {python: config.launch.python, file: options.configFile}
+  const configured =
+    config.launch.python === undefined ? undefined : {python: config.launch.python, file: options.configFile}
   const python = choosePython(project, options.python, configured)
   const early = options.earlyCheck
-  const check = await (early && early.python.command === python.command && early.python.reason === python.reason ? early.check : checkPython(python))
+  const check = await (early && early.python.command === python.command && early.python.reason === python.reason
+    ? early.check
+    : checkPython(python))
   return {config, python, check, plan: await planLaunch(config, python)}
 }
 
@@ -51,7 +54,11 @@ export function checkSlurmPaths(project: Project, config: ExperimentConfig): voi
   if (config.launch.launcher !== 'slurm') return
   for (const path of [project.root, project.storeDir]) {
     const problem = directivePathProblem(path)
-    if (problem) throw new UserError(problem, 'move the project (or MLX_HOME) to a path without them, or run it with another launcher')
+    if (problem)
+      throw new UserError(
+        problem,
+        'move the project (or MLX_HOME) to a path without them, or run it with another launcher',
+      )
   }
 }
 
@@ -66,12 +73,17 @@ export async function planLaunch(config: ExperimentConfig, python: PythonChoice)
   const asksForGpus = launch.launcher !== 'slurm' && (launch.device.startsWith('cuda') || launch.gpus !== 'all')
   const torchrun = launch.launcher === 'torchrun'
   const available = asksForGpus || (torchrun && launch.device !== 'cpu') ? await countGpus(python) : 0
-  const wanted = launch.gpus === 'all' ? 1 : typeof launch.gpus === 'number' ? launch.gpus : Math.max(...launch.gpus) + 1
+  const wanted =
+    launch.gpus === 'all' ? 1 : typeof launch.gpus === 'number' ? launch.gpus : Math.max(...launch.gpus) + 1
   if (asksForGpus && available < wanted) {
     const asked = `launch.device: ${launch.device}, launch.gpus: ${JSON.stringify(launch.gpus)}`
     throw new UserError(
-      available === 0 ? `the config asks for CUDA GPUs (${asked}) but torch sees none here` : `the config asks for GPUs that do not exist here (${asked}): torch sees ${available}`,
-      available === 0 ? `train on the CPU with --set launch.device=cpu (or auto), or run on a machine with a GPU (mlx doctor shows what torch sees)` : `GPU ids run from 0 to ${available - 1}`,
+      available === 0
+        ? `the config asks for CUDA GPUs (${asked}) but torch sees none here`
+        : `the config asks for GPUs that do not exist here (${asked}): torch sees ${available}`,
+      available === 0
+        ? `train on the CPU with --set launch.device=cpu (or auto), or run on a machine with a GPU (mlx doctor shows what torch sees)`
+        : `GPU ids run from 0 to ${available - 1}`,
     )
   }
   if (launch.launcher === 'slurm') {
@@ -80,10 +92,20 @@ export async function planLaunch(config: ExperimentConfig, python: PythonChoice)
     return {launcher: 'slurm', nprocPerNode: nproc, nodes: launch.slurm.nodes, worldSize: nproc * launch.slurm.nodes}
   }
   if (!torchrun) return {launcher: 'local', nprocPerNode: 1, nodes: 1, worldSize: 1}
-  const visible = launch.device === 'cpu' ? 0 : launch.gpus === 'all' ? available : typeof launch.gpus === 'number' ? launch.gpus : launch.gpus.length
+  const visible =
+    launch.device === 'cpu'
+      ? 0
+      : launch.gpus === 'all'
+        ? available
+        : typeof launch.gpus === 'number'
+          ? launch.gpus
+          : launch.gpus.length
   const nproc = launch.nproc_per_node === 'auto' ? Math.max(1, visible) : launch.nproc_per_node
   if (visible > 0 && nproc > visible) {
-    throw new UserError(`launch.nproc_per_node is ${nproc} but the run sees ${visible} GPU(s): on CUDA each process trains on a GPU of its own`, `set launch.nproc_per_node to ${visible} (or auto), or --set launch.device=cpu for CPU processes`)
+    throw new UserError(
+      `launch.nproc_per_node is ${nproc} but the run sees ${visible} GPU(s): on CUDA each process trains on a GPU of its own`,
+      `set launch.nproc_per_node to ${visible} (or auto), or --set launch.device=cpu for CPU processes`,
+    )
   }
   return {launcher: 'torchrun', nprocPerNode: nproc, nodes: launch.nnodes, worldSize: nproc * launch.nnodes}
 }
@@ -99,15 +121,32 @@ export interface PreparedResume extends PreparedRun {
  * its latest checkpoint, in the same directory, appending to its metrics. Its config may be
  * changed with --set (raise train.epochs to train longer).
  */
-export async function prepareResume(project: Project, store: Store, ref: string, options: {sets: readonly string[]; python?: string}): Promise<PreparedResume> {
+export async function prepareResume(
+  project: Project,
+  store: Store,
+  ref: string,
+  options: {sets: readonly string[]; python?: string},
+): Promise<PreparedResume> {
   const run = store.resolveRun(ref)
-  if (run.status === 'running') throw new UserError(`run ${run.id} is still running`, 'wait for it to end, or stop the mlx that follows it (Ctrl-C)')
+  if (run.status === 'running')
+    throw new UserError(
+      `run ${run.id} is still running`,
+      'wait for it to end, or stop the mlx that follows it (Ctrl-C)',
+    )
   const configFile = relative(process.cwd(), join(run.runDir, 'config.yaml')) || join(run.runDir, 'config.yaml')
   const {config} = loadConfig(configFile, options.sets, {root: project.root})
   checkSlurmPaths(project, config)
   if (config.task !== run.task) throw new UserError(`a resumed run keeps its task (${run.task})`)
-  if (config.task === 'script') throw new UserError(`run ${run.id} runs your own script: mlx cannot tell it where to resume`, `start it again with mlx run (with your script's own resume option in script.args, if it has one)`)
-  if (config.launch.nnodes > 1) throw new UserError(`run ${run.id} trains on ${config.launch.nnodes} nodes: mlx resume restarts the processes of one node`, 'resume it on one node (--set launch.nnodes=1 --set launch.rdzv_endpoint=null), or start it again with mlx run on every node')
+  if (config.task === 'script')
+    throw new UserError(
+      `run ${run.id} runs your own script: mlx cannot tell it where to resume`,
+      `start it again with mlx run (with your script's own resume option in script.args, if it has one)`,
+    )
+  if (config.launch.nnodes > 1)
+    throw new UserError(
+      `run ${run.id} trains on ${config.launch.nnodes} nodes: mlx resume restarts the processes of one node`,
+      'resume it on one node (--set launch.nnodes=1 --set launch.rdzv_endpoint=null), or start it again with mlx run on every node',
+    )
   const configured = config.launch.python === undefined ? undefined : {python: config.launch.python, file: configFile}
   const python = choosePython(project, options.python, configured)
   const check = await checkPython(python)
@@ -118,7 +157,10 @@ export async function prepareResume(project: Project, store: Store, ref: string,
 export function latestCheckpoint(store: Store, run: RunRecord): string {
   const saved = store
     .events(run.id)
-    .filter((event) => event.event === 'checkpoint' && typeof event.data.path === 'string' && typeof event.data.step === 'number')
+    .filter(
+      (event) =>
+        event.event === 'checkpoint' && typeof event.data.path === 'string' && typeof event.data.step === 'number',
+    )
     .map((event) => ({path: event.data.path as string, step: event.data.step as number, line: event.line}))
     .filter((checkpoint) => existsSync(join(run.runDir, checkpoint.path)))
   const rank = (c: {path: string; step: number; line: number}) => [c.step, c.path.endsWith('last.pt') ? 1 : 0, c.line]
@@ -127,6 +169,10 @@ export function latestCheckpoint(store: Store, run: RunRecord): string {
     return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!
   })
   const latest = saved.at(-1)
-  if (!latest) throw new UserError(`run ${run.id} has no checkpoint to resume from`, 'it stopped before writing one; start it again with mlx run')
+  if (!latest)
+    throw new UserError(
+      `run ${run.id} has no checkpoint to resume from`,
+      'it stopped before writing one; start it again with mlx run',
+    )
   return latest.path
 }

@@ -56,22 +56,42 @@ export function visibleGpus(gpus: ExperimentConfig['launch']['gpus']): Record<st
 }
 
 /** Launches the run's script, follows its metrics, and records how it ended. */
-export function launchRun(project: Project, store: Store, run: RunRecord, prepared: PreparedRun, extraArgs: string[], observer: RunObserver): RunHandle {
+export function launchRun(
+  project: Project,
+  store: Store,
+  run: RunRecord,
+  prepared: PreparedRun,
+  extraArgs: string[],
+  observer: RunObserver,
+): RunHandle {
   const {config, python, check} = prepared
   const {id, runDir} = run
   const launchedAt = Date.now() / 1000
   // env.json is for people: written once the trainer has started (git's answers take its time otherwise).
   let envBase: object | undefined
   const writeEnv = (environment: object) => {
-    envBase ??= {python_choice: python, git: gitState(project.root), mlx: mlxVersion(), project_root: project.root, launched_at: new Date(launchedAt * 1000).toISOString()}
+    envBase ??= {
+      python_choice: python,
+      git: gitState(project.root),
+      mlx: mlxVersion(),
+      project_root: project.root,
+      launched_at: new Date(launchedAt * 1000).toISOString(),
+    }
     writeFileSync(join(runDir, 'env.json'), JSON.stringify({...environment, ...envBase}, null, 2) + '\n')
   }
 
-  store.setLaunch(id, {launcher: prepared.plan.launcher, worldSize: prepared.plan.worldSize, nodes: prepared.plan.nodes})
+  store.setLaunch(id, {
+    launcher: prepared.plan.launcher,
+    worldSize: prepared.plan.worldSize,
+    nodes: prepared.plan.nodes,
+  })
   // The full record (CUDA, GPUs, packages) needs a second Python to import torch: it waits for the
   // trainer's first metrics, and then runs at the lowest priority, not to slow the first step.
   let envRecorded: Promise<void> | undefined
-  const recordEnvironment = () => (envRecorded ??= probePython(python, {packages: true, background: true}).then(writeEnv, (error: Error) => writeEnv({...check, probe_error: error.message})).catch(() => {}))
+  const recordEnvironment = () =>
+    (envRecorded ??= probePython(python, {packages: true, background: true})
+      .then(writeEnv, (error: Error) => writeEnv({...check, probe_error: error.message}))
+      .catch(() => {}))
   let progress = initialProgress()
   const indexer = new RunIndexer(store, run, (records) => {
     progress = advance(progress, records, launchedAt)
@@ -159,11 +179,23 @@ export function launcherFor(prepared: PreparedRun, run: RunRecord): Launcher {
  * What runs: a recipe's generated train.py with the run's config; or a user's script, unchanged,
  * under mlx_runtime.capture, which passes its output through and turns printed lines into metrics.
  */
-export function trainerCommand(runDir: string, config: ExperimentConfig, python: PythonChoice, extraArgs: string[]): {command: string; args: string[]} {
-  if (config.task !== 'script') return {command: python.command, args: [join(runDir, 'train.py'), '--config', join(runDir, 'config.json'), ...extraArgs]}
+export function trainerCommand(
+  runDir: string,
+  config: ExperimentConfig,
+  python: PythonChoice,
+  extraArgs: string[],
+): {command: string; args: string[]} {
+  if (config.task !== 'script')
+    return {
+      command: python.command,
+      args: [join(runDir, 'train.py'), '--config', join(runDir, 'config.json'), ...extraArgs],
+    }
   const program = config.script.interpreter === 'python' ? [python.command, config.script.path] : [config.script.path]
   const args = config.script.args.map((arg) => arg.replaceAll('{run_dir}', runDir))
-  return {command: python.command, args: ['-m', 'mlx_runtime.capture', join(runDir, 'config.json'), '--', ...program, ...args]}
+  return {
+    command: python.command,
+    args: ['-m', 'mlx_runtime.capture', join(runDir, 'config.json'), '--', ...program, ...args],
+  }
 }
 
 /** What the trainer finds in its environment: where its run directory, metrics file and config are. */
@@ -198,7 +230,11 @@ export function escalatingStop(child: LaunchedProcess) {
 }
 
 /** Ingests while the process runs; once detached it stops following (and never resolves: nobody waits). */
-export async function follow(indexer: RunIndexer, child: LaunchedProcess, detached: () => boolean): Promise<ProcessOutcome> {
+export async function follow(
+  indexer: RunIndexer,
+  child: LaunchedProcess,
+  detached: () => boolean,
+): Promise<ProcessOutcome> {
   let exited: ProcessOutcome | undefined
   void child.done.then((outcome) => {
     exited = outcome

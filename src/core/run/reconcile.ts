@@ -31,7 +31,13 @@ export function reconcileRuns(store: Store): number {
   for (const run of store.listRuns({status: ['running']})) {
     const launcher = run.launch.launcher as LauncherName
     if (launcher !== 'slurm' && run.host !== here) continue
-    if (run.follower && run.follower.host === here && run.follower.pid !== process.pid && processAlive(run.follower.pid)) continue
+    if (
+      run.follower &&
+      run.follower.host === here &&
+      run.follower.pid !== process.pid &&
+      processAlive(run.follower.pid)
+    )
+      continue
     const ref = {pid: run.pid, jobId: run.jobId}
     // A Slurm job's end comes with its outcome: one scontrol call answers both.
     const jobEnd = ref.jobId === null ? null : endedJob(ref.jobId)
@@ -41,7 +47,13 @@ export function reconcileRuns(store: Store): number {
     // Another mlx may have finished it meanwhile.
     const now = store.getRun(run.id)
     if (now?.status !== 'running') continue
-    recordOutcome(store, now, jobEnd ?? unknownOutcome(store, now), now.stopRequestedAt !== null, jobEnd?.endedAt ?? lastWrite(now))
+    recordOutcome(
+      store,
+      now,
+      jobEnd ?? unknownOutcome(store, now),
+      now.stopRequestedAt !== null,
+      jobEnd?.endedAt ?? lastWrite(now),
+    )
     finished++
   }
   return finished
@@ -51,7 +63,10 @@ export function reconcileRuns(store: Store): number {
 function unknownOutcome(store: Store, run: RunRecord): ProcessOutcome {
   const ended = store.events(run.id, true).some((event) => event.event === 'end')
   if (ended) return {exitCode: 0, signal: null}
-  const detail = run.stopRequestedAt !== null ? 'stopped by mlx stop' : 'the training process ended while no mlx was following it; its exit status is unknown (see stderr.log)'
+  const detail =
+    run.stopRequestedAt !== null
+      ? 'stopped by mlx stop'
+      : 'the training process ended while no mlx was following it; its exit status is unknown (see stderr.log)'
   return {exitCode: null, signal: null, detail}
 }
 

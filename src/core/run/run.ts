@@ -21,16 +21,34 @@ import {createRun, writeConfigFiles} from './create.js'
 export {prepareResume, prepareRun, type PreparedResume, type PreparedRun, type RunOptions} from './plan.js'
 export {INTERRUPT_GRACE_MS, type RunHandle, type RunObserver} from './process.js'
 
-export async function startRun(project: Project, store: Store, prepared: PreparedRun, observer: RunObserver = {}): Promise<RunHandle> {
+export async function startRun(
+  project: Project,
+  store: Store,
+  prepared: PreparedRun,
+  observer: RunObserver = {},
+): Promise<RunHandle> {
   const {config} = prepared
-  if (config.launch.launcher === 'torchrun' && config.launch.node_rank > 0) return joinRun(project, store, prepared, observer)
+  if (config.launch.launcher === 'torchrun' && config.launch.node_rank > 0)
+    return joinRun(project, store, prepared, observer)
   return launchRun(project, store, createRun(project, store, config), prepared, [], observer)
 }
 
-export function resumeRun(project: Project, store: Store, prepared: PreparedResume, observer: RunObserver = {}): RunHandle {
+export function resumeRun(
+  project: Project,
+  store: Store,
+  prepared: PreparedResume,
+  observer: RunObserver = {},
+): RunHandle {
   // The stopped attempt's file is complete: a line it left without its newline is counted torn now, before a new writer marks it.
   ingestAvailable(store, prepared.run.id, join(prepared.run.runDir, 'metrics.jsonl'), true)
   store.restartRun(prepared.run.id, prepared.config)
   writeConfigFiles(prepared.run.runDir, prepared.run.id, prepared.config)
-  return launchRun(project, store, store.getRun(prepared.run.id)!, prepared, ['--resume', join(prepared.run.runDir, prepared.checkpoint)], observer)
+  return launchRun(
+    project,
+    store,
+    store.getRun(prepared.run.id)!,
+    prepared,
+    ['--resume', join(prepared.run.runDir, prepared.checkpoint)],
+    observer,
+  )
 }

@@ -28,13 +28,26 @@ const POLL_MS = 100
 /** How long the follower of the run gets to record its outcome once the process is gone. */
 const FOLLOWER_MS = 5_000
 
-export async function stopRun(store: Store, ref: string, options: {graceMs?: number; onKill?: () => void} = {}): Promise<StopResult> {
+export async function stopRun(
+  store: Store,
+  ref: string,
+  options: {graceMs?: number; onKill?: () => void} = {},
+): Promise<StopResult> {
   const run = store.resolveRun(ref)
-  if (run.status !== 'running') throw new UserError(`run ${run.id} is not running (it is ${run.status})`, 'mlx runs --status running lists the runs that are')
+  if (run.status !== 'running')
+    throw new UserError(
+      `run ${run.id} is not running (it is ${run.status})`,
+      'mlx runs --status running lists the runs that are',
+    )
   const launcher = run.launch.launcher as LauncherName
-  if (launcher !== 'slurm' && run.host !== hostname()) throw new UserError(`run ${run.id} runs on ${run.host}, not on this machine`, `run mlx stop ${run.id} on ${run.host}`)
+  if (launcher !== 'slurm' && run.host !== hostname())
+    throw new UserError(
+      `run ${run.id} runs on ${run.host}, not on this machine`,
+      `run mlx stop ${run.id} on ${run.host}`,
+    )
   const process = {pid: run.pid, jobId: run.jobId}
-  if (process.pid === null && process.jobId === null) throw new UserError(`run ${run.id} has no process yet`, 'try again in a moment')
+  if (process.pid === null && process.jobId === null)
+    throw new UserError(`run ${run.id} has no process yet`, 'try again in a moment')
   const control = launchControl(launcher)
   // A run whose script has logged its end has done its work and is exiting: it is let finish, not interrupted.
   ingestAvailable(store, run.id, join(run.runDir, 'metrics.jsonl'), false)

@@ -11,7 +11,14 @@ const BATCH_BYTES = 1024 * 1024
  * writer has ended: a partial last line is then torn); `onRecords` sees each batch's records.
  * Returns the byte offset ingestion has reached.
  */
-export function ingestAvailable(store: Store, runId: string, metricsFile: string, final: boolean, onRecords?: (records: Array<MetricsRecord | EventRecord>) => void, batchBytes = BATCH_BYTES): number {
+export function ingestAvailable(
+  store: Store,
+  runId: string,
+  metricsFile: string,
+  final: boolean,
+  onRecords?: (records: Array<MetricsRecord | EventRecord>) => void,
+  batchBytes = BATCH_BYTES,
+): number {
   for (;;) {
     const offset = store.ingestOffset(runId)
     const tail = readNewLines(metricsFile, offset, final, batchBytes)

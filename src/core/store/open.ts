@@ -43,7 +43,10 @@ export function requireWritable(storeDir: string): void {
 }
 
 function readOnlyError(storeDir: string, reason: string): UserError {
-  return new UserError(`the store ${shown(storeDir)} is read-only (${reason}): this command writes to it`, 'run it where the project may be written, or point MLX_HOME at a writable copy of the store')
+  return new UserError(
+    `the store ${shown(storeDir)} is read-only (${reason}): this command writes to it`,
+    'run it where the project may be written, or point MLX_HOME at a writable copy of the store',
+  )
 }
 
 export async function openStoreReporting(storeDir: string, access: StoreAccess = 'write'): Promise<OpenedStore> {
@@ -96,13 +99,22 @@ function readOnlyReason(storeDir: string): string | null {
     if (parent === dir) return null
     dir = parent
   }
-  const targets = [dir, ...(dir === storeDir ? [join(storeDir, RUNS_DIR), join(storeDir, INDEX_FILE)].filter((path) => existsSync(path)) : [])]
+  const targets = [
+    dir,
+    ...(dir === storeDir
+      ? [join(storeDir, RUNS_DIR), join(storeDir, INDEX_FILE)].filter((path) => existsSync(path))
+      : []),
+  ]
   for (const target of targets) {
     try {
       accessSync(target, constants.W_OK)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      return code === 'EROFS' ? 'EROFS: a read-only file system' : code === 'EACCES' || code === 'EPERM' ? `${code}: no permission to write ${shown(target)}` : String(code)
+      return code === 'EROFS'
+        ? 'EROFS: a read-only file system'
+        : code === 'EACCES' || code === 'EPERM'
+          ? `${code}: no permission to write ${shown(target)}`
+          : String(code)
     }
   }
   return null
@@ -117,7 +129,8 @@ function openInMemory(Database: typeof BetterSqlite3, storeDir: string, reason: 
   const file = join(storeDir, INDEX_FILE)
   const walPending = existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0
   const db = guarded(file, () => {
-    const copy = existsSync(file) && !walPending ? new Database(asRollbackJournal(readFileSync(file))) : new Database(':memory:')
+    const copy =
+      existsSync(file) && !walPending ? new Database(asRollbackJournal(readFileSync(file))) : new Database(':memory:')
     configure(copy)
     migrate(copy)
     return copy
@@ -168,7 +181,10 @@ function migrate(db: BetterSqlite3.Database): void {
   db.transaction(() => {
     const current = db.pragma('user_version', {simple: true}) as number
     if (current > MIGRATIONS.length) {
-      throw new UserError(`the store was written by a newer mlx (schema ${current}; this mlx knows ${MIGRATIONS.length})`, 'upgrade mlx')
+      throw new UserError(
+        `the store was written by a newer mlx (schema ${current}; this mlx knows ${MIGRATIONS.length})`,
+        'upgrade mlx',
+      )
     }
     for (let version = current; version < MIGRATIONS.length; version++) {
       db.exec(MIGRATIONS[version]!)
@@ -183,15 +199,33 @@ export function storeFailure(error: unknown, file: string): unknown {
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return error
   const message = (error as Error).message
   if (code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT_') || code === 'SQLITE_NOTADB') {
-    return new StoreError(`the index ${shown(file)} is damaged (${message})`, 'mlx store rebuild moves it aside and rebuilds it from the run directories, where nothing was lost')
+    return new StoreError(
+      `the index ${shown(file)} is damaged (${message})`,
+      'mlx store rebuild moves it aside and rebuilds it from the run directories, where nothing was lost',
+    )
   }
   if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_FSYNC') {
-    return new StoreError(`the index ${shown(file)} cannot be written (${message})`, 'free some disk space; the run directories keep every metric, and the index catches up on the next command')
+    return new StoreError(
+      `the index ${shown(file)} cannot be written (${message})`,
+      'free some disk space; the run directories keep every metric, and the index catches up on the next command',
+    )
   }
-  if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY_') || code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_CANTOPEN_')) {
-    return new StoreError(`the index ${shown(file)} cannot be opened for writing (${message})`, 'check that the store may be written, or point MLX_HOME at a writable copy')
+  if (
+    code === 'SQLITE_READONLY' ||
+    code.startsWith('SQLITE_READONLY_') ||
+    code === 'SQLITE_CANTOPEN' ||
+    code.startsWith('SQLITE_CANTOPEN_')
+  ) {
+    return new StoreError(
+      `the index ${shown(file)} cannot be opened for writing (${message})`,
+      'check that the store may be written, or point MLX_HOME at a writable copy',
+    )
   }
-  if (code.startsWith('SQLITE_IOERR')) return new StoreError(`the index ${shown(file)} cannot be read or written (${message})`, 'check the disk; mlx store rebuild rebuilds the index from the run directories')
+  if (code.startsWith('SQLITE_IOERR'))
+    return new StoreError(
+      `the index ${shown(file)} cannot be read or written (${message})`,
+      'check the disk; mlx store rebuild rebuilds the index from the run directories',
+    )
   return error
 }
 

@@ -190,7 +190,9 @@ export class Store {
     readonly dir: string,
     readonly readOnly: string | null,
   ) {
-    this.insertMetric = db.prepare('INSERT INTO metrics (run, line, key, step, epoch, t, value) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this.insertMetric = db.prepare(
+      'INSERT INTO metrics (run, line, key, step, epoch, t, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    )
     // Right-hand sides read the row as it was before the update (SQL semantics), and
     // NaN arrives as NULL, which never wins min or max.
     // One row per metric and batch of lines: the batch's own summary (summarise() below) merged in.
@@ -226,7 +228,20 @@ export class Store {
           `INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric, primary_goal, tags_json, follower_pid, follower_host)
            VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(run.id, run.name, run.task, createdAt, run.host, `${RUNS_DIR}/${run.id}`, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal, JSON.stringify(tagsOf(run.config)), process.pid, hostname())
+        .run(
+          run.id,
+          run.name,
+          run.task,
+          createdAt,
+          run.host,
+          `${RUNS_DIR}/${run.id}`,
+          JSON.stringify(run.config),
+          run.primaryMetric,
+          run.primaryGoal,
+          JSON.stringify(tagsOf(run.config)),
+          process.pid,
+          hostname(),
+        )
       this.writeParams(run.id, run.config)
     })()
     this.syncRunFile(run.id)
@@ -238,19 +253,42 @@ export class Store {
    * and then its attempt line set (setAttemptLine).
    */
   recoverRun(run: RecoveredRun): boolean {
-    return this.db.transaction(() => {
-      const inserted = this.db
-        .prepare(
-          `INSERT OR IGNORE INTO runs (id, name, task, status, created_at, ended_at, exit_code, signal, pid, host, run_dir, config_json, primary_metric, primary_goal, error,
+    return this.db
+      .transaction(() => {
+        const inserted = this.db
+          .prepare(
+            `INSERT OR IGNORE INTO runs (id, name, task, status, created_at, ended_at, exit_code, signal, pid, host, run_dir, config_json, primary_metric, primary_goal, error,
              tags_json, launcher, world_size, nodes, job_id, stop_requested_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(run.id, run.name, run.task, run.status, run.createdAt, run.endedAt, run.exitCode, run.signal, run.pid, run.host, `${RUNS_DIR}/${run.id}`, JSON.stringify(run.config), run.primaryMetric, run.primaryGoal, run.error,
-          JSON.stringify(run.tags), run.launch.launcher, run.launch.worldSize, run.launch.nodes, run.jobId, run.stopRequestedAt)
-      if (inserted.changes === 0) return false
-      this.writeParams(run.id, run.config)
-      return true
-    }).immediate()
+          )
+          .run(
+            run.id,
+            run.name,
+            run.task,
+            run.status,
+            run.createdAt,
+            run.endedAt,
+            run.exitCode,
+            run.signal,
+            run.pid,
+            run.host,
+            `${RUNS_DIR}/${run.id}`,
+            JSON.stringify(run.config),
+            run.primaryMetric,
+            run.primaryGoal,
+            run.error,
+            JSON.stringify(run.tags),
+            run.launch.launcher,
+            run.launch.worldSize,
+            run.launch.nodes,
+            run.jobId,
+            run.stopRequestedAt,
+          )
+        if (inserted.changes === 0) return false
+        this.writeParams(run.id, run.config)
+        return true
+      })
+      .immediate()
   }
 
   /** The run's params as its config now has them (the caller holds a transaction). */
@@ -258,7 +296,8 @@ export class Store {
     const seq = this.db.prepare('SELECT seq FROM runs WHERE id = ?').pluck().get(id) as number
     this.db.prepare('DELETE FROM run_params WHERE run = ?').run(seq)
     const insert = this.db.prepare('INSERT INTO run_params (key, run, value) VALUES (?, ?, ?)')
-    for (const [key, value] of Object.entries(flattenParams(config))) insert.run(key, seq, JSON.stringify(value ?? null))
+    for (const [key, value] of Object.entries(flattenParams(config)))
+      insert.run(key, seq, JSON.stringify(value ?? null))
   }
 
   /**
@@ -267,19 +306,24 @@ export class Store {
    * mlx resuming one run at once, one gets it and the other a UserError naming the holder.
    */
   restartRun(id: string, config: Record<string, unknown>): void {
-    this.db.transaction(() => {
-      const claimed = this.db
-        .prepare(
-          "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, job_id = NULL, stop_requested_at = NULL, attempt_line = lines_read, config_json = ?, host = ?, follower_pid = ?, follower_host = ? WHERE id = ? AND status != 'running'",
-        )
-        .run(JSON.stringify(config), hostname(), process.pid, hostname(), id)
-      if (claimed.changes === 0) {
-        const holder = this.getRun(id)
-        if (!holder) throw new UserError(`no run ${id} in the store`)
-        throw new UserError(`run ${id} is already running${describeFollower(holder)}`, 'a run trains in one place at a time: wait for it to end, or mlx stop it first')
-      }
-      this.writeParams(id, config)
-    }).immediate()
+    this.db
+      .transaction(() => {
+        const claimed = this.db
+          .prepare(
+            "UPDATE runs SET status = 'running', ended_at = NULL, exit_code = NULL, signal = NULL, error = NULL, pid = NULL, job_id = NULL, stop_requested_at = NULL, attempt_line = lines_read, config_json = ?, host = ?, follower_pid = ?, follower_host = ? WHERE id = ? AND status != 'running'",
+          )
+          .run(JSON.stringify(config), hostname(), process.pid, hostname(), id)
+        if (claimed.changes === 0) {
+          const holder = this.getRun(id)
+          if (!holder) throw new UserError(`no run ${id} in the store`)
+          throw new UserError(
+            `run ${id} is already running${describeFollower(holder)}`,
+            'a run trains in one place at a time: wait for it to end, or mlx stop it first',
+          )
+        }
+        this.writeParams(id, config)
+      })
+      .immediate()
     this.syncRunFile(id)
   }
 
@@ -305,7 +349,9 @@ export class Store {
   }
 
   setLaunch(id: string, launch: RunLaunch): void {
-    this.db.prepare('UPDATE runs SET launcher = ?, world_size = ?, nodes = ? WHERE id = ?').run(launch.launcher, launch.worldSize, launch.nodes, id)
+    this.db
+      .prepare('UPDATE runs SET launcher = ?, world_size = ?, nodes = ? WHERE id = ?')
+      .run(launch.launcher, launch.worldSize, launch.nodes, id)
   }
 
   /** mlx stop: the time it asked; the follower then records the run as interrupted. */
@@ -315,9 +361,14 @@ export class Store {
   }
 
   /** How the run ended; its follower's claim ends with it. */
-  finishRun(id: string, outcome: {status: RunStatus; endedAt: number; exitCode: number | null; signal: string | null; error: string | null}): void {
+  finishRun(
+    id: string,
+    outcome: {status: RunStatus; endedAt: number; exitCode: number | null; signal: string | null; error: string | null},
+  ): void {
     this.db
-      .prepare('UPDATE runs SET status = ?, ended_at = ?, exit_code = ?, signal = ?, error = ?, follower_pid = NULL, follower_host = NULL WHERE id = ?')
+      .prepare(
+        'UPDATE runs SET status = ?, ended_at = ?, exit_code = ?, signal = ?, error = ?, follower_pid = NULL, follower_host = NULL WHERE id = ?',
+      )
       .run(outcome.status, outcome.endedAt, outcome.exitCode, outcome.signal, outcome.error, id)
     this.syncRunFile(id)
   }
@@ -332,7 +383,10 @@ export class Store {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT') return
-      throw new StoreError(`cannot write ${join(record.runDir, 'run.json')} (${code ?? (error as Error).message})`, 'free some disk space, or check that the store may be written; the index holds the change meanwhile')
+      throw new StoreError(
+        `cannot write ${join(record.runDir, 'run.json')} (${code ?? (error as Error).message})`,
+        'free some disk space, or check that the store may be written; the index holds the change meanwhile',
+      )
     }
   }
 
@@ -341,17 +395,26 @@ export class Store {
    * `resume` event of mlx resume (a torchrun restart within an attempt logs one with `restart` > 0).
    */
   setAttemptLine(id: string): void {
-    const resumed = this.events(id).filter((event) => event.event === 'resume' && !event.data.restart).at(-1)
+    const resumed = this.events(id)
+      .filter((event) => event.event === 'resume' && !event.data.restart)
+      .at(-1)
     this.db.prepare('UPDATE runs SET attempt_line = ? WHERE id = ?').run(resumed ? resumed.line - 1 : 0, id)
   }
 
   /** A fact about the store (store_meta), or undefined. */
   meta(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM store_meta WHERE key = ?').pluck().get(key) as string | undefined) ?? undefined
+    return (
+      (this.db.prepare('SELECT value FROM store_meta WHERE key = ?').pluck().get(key) as string | undefined) ??
+      undefined
+    )
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value)
+    this.db
+      .prepare(
+        'INSERT INTO store_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, value)
   }
 
   /** How many runs the index holds. */
@@ -366,7 +429,8 @@ export class Store {
 
   /** Where ingestion of this run's metrics.jsonl stopped: resume reading here. */
   ingestOffset(id: string): number {
-    const row = this.db.prepare('SELECT ingest_offset FROM runs WHERE id = ?').get(id) as {ingest_offset: number} | undefined
+    const row = this.db.prepare('SELECT ingest_offset FROM runs WHERE id = ?').get(id) as
+      {ingest_offset: number} | undefined
     return row?.ingest_offset ?? 0
   }
 
@@ -377,7 +441,12 @@ export class Store {
    * it. When another process has ingested from `fromOffset` meanwhile, nothing is
    * stored and the result is null: two followers of one run never store a line twice.
    */
-  ingest(id: string, fromOffset: number, lines: readonly TailLine[], tornTail?: {endOffset: number}): IngestBatch | null {
+  ingest(
+    id: string,
+    fromOffset: number,
+    lines: readonly TailLine[],
+    tornTail?: {endOffset: number},
+  ): IngestBatch | null {
     const records: Array<MetricsRecord | EventRecord> = []
     const batch = this.db.transaction((): IngestBatch | null => {
       const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined
@@ -432,8 +501,18 @@ export class Store {
         offset = tornTail.endOffset
       }
       this.db
-        .prepare('UPDATE runs SET ingest_offset = ?, lines_read = ?, bad_lines = ?, torn_lines = ?, skipped_values = ?, last_problem = ? WHERE id = ?')
-        .run(offset, counters.lines, counters.badLines, counters.tornLines, counters.skippedValues, counters.lastProblem, id)
+        .prepare(
+          'UPDATE runs SET ingest_offset = ?, lines_read = ?, bad_lines = ?, torn_lines = ?, skipped_values = ?, last_problem = ? WHERE id = ?',
+        )
+        .run(
+          offset,
+          counters.lines,
+          counters.badLines,
+          counters.tornLines,
+          counters.skippedValues,
+          counters.lastProblem,
+          id,
+        )
       return {records, counters}
     })
     try {
@@ -487,18 +566,32 @@ export class Store {
     const exact = this.getRun(ref)
     if (exact) return exact
     // Ids are short: a longer reference is no prefix of one (and SQLite refuses long patterns).
-    const byPrefix = ref.length > MAX_ID_LENGTH ? [] : (this.db.prepare("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC").all(`${escapeLike(ref)}%`) as RunRow[])
+    const byPrefix =
+      ref.length > MAX_ID_LENGTH
+        ? []
+        : (this.db
+            .prepare("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC")
+            .all(`${escapeLike(ref)}%`) as RunRow[])
     if (byPrefix.length === 1) return this.toRecord(byPrefix[0]!)
     if (byPrefix.length > 1) {
-      throw new UserError(`run prefix ${JSON.stringify(excerpt(ref))} is ambiguous: ${byPrefix.map((r) => r.id).join(', ')}`, 'type more characters of the id')
+      throw new UserError(
+        `run prefix ${JSON.stringify(excerpt(ref))} is ambiguous: ${byPrefix.map((r) => r.id).join(', ')}`,
+        'type more characters of the id',
+      )
     }
-    const byName = this.db.prepare('SELECT * FROM runs WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(ref) as RunRow | undefined
+    const byName = this.db.prepare('SELECT * FROM runs WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(ref) as
+      RunRow | undefined
     if (byName) return this.toRecord(byName)
-    throw new UserError(`no run matches ${JSON.stringify(excerpt(ref))}`, '`mlx runs` lists the runs; a run is named by its id, a unique prefix of it, or its name')
+    throw new UserError(
+      `no run matches ${JSON.stringify(excerpt(ref))}`,
+      '`mlx runs` lists the runs; a run is named by its id, a unique prefix of it, or its name',
+    )
   }
 
   /** Runs, newest first. */
-  listRuns(filter: {status?: RunStatus[]; name?: string; tags?: string[]; since?: number; limit?: number} = {}): RunRecord[] {
+  listRuns(
+    filter: {status?: RunStatus[]; name?: string; tags?: string[]; since?: number; limit?: number} = {},
+  ): RunRecord[] {
     const {where, params} = runFilter(filter)
     const sql = `SELECT * FROM runs ${where} ORDER BY created_at DESC, rowid DESC ${filter.limit ? 'LIMIT ?' : ''}`
     if (filter.limit) params.push(filter.limit)
@@ -507,7 +600,9 @@ export class Store {
 
   /** Runs by id, in the order given (ids not in the store are left out). */
   runsById(ids: readonly string[]): RunRecord[] {
-    const rows = this.db.prepare('SELECT * FROM runs WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as RunRow[]
+    const rows = this.db
+      .prepare('SELECT * FROM runs WHERE id IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(ids)) as RunRow[]
     const byId = new Map(rows.map((row) => [row.id, this.toRecord(row)]))
     return ids.flatMap((id) => byId.get(id) ?? [])
   }
@@ -520,9 +615,24 @@ export class Store {
     const {where, params} = runFilter(filter)
     const after = `${where ? `${where} AND` : 'WHERE'} (created_at < ? OR (created_at = ? AND seq < ?))`
     const columns = 'seq, id, name, task, status, created_at, ended_at, primary_metric, primary_goal, tags_json'
-    const first = this.db.prepare(`SELECT ${columns} FROM runs ${where} ORDER BY created_at DESC, seq DESC LIMIT ?`).raw()
-    const next = this.db.prepare(`SELECT ${columns} FROM runs ${after} ORDER BY created_at DESC, seq DESC LIMIT ?`).raw()
-    type BriefRow = [number, string, string, string, RunStatus, number, number | null, string, 'min' | 'max' | null, string]
+    const first = this.db
+      .prepare(`SELECT ${columns} FROM runs ${where} ORDER BY created_at DESC, seq DESC LIMIT ?`)
+      .raw()
+    const next = this.db
+      .prepare(`SELECT ${columns} FROM runs ${after} ORDER BY created_at DESC, seq DESC LIMIT ?`)
+      .raw()
+    type BriefRow = [
+      number,
+      string,
+      string,
+      string,
+      RunStatus,
+      number,
+      number | null,
+      string,
+      'min' | 'max' | null,
+      string,
+    ]
     let size = FIRST_PAGE_RUNS
     let rows = first.all(...params, size) as BriefRow[]
     while (rows.length > 0) {
@@ -550,7 +660,10 @@ export class Store {
 
   /** One param of these runs (by their integer keys, briefRunPages' seq), for those that have it. */
   paramValues(key: string, runs: readonly number[]): Map<number, unknown> {
-    const rows = this.db.prepare('SELECT run, value FROM run_params WHERE key = ? AND run IN (SELECT value FROM json_each(?))').raw().all(key, JSON.stringify(runs)) as Array<[number, string]>
+    const rows = this.db
+      .prepare('SELECT run, value FROM run_params WHERE key = ? AND run IN (SELECT value FROM json_each(?))')
+      .raw()
+      .all(key, JSON.stringify(runs)) as Array<[number, string]>
     return new Map(rows.map(([run, value]) => [run, JSON.parse(value) as unknown]))
   }
 
@@ -576,7 +689,7 @@ export class Store {
 
   /** Every run id in the store (for the shortest unique prefixes). */
   runIds(): string[] {
-    return (this.db.prepare('SELECT id FROM runs').pluck().all() as string[])
+    return this.db.prepare('SELECT id FROM runs').pluck().all() as string[]
   }
 
   /** The metric summaries of these runs, sorted by key; only the `keys` named, when given. */
@@ -584,30 +697,53 @@ export class Store {
     const result = new Map<string, MetricSummary[]>(runIds.map((id) => [id, []]))
     if (runIds.length === 0 || keys?.length === 0) return result
     const onlyKeys = keys ? 'AND key IN (SELECT value FROM json_each(?))' : ''
-    const statement = this.db.prepare(`${SUMMARY_SELECT} WHERE run_id IN (SELECT value FROM json_each(?)) ${onlyKeys} ORDER BY key`).raw()
-    const rows = (keys ? statement.all(JSON.stringify(runIds), JSON.stringify(keys)) : statement.all(JSON.stringify(runIds))) as SummaryRow[]
+    const statement = this.db
+      .prepare(`${SUMMARY_SELECT} WHERE run_id IN (SELECT value FROM json_each(?)) ${onlyKeys} ORDER BY key`)
+      .raw()
+    const rows = (
+      keys ? statement.all(JSON.stringify(runIds), JSON.stringify(keys)) : statement.all(JSON.stringify(runIds))
+    ) as SummaryRow[]
     for (const row of rows) result.get(row[0])!.push(toSummary(row))
     return result
   }
 
   /** One metric's summary for those of these runs that logged it, by run id. */
   summariesOfKey(key: string, runIds: readonly string[]): Map<string, MetricSummary> {
-    const rows = this.db.prepare(`${SUMMARY_SELECT} WHERE key = ? AND run_id IN (SELECT value FROM json_each(?))`).raw().all(key, JSON.stringify(runIds)) as SummaryRow[]
+    const rows = this.db
+      .prepare(`${SUMMARY_SELECT} WHERE key = ? AND run_id IN (SELECT value FROM json_each(?))`)
+      .raw()
+      .all(key, JSON.stringify(runIds)) as SummaryRow[]
     return new Map(rows.map((row) => [row[0], toSummary(row)]))
   }
 
   /** Every stored metric value of a run, in the order of metrics.jsonl. */
   metrics(runId: string): StoredMetric[] {
     return this.db
-      .prepare('SELECT m.line, k.name AS key, m.step, m.epoch, m.t, m.value FROM metrics m JOIN runs r ON r.seq = m.run JOIN metric_keys k ON k.id = m.key WHERE r.id = ? ORDER BY m.line, m.rowid')
+      .prepare(
+        'SELECT m.line, k.name AS key, m.step, m.epoch, m.t, m.value FROM metrics m JOIN runs r ON r.seq = m.run JOIN metric_keys k ON k.id = m.key WHERE r.id = ? ORDER BY m.line, m.rowid',
+      )
       .all(runId) as StoredMetric[]
   }
 
   /** A run's events in file order; with `currentAttempt`, only those since its latest launch or resume. */
-  events(runId: string, currentAttempt = false): Array<{line: number; t: number; event: string; data: Record<string, unknown>}> {
-    const since = currentAttempt ? ((this.db.prepare('SELECT attempt_line FROM runs WHERE id = ?').get(runId) as {attempt_line: number} | undefined)?.attempt_line ?? 0) : 0
-    const rows = this.db.prepare('SELECT line, t, event, data_json FROM events WHERE run_id = ? AND line > ? ORDER BY line').all(runId, since) as Array<{line: number; t: number; event: string; data_json: string}>
-    return rows.map((row) => ({line: row.line, t: row.t, event: row.event, data: JSON.parse(row.data_json) as Record<string, unknown>}))
+  events(
+    runId: string,
+    currentAttempt = false,
+  ): Array<{line: number; t: number; event: string; data: Record<string, unknown>}> {
+    const since = currentAttempt
+      ? ((
+          this.db.prepare('SELECT attempt_line FROM runs WHERE id = ?').get(runId) as {attempt_line: number} | undefined
+        )?.attempt_line ?? 0)
+      : 0
+    const rows = this.db
+      .prepare('SELECT line, t, event, data_json FROM events WHERE run_id = ? AND line > ? ORDER BY line')
+      .all(runId, since) as Array<{line: number; t: number; event: string; data_json: string}>
+    return rows.map((row) => ({
+      line: row.line,
+      t: row.t,
+      event: row.event,
+      data: JSON.parse(row.data_json) as Record<string, unknown>,
+    }))
   }
   /** A row as a record; its directory from its path relative to the store. */
   private toRecord(row: RunRow): RunRecord {
@@ -632,7 +768,10 @@ export class Store {
       launch: {launcher: row.launcher, worldSize: row.world_size, nodes: row.nodes},
       stopRequestedAt: row.stop_requested_at,
       jobId: row.job_id,
-      follower: row.follower_pid === null || row.follower_host === null ? null : {pid: row.follower_pid, host: row.follower_host},
+      follower:
+        row.follower_pid === null || row.follower_host === null
+          ? null
+          : {pid: row.follower_pid, host: row.follower_host},
     }
   }
 }
@@ -659,7 +798,15 @@ type BatchSummary = Omit<MetricSummary, 'key'>
 function summarise(summaries: Map<string, BatchSummary>, key: string, value: number | null, step: number): void {
   const summary = summaries.get(key)
   if (!summary) {
-    summaries.set(key, {count: 1, last: value, lastStep: step, min: value, minStep: value === null ? null : step, max: value, maxStep: value === null ? null : step})
+    summaries.set(key, {
+      count: 1,
+      last: value,
+      lastStep: step,
+      min: value,
+      minStep: value === null ? null : step,
+      max: value,
+      maxStep: value === null ? null : step,
+    })
     return
   }
   summary.count++
@@ -683,13 +830,26 @@ function describeFollower(run: RunRecord): string {
 }
 
 const SUMMARY_SELECT = 'SELECT run_id, key, count, last, last_step, min, min_step, max, max_step FROM metric_summary'
-type SummaryRow = [string, string, number, number | null, number, number | null, number | null, number | null, number | null]
+type SummaryRow = [
+  string,
+  string,
+  number,
+  number | null,
+  number,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+]
 
 function toSummary([, key, count, last, lastStep, min, minStep, max, maxStep]: SummaryRow): MetricSummary {
   return {key, count, last, lastStep, min, minStep, max, maxStep}
 }
 
-function runFilter(filter: {status?: RunStatus[]; name?: string; tags?: string[]; since?: number}): {where: string; params: unknown[]} {
+function runFilter(filter: {status?: RunStatus[]; name?: string; tags?: string[]; since?: number}): {
+  where: string
+  params: unknown[]
+} {
   const where: string[] = []
   const params: unknown[] = []
   if (filter.status && filter.status.length > 0) {
@@ -716,7 +876,13 @@ function tagsOf(config: Record<string, unknown>): string[] {
 }
 
 function countersOf(row: RunRow): IngestCounters {
-  return {lines: row.lines_read, badLines: row.bad_lines, tornLines: row.torn_lines, skippedValues: row.skipped_values, lastProblem: row.last_problem}
+  return {
+    lines: row.lines_read,
+    badLines: row.bad_lines,
+    tornLines: row.torn_lines,
+    skippedValues: row.skipped_values,
+    lastProblem: row.last_problem,
+  }
 }
 
 function escapeLike(text: string): string {

@@ -37,14 +37,19 @@ export function BrowseTable({table, legend, height}: {table: Table; legend: stri
     else if (key.pageUp) setTop((t) => Math.max(0, t - visible))
     else if (key.rightArrow || input === 'l') setColumn((c) => Math.min(table.headers.length - 1, c + 1))
     else if (key.leftArrow || input === 'h') setColumn((c) => Math.max(0, c - 1))
-    else if (input === 's') setSort((s) => (s && s.column === column ? {column, descending: !s.descending} : {column, descending: false}))
+    else if (input === 's')
+      setSort((s) => (s && s.column === column ? {column, descending: !s.descending} : {column, descending: false}))
     else if (input === 'q' || key.escape || key.return) exit()
   })
 
   const sorted = sort ? ` · sorted by ${table.headers[sort.column]} ${sort.descending ? '↓' : '↑'}` : ''
   return (
     <Box flexDirection="column">
-      <CompareTable table={{...table, rows: rows.slice(top, top + visible)}} widths={columnWidths(table)} cursorColumn={column} />
+      <CompareTable
+        table={{...table, rows: rows.slice(top, top + visible)}}
+        widths={columnWidths(table)}
+        cursorColumn={column}
+      />
       <Text color={theme.muted} wrap="truncate-end">
         rows {rows.length === 0 ? 0 : top + 1}–{Math.min(rows.length, top + visible)} of {rows.length}
         {sorted} · ↑↓ scroll · ←→ column · s sort · q quit

@@ -8,7 +8,17 @@ import {theme} from '../theme.js'
  * (table-lines.ts). `widths` keeps the columns of a scrolled window as wide as the whole
  * table's; `cursorColumn` shows the header under the cursor inverted.
  */
-export function CompareTable({table, legend, widths = columnWidths(table), cursorColumn}: {table: Table; legend?: string; widths?: number[]; cursorColumn?: number}) {
+export function CompareTable({
+  table,
+  legend,
+  widths = columnWidths(table),
+  cursorColumn,
+}: {
+  table: Table
+  legend?: string
+  widths?: number[]
+  cursorColumn?: number
+}) {
   const {header, rows} = tableLines(table, widths, cursorColumn)
   return (
     <Box flexDirection="column">

@@ -18,7 +18,11 @@ export function progressBar(fraction: number, size = BAR_WIDTH): string {
 }
 
 export function RunProgress({header, progress}: {header: RunHeader; progress: Progress}) {
-  const fraction = progress.totalSteps ? progress.step / progress.totalSteps : progress.epochs ? progress.epoch / progress.epochs : 0
+  const fraction = progress.totalSteps
+    ? progress.step / progress.totalSteps
+    : progress.epochs
+      ? progress.epoch / progress.epochs
+      : 0
   const epochs = progress.epochs === null ? '?' : String(progress.epochs)
   const steps = progress.totalSteps === null ? String(progress.step) : `${progress.step}/${progress.totalSteps}`
   return (
@@ -31,8 +35,9 @@ export function RunProgress({header, progress}: {header: RunHeader; progress: Pr
         </Text>
       </Text>
       <Text>
-        epoch {Math.min(progress.epoch + 1, progress.epochs ?? Infinity)}/{epochs} <Text color={theme.bar}>{progressBar(fraction)}</Text> {Math.round(fraction * 100)}% · {progress.units.step} {steps} ·{' '}
-        {formatDuration(progress.elapsed)}
+        epoch {Math.min(progress.epoch + 1, progress.epochs ?? Infinity)}/{epochs}{' '}
+        <Text color={theme.bar}>{progressBar(fraction)}</Text> {Math.round(fraction * 100)}% · {progress.units.step}{' '}
+        {steps} · {formatDuration(progress.elapsed)}
         {progress.eta === null ? '' : ` · ETA ${formatDuration(progress.eta)}`}
         {progress.samplesPerSec === null ? '' : ` · ${Math.round(progress.samplesPerSec)} ${progress.units.samples}/s`}
       </Text>

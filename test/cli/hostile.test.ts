@@ -196,7 +196,10 @@ describe('the interpreter', () => {
         /^error: \/bin\/false \(chosen by --python\) exited with status 1 and printed nothing: it does not behave as a Python interpreter/,
       ],
       [project, /^error: .* \(chosen by --python\) is a directory, not a Python interpreter/],
-      ['/bin/echo', /^error: \/bin\/echo \(chosen by --python\) answered with something that is not Python's: "-c /],
+      [
+        '/bin/echo',
+        /^error: \/bin\/echo \(chosen by --python\) answered with something that is not Python's: "-m mlx_runtime --probe quick"/,
+      ],
     ]
     for (const [python, message] of cases) {
       const refused = await cli(['run', 'c.yaml', '--python', python], {cwd: project})

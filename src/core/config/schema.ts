@@ -2,7 +2,7 @@
  * The experiment config: one zod schema is the source of truth for the TypeScript
  * types, validation, defaults, the JSON Schema (`mlx schema`) and the field reference
  * (docs/config-reference.md). Every object is strict (an unknown key is an error) and
- * every section has defaults, so the DESIGN.md minimal config is complete once parsed.
+ * every section has defaults, so the minimal config of docs/config.md is complete once parsed.
  *
  * Sections whose fields depend on a choice are discriminated unions: `task` picks the
  * recipe (and so the `data` and `model` fields: tasks/<task>.ts; the shared sections: sections.ts), `optim.name` the optimiser's fields,
@@ -15,19 +15,19 @@
  */
 import {z} from 'zod'
 import {metricGoal, type Goal} from '../metrics/goal.js'
-import {Goal as GoalSetting} from './sections.js'
+import * as sections from './sections.js'
 import {TASK_MODULES} from './tasks/index.js'
 
 const [image, tabular, text, speech, dqn, dlrm, script] = TASK_MODULES
 const TaskConfigs = z
   .discriminatedUnion('task', [
-    image.schema,
-    tabular.schema,
-    text.schema,
-    speech.schema,
-    dqn.schema,
-    dlrm.schema,
-    script.schema,
+    image.schema(sections),
+    tabular.schema(sections),
+    text.schema(sections),
+    speech.schema(sections),
+    dqn.schema(sections),
+    dlrm.schema(sections),
+    script.schema(sections),
   ])
   .describe('An mlx experiment config.')
 
@@ -35,13 +35,13 @@ type ParsedConfig = z.output<typeof TaskConfigs>
 /** A parsed config once `fillDerived` has run: no `extends`, every goal decided. */
 type Derived<C> = C extends unknown ? Omit<C, 'extends' | 'metrics'> & {metrics: {primary: string; goal: Goal}} : never
 
-function resolveGoal(goal: z.output<typeof GoalSetting>, metric: string): Goal {
+function resolveGoal(goal: z.output<typeof sections.Goal>, metric: string): Goal {
   return goal === 'auto' ? (metricGoal(metric) ?? 'min') : goal
 }
 
 /** The primary metric when the config names none: it depends on the task (and for tables, on the kind). */
 function defaultPrimary(config: ParsedConfig): string {
-  const task = TASK_MODULES.find((module) => module.schema.shape.task.value === config.task)!
+  const task = TASK_MODULES.find((module) => module.recipe.task === config.task)!
   return (task.defaultPrimary as (config: ParsedConfig) => string)(config)
 }
 

@@ -5,6 +5,9 @@
 import {z} from 'zod'
 import {NAME_MAX_LENGTH, NAME_PATTERN, NAME_RULE} from '../names.js'
 
+/** zod itself, for the task files' schema functions (tasks/<task>.ts). */
+export {z}
+
 export const devicePattern = /^(auto|cpu|cuda(:\d+)?)$/
 
 export const Goal = z.enum(['min', 'max', 'auto'])

@@ -42,7 +42,7 @@ function patchedRecipe(edit: (source: string) => string): string {
 }
 
 describe('mlx run, end to end', () => {
-  it('trains the DESIGN.md minimal config; the run shows in runs and compare; the store equals metrics.jsonl', async () => {
+  it('trains the minimal config of docs/config.md; the run shows in runs and compare; the store equals metrics.jsonl', async () => {
     const project = tempProject({'minimal.yaml': MINIMAL})
     const run = await cli(['run', 'minimal.yaml', '--json'], {cwd: project})
     expect(run.stderr).toMatch(/\[digits-cnn\] epoch 2\/2 · step 46\/46/)

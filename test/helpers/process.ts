@@ -18,7 +18,7 @@ export async function waitFor(condition: () => boolean, ms = 180_000): Promise<v
   }
 }
 
-/** The DESIGN.md minimal config: valid, and it trains. */
+/** The minimal config of docs/config.md: valid, and it trains. */
 export const MINIMAL_CONFIG = `name: digits-cnn
 task: image-classification
 data: {source: digits, batch_size: 64}

@@ -31,7 +31,7 @@ function problems(text: string, sets: string[] = []): string[] {
 }
 
 describe('loading configs', () => {
-  it('fills every default in the DESIGN.md minimal config', () => {
+  it('fills every default in the minimal config of docs/config.md', () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'c.yaml'), MINIMAL)
     const {config} = loadConfig(join(dir, 'c.yaml'))

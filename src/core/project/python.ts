@@ -1,5 +1,5 @@
 /**
- * Choosing the Python that trains (DESIGN.md order) and asking it what it has.
+ * Choosing the Python that trains (in the order docs/config.md gives) and asking it what it has.
  *
  *   --python, MLX_PYTHON, `launch.python` in the experiment config, `python:` in mlx.yaml,
  *   the project's .venv, mlx's own .venv (made by `make setup`), then python3 on PATH.

@@ -4,7 +4,8 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {UserError} from '../../src/core/errors.js'
 import {ingestAvailable} from '../../src/core/store/ingest.js'
 import {openStore} from '../../src/core/store/open.js'
-import type {NewRun, Store, TailLine} from '../../src/core/store/store.js'
+import type {NewRun, Store} from '../../src/core/store/store.js'
+import type {TailLine} from '../../src/core/metrics/tail.js'
 import {tempDir} from '../helpers/cli.js'
 
 const stores: Store[] = []

@@ -5,10 +5,15 @@
  * run (`final`), a partial last line is a torn line, reported so that it is counted and skipped.
  */
 import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
-import type {TailLine} from '../store/store.js'
 
 const CHUNK = 1 << 20
 const NEWLINE = 0x0a
+
+/** A complete line of the file, and the byte offset just past its newline. */
+export interface TailLine {
+  text: string
+  endOffset: number
+}
 
 export interface TailRead {
   lines: TailLine[]

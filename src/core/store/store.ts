@@ -21,6 +21,7 @@ import {join} from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import {excerpt, StoreError, UserError} from '../errors.js'
 import {parseMetricsLine, type EventRecord, type MetricsRecord} from '../metrics/parse.js'
+import type {TailLine} from '../metrics/tail.js'
 import {flattenParams} from '../config/params.js'
 import {writeRunFile} from './run-file.js'
 import {RUN_STATUSES, type RunStatus} from './status.js'
@@ -135,11 +136,6 @@ export interface IngestBatch {
 }
 
 /** A complete line of metrics.jsonl and the byte offset just after it. */
-export interface TailLine {
-  text: string
-  endOffset: number
-}
-
 interface RunRow {
   seq: number
   id: string

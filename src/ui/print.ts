@@ -5,6 +5,7 @@
  * The output is what ink drew: the same layout (table-lines.ts), a terminal's lines cut at
  * its width with an ellipsis and the legend wrapped at spaces, trailing spaces trimmed.
  */
+import {terminalSize} from './terminal.js'
 import {displayWidth, fitTable, type Table} from '../core/report/format.js'
 import {tableLines, type Line, type Segment} from './table-lines.js'
 import {ANSI_FOREGROUND, theme} from './theme.js'
@@ -126,7 +127,7 @@ export function tableText(table: Table, legend: string, options: {columns?: numb
 export function printTable(table: Table, legend: string, stream: NodeJS.WriteStream = process.stdout): void {
   stream.write(
     tableText(table, legend, {
-      columns: stream.isTTY ? (stream.columns ?? 80) : undefined,
+      columns: stream.isTTY ? terminalSize(stream).columns : undefined,
       colour: colourEnabled(stream),
     }),
   )
@@ -134,5 +135,5 @@ export function printTable(table: Table, legend: string, stream: NodeJS.WriteStr
 
 /** Whether a table needs browsing (render.tsx's browseTable): a terminal on both ends, and more rows than fit. */
 export function tooTallForTerminal(table: Table, stream: NodeJS.WriteStream = process.stdout): boolean {
-  return Boolean(stream.isTTY && process.stdin.isTTY && table.rows.length > (stream.rows ?? 24) - 4)
+  return Boolean(stream.isTTY && process.stdin.isTTY && table.rows.length > terminalSize(stream).rows - 4)
 }

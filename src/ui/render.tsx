@@ -10,6 +10,7 @@ import type {Progress} from '../core/metrics/progress.js'
 import {BrowseTable} from './components/BrowseTable.js'
 import {CompareTable} from './components/CompareTable.js'
 import {RunProgress, type RunHeader} from './components/RunProgress.js'
+import {sizedForInk, terminalSize} from './terminal.js'
 
 /** A table too tall for the terminal, to scroll and sort; returns when the user quits (q). */
 export async function browseTable(
@@ -17,10 +18,10 @@ export async function browseTable(
   legend: string,
   stream: NodeJS.WriteStream = process.stdout,
 ): Promise<void> {
-  const height = Math.max(3, (stream.rows ?? 24) - 4)
+  const {columns, rows} = terminalSize(stream)
   const instance = render(
-    <BrowseTable table={fitTable(table, stream.columns ?? 80)} legend={legend} height={height} />,
-    {stdout: stream, patchConsole: false, exitOnCtrlC: true},
+    <BrowseTable table={fitTable(table, columns)} legend={legend} height={Math.max(3, rows - 4)} />,
+    {stdout: sizedForInk(stream), patchConsole: false, exitOnCtrlC: true},
   )
   await instance.waitUntilExit()
 }
@@ -32,9 +33,9 @@ export interface TableView {
 
 /** A table redrawn in place (mlx compare --watch), fitted to the terminal at each draw. */
 export function startTableView(table: Table, legend: string, stream: NodeJS.WriteStream = process.stdout): TableView {
-  const fitted = (t: Table) => fitTable(t, stream.columns ?? 80)
+  const fitted = (t: Table) => fitTable(t, terminalSize(stream).columns)
   const instance = render(<CompareTable table={fitted(table)} legend={legend} />, {
-    stdout: stream,
+    stdout: sizedForInk(stream),
     patchConsole: false,
     exitOnCtrlC: false,
   })
@@ -62,7 +63,7 @@ export function startRunView(
   stream: NodeJS.WriteStream = process.stderr,
 ): RunView {
   const instance = render(<RunProgress header={header} progress={initial} />, {
-    stdout: stream,
+    stdout: sizedForInk(stream),
     patchConsole: false,
     exitOnCtrlC: false,
   })

@@ -4,7 +4,9 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import type {diffRuns} from '../../src/core/report/diff.js'
 import {openStore} from '../../src/core/store/open.js'
-import {execa} from 'execa'
+import {execa, execaSync} from 'execa'
+import {stripVTControlCharacters} from 'node:util'
+import {displayWidth} from '../../src/core/report/format.js'
 import {binRun, cli, cliEnv, repoRoot, tempProject} from '../helpers/cli.js'
 
 async function seed(): Promise<string> {
@@ -67,6 +69,32 @@ describe('printed tables', () => {
         loaded.filter((url) => /\/node_modules\/(ink|react|react-reconciler)\/|\/dist\/ui\/render\.js$/.test(url)),
         args.join(' '),
       ).toEqual([])
+    }
+  })
+})
+
+describe('a terminal that reports 0 columns and rows', () => {
+  // util-linux's `script` gives the command a terminal; `stty` then sets its size to 0x0, as some CI
+  // runners and serial consoles report it. Both were a V8 fatal error (exit 133) before.
+  const hasScript = execaSync('sh', ['-c', 'command -v script'], {reject: false}).exitCode === 0
+  it.skipIf(!hasScript)('compare and runs print at 80 columns and exit 0 (needs `script`)', async () => {
+    const project = await seed()
+    for (const command of ['compare', 'runs']) {
+      const line = `stty cols 0 rows 0; node ${JSON.stringify(binRun)} ${command}; echo "exit $?"`
+      const result = await execa('script', ['-qec', line, '/dev/null'], {
+        cwd: project,
+        env: cliEnv(),
+        input: '',
+        timeout: 60_000,
+        reject: false,
+      })
+      const lines = stripVTControlCharacters(String(result.stdout)).replaceAll('\r', '').trimEnd().split('\n')
+      expect(lines.at(-1), command).toBe('exit 0')
+      expect(
+        lines.some((text) => /^run\s+name\s+status/.test(text)),
+        command,
+      ).toBe(true)
+      for (const text of lines) expect(displayWidth(text), text).toBeLessThanOrEqual(80)
     }
   })
 })

@@ -1,3 +1,4 @@
+import {stripVTControlCharacters} from 'node:util'
 import {render} from 'ink-testing-library'
 import {describe, expect, it} from 'vitest'
 import {displayWidth, fitTable, truncate, type Table} from '../../src/core/report/format.js'
@@ -6,7 +7,8 @@ import {CompareTable} from '../../src/ui/components/CompareTable.js'
 import {tableWidth} from '../../src/ui/table-lines.js'
 import {progressBar, RunProgress} from '../../src/ui/components/RunProgress.js'
 import {BrowseTable, sortRows} from '../../src/ui/components/BrowseTable.js'
-import {colourEnabled, tableText} from '../../src/ui/print.js'
+import {colourEnabled, printTable, tableText, tooTallForTerminal} from '../../src/ui/print.js'
+import {terminalSize} from '../../src/ui/terminal.js'
 import {renderAtWidth} from '../helpers/ink.js'
 
 const table: Table = {
@@ -203,6 +205,21 @@ describe('printed tables (no ink)', () => {
     expect(lines[1]).toContain('digits-cnn-with-a-very-long-experiment-name')
     expect(lines[2]).toMatch(/–$/)
     expect(lines.at(-1)).toBe(legend)
+  })
+
+  it('a terminal that reports 0 columns and rows (CI runners, `script`) gets the table at 80x24', () => {
+    let out = ''
+    const terminal = {isTTY: true, columns: 0, rows: 0, write: (text: string) => ((out += text), true)}
+    printTable(wide, legend, terminal as unknown as NodeJS.WriteStream)
+    const lines = stripVTControlCharacters(out).trimEnd().split('\n')
+    expect(lines.length).toBeGreaterThan(3)
+    for (const line of lines) expect(displayWidth(line)).toBeLessThanOrEqual(80)
+    expect(lines.some((line) => displayWidth(line) > 70)).toBe(true)
+    expect(terminalSize(terminal as unknown as NodeJS.WriteStream)).toEqual({columns: 80, rows: 24})
+    expect(terminalSize({columns: 132, rows: 50} as NodeJS.WriteStream)).toEqual({columns: 132, rows: 50})
+    expect(tooTallForTerminal({...wide, rows: wide.rows.slice(0, 1)}, terminal as unknown as NodeJS.WriteStream)).toBe(
+      false,
+    )
   })
 
   it('colours the header, statuses and best values with the theme, and nothing without colour', () => {

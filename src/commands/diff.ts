@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import type {RunDiff} from '../core/report/diff.js'
 import {MlxCommand} from '../base-command.js'
+import {UserError} from '../core/errors.js'
 import {withRuns} from '../core/store/with-runs.js'
 
 export default class Diff extends MlxCommand {
@@ -17,6 +18,11 @@ export default class Diff extends MlxCommand {
     const {describeDiff, diffRuns} = await import('../core/report/diff.js')
     const diff = await withRuns(({store}) => {
       const [a, b] = [store.resolveRun(args.a), store.resolveRun(args.b)]
+      if (a.id === b.id)
+        throw new UserError(
+          `${JSON.stringify(args.a)} and ${JSON.stringify(args.b)} are the same run, ${a.id}`,
+          'name two runs (mlx runs lists them)',
+        )
       const summaries = store.summaries([a.id, b.id])
       return diffRuns(a, summaries.get(a.id) ?? [], b, summaries.get(b.id) ?? [])
     })

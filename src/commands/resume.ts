@@ -13,7 +13,10 @@ Exit codes as for mlx run.`
     '<%= config.bin %> resume digits-cnn --set train.epochs=30',
   ]
   static override args = {
-    run: Args.string({description: 'run id, unique id prefix, or name (the latest run of that name)', required: true}),
+    run: Args.string({
+      description: 'run id, unique id prefix, or name (the newest run of that name; stderr says which)',
+      required: true,
+    }),
   }
   static override flags = {
     set: Flags.string({

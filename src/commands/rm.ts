@@ -21,7 +21,9 @@ export default class Rm extends MlxCommand {
     const {removeRuns} = await import('../core/run/manage.js')
     return withRuns(async ({store}) => {
       const runs = [
-        ...new Map((argv as string[]).map((ref) => store.resolveRun(ref)).map((run) => [run.id, run])).values(),
+        ...new Map(
+          (argv as string[]).map((ref) => store.resolveRun(ref, 'unique')).map((run) => [run.id, run]),
+        ).values(),
       ]
       const list = runs.map((run) => `${run.id} (${run.name}, ${run.status})`).join(', ')
       if (!flags.yes) {

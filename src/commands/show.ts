@@ -8,7 +8,10 @@ export default class Show extends MlxCommand {
     'Show one run: status, summary metrics, config, environment, artifacts, the end of its logs.'
   static override examples = ['<%= config.bin %> show 3fa9', '<%= config.bin %> show digits-cnn --json']
   static override args = {
-    run: Args.string({description: 'run id, unique id prefix, or name (the latest run of that name)', required: true}),
+    run: Args.string({
+      description: 'run id, unique id prefix, or name (the newest run of that name; stderr says which)',
+      required: true,
+    }),
   }
   static override flags = {
     lines: Flags.integer({description: 'log lines to show', default: 10, min: 0}),

@@ -99,6 +99,46 @@ describe('a terminal that reports 0 columns and rows', () => {
   })
 })
 
+describe('a name several runs share', () => {
+  it('show and diff take the newest and say so on stderr; rm and stop refuse it and list the runs; diff X X is refused', async () => {
+    const project = await seed()
+    const store = await openStore(join(project, '.mlx'))
+    const config = {name: 'small', tags: [], optim: {name: 'adam', lr: 0.002}}
+    const newRun = {id: 'cccc000003', name: 'small', task: 'image-classification', host: 'h', config}
+    store.createRun({...newRun, primaryMetric: 'val/acc', primaryGoal: 'max'}, 1002)
+    writeFileSync(join(store.runDir('cccc000003'), 'run.json'), JSON.stringify({id: 'cccc000003', name: 'small'}))
+    store.finishRun('cccc000003', {status: 'failed', endedAt: 1003, exitCode: 1, signal: null, error: 'boom'})
+    store.close()
+
+    const shown = await cli(['show', 'small', '--json'], {cwd: project})
+    expect(shown.exitCode).toBe(0)
+    expect(JSON.parse(shown.stdout).id).toBe('cccc000003')
+    expect(shown.stderr).toBe('mlx: "small" names 2 runs; taking the newest, cccc000003')
+    const diff = await cli(['diff', 'small', 'large', '--json'], {cwd: project})
+    expect(diff.exitCode).toBe(0)
+    expect(diff.stderr).toContain('taking the newest, cccc000003')
+
+    for (const args of [
+      ['rm', 'small', '--yes'],
+      ['stop', 'small'],
+    ]) {
+      const refused = await cli(args, {cwd: project})
+      expect(refused.exitCode, args.join(' ')).toBe(2)
+      expect(refused.stderr).toContain(
+        '"small" names 2 runs, newest first: cccc000003 (failed), aaaa000001 (completed)',
+      )
+      expect(refused.stderr).toMatch(/hint: name the run by its id/)
+    }
+    expect(existsSync(join(project, '.mlx/runs/aaaa000001'))).toBe(true)
+    expect((await cli(['rm', 'cccc', '--yes'], {cwd: project})).exitCode).toBe(0)
+    expect((await cli(['show', 'small', '--json'], {cwd: project})).stderr).toBe('')
+
+    const same = await cli(['diff', 'small', 'aaaa'], {cwd: project})
+    expect(same.exitCode).toBe(2)
+    expect(same.stderr).toContain('"small" and "aaaa" are the same run, aaaa000001')
+  })
+})
+
 describe('mlx tag, rename, rm, diff, logs', () => {
   it("prints a run's logs, one stream or both; -f returns once the run has ended", async () => {
     const project = await seed()

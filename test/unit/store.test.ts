@@ -133,7 +133,22 @@ describe('store', () => {
     newRun(store, 'ffff000000', 'second', 3)
     expect(store.resolveRun('abc1000000').name).toBe('first')
     expect(store.resolveRun('abc2').name).toBe('second')
+    const notices: string[] = []
+    store.notice = (line) => notices.push(line)
     expect(store.resolveRun('second').id).toBe('ffff000000')
+    expect(notices).toEqual(['mlx: "second" names 2 runs; taking the newest, ffff000000'])
+    expect(store.resolveRun('first').id).toBe('abc1000000')
+    expect(notices).toHaveLength(1)
+    // What cannot be undone refuses a shared name, listing the runs; a unique one is taken.
+    expect(() => store.resolveRun('second', 'unique')).toThrow(
+      /^"second" names 2 runs, newest first: ffff000000 \(running\), abc2000000 \(running\)$/,
+    )
+    expect(store.resolveRun('first', 'unique').id).toBe('abc1000000')
+    expect(store.resolveRun('ffff', 'unique').id).toBe('ffff000000')
+    for (let index = 0; index < 6; index++) newRun(store, `eeee00000${index}`, 'many', 10 + index)
+    expect(() => store.resolveRun('many', 'unique')).toThrow(
+      /names 6 runs, newest first: (eeee\d{6} \(running\), ){4}eeee\d{6} \(running\), and 1 more$/,
+    )
     expect(() => store.resolveRun('abc')).toThrow(/ambiguous: abc2000000, abc1000000/)
     expect(() => store.resolveRun('zzz')).toThrow(UserError)
     expect(() => store.resolveRun('%')).toThrow(/no run matches/)

@@ -33,7 +33,7 @@ export async function stopRun(
   ref: string,
   options: {graceMs?: number; onKill?: () => void} = {},
 ): Promise<StopResult> {
-  const run = store.resolveRun(ref)
+  const run = store.resolveRun(ref, 'unique')
   if (run.status !== 'running')
     throw new UserError(
       `run ${run.id} is not running (it is ${run.status})`,

@@ -557,8 +557,15 @@ export class Store {
     return row && this.toRecord(row)
   }
 
-  /** A run by id, unique id prefix, or name (the latest run of that name). */
-  resolveRun(ref: string): RunRecord {
+  /** Where the store tells the person at the terminal what it chose for them (withRuns: stderr). */
+  notice: (line: string) => void = () => {}
+
+  /**
+   * A run by id, unique id prefix, or name. A name several runs share (every run of a config gets
+   * its name) means the newest of them, and the store says which (`notice`); with `names: 'unique'`
+   * (for what cannot be undone) it is refused, the runs listed.
+   */
+  resolveRun(ref: string, names: 'newest' | 'unique' = 'newest'): RunRecord {
     const exact = this.getRun(ref)
     if (exact) return exact
     // Ids are short: a longer reference is no prefix of one (and SQLite refuses long patterns).
@@ -575,9 +582,22 @@ export class Store {
         'type more characters of the id',
       )
     }
-    const byName = this.db.prepare('SELECT * FROM runs WHERE name = ? ORDER BY created_at DESC LIMIT 1').get(ref) as
-      RunRow | undefined
-    if (byName) return this.toRecord(byName)
+    const byName = this.db
+      .prepare(`SELECT * FROM runs WHERE name = ? ORDER BY created_at DESC LIMIT ${NAMESAKES_LISTED + 1}`)
+      .all(ref) as RunRow[]
+    if (byName.length === 1) return this.toRecord(byName[0]!)
+    if (byName.length > 1) {
+      const count = this.db.prepare('SELECT COUNT(*) FROM runs WHERE name = ?').pluck().get(ref) as number
+      const listed = byName.slice(0, NAMESAKES_LISTED).map((row) => `${row.id} (${row.status})`)
+      const runs = `${listed.join(', ')}${count > NAMESAKES_LISTED ? `, and ${count - NAMESAKES_LISTED} more` : ''}`
+      if (names === 'unique')
+        throw new UserError(
+          `${JSON.stringify(excerpt(ref))} names ${count} runs, newest first: ${runs}`,
+          `name the run by its id (or a unique prefix of it); mlx runs --name ${JSON.stringify(excerpt(ref))} lists them`,
+        )
+      this.notice(`mlx: ${JSON.stringify(excerpt(ref))} names ${count} runs; taking the newest, ${byName[0]!.id}`)
+      return this.toRecord(byName[0]!)
+    }
     throw new UserError(
       `no run matches ${JSON.stringify(excerpt(ref))}`,
       '`mlx runs` lists the runs; a run is named by its id, a unique prefix of it, or its name',
@@ -783,6 +803,9 @@ const TORN_MARK = '#'
 
 /** Run ids are 10 hex digits; this leaves room for any id an older or newer mlx may give. */
 const MAX_ID_LENGTH = 64
+
+/** How many of the runs that share a name an error or a notice lists. */
+const NAMESAKES_LISTED = 5
 
 /** Where run directories live in the store. */
 export const RUNS_DIR = 'runs'

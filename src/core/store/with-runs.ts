@@ -18,6 +18,7 @@ async function openRuns(access: StoreAccess = 'read'): Promise<{project: Project
   const project = await openProject(process.cwd())
   const {store, indexed} = await openStoreReporting(project.storeDir, access)
   const say = (line: string) => process.stderr.write(line + '\n')
+  store.notice = say
   const where = relative(process.cwd(), store.dir) || store.dir
   if (indexed.indexed.length > 0)
     say(

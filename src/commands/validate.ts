@@ -34,11 +34,11 @@ export default class Validate extends MlxCommand {
       import('../core/project/project.js'),
     ])
     // The files a recipe reads are checked where a run would train: the project root.
-    const {root} = await openProject(process.cwd())
-    const {valid, problems} = checkConfigs(argv as string[], flags.set, {root})
+    const project = await openProject(process.cwd())
+    const {valid, problems} = checkConfigs(argv as string[], flags.set, {root: project.root})
     for (const ok of valid) this.say(`${ok.file}: valid (${ok.name}, ${ok.task})`)
     if (problems.length > 0) throw new ConfigError(problems)
-    if (flags.print && !this.jsonEnabled()) process.stdout.write(await resolvedConfigsYaml(valid))
+    if (flags.print && !this.jsonEnabled()) process.stdout.write(resolvedConfigsYaml(valid))
     const logFile = flags['test-patterns']
     if (logFile === undefined) return {valid}
     if (valid.length !== 1)
@@ -47,7 +47,7 @@ export default class Validate extends MlxCommand {
       import('../core/metrics/patterns.js'),
       import('../core/report/pattern-test.js'),
     ])
-    const patterns = await testPatterns(await openProject(process.cwd()), valid[0]!.config, logFile)
+    const patterns = await testPatterns(project, valid[0]!.config, logFile)
     const {lines, summary} = describePatternTest(patterns, logFile)
     for (const line of lines) this.log(line)
     this.say(summary)

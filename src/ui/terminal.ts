@@ -3,7 +3,7 @@
  * table fitted to 0 columns wraps without end, so those, like a stream that reports nothing,
  * count as 80x24.
  */
-export const FALLBACK_SIZE = {columns: 80, rows: 24} as const
+const FALLBACK_SIZE = {columns: 80, rows: 24} as const
 
 const usable = (value: number | undefined, fallback: number) =>
   value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback

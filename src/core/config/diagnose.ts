@@ -11,7 +11,7 @@ import type {PathKey} from './yaml-source.js'
 
 export type Located = Pick<Diagnostic, 'source' | 'line' | 'column'>
 
-const isMapping = (value: unknown): value is Record<string, unknown> =>
+export const isMapping = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
 export function describeIssue(

@@ -14,12 +14,12 @@
  */
 import {existsSync, realpathSync, statSync} from 'node:fs'
 import {dirname, relative, resolve} from 'node:path'
-import {parse as parseYamlValue} from 'yaml'
+import {parse as parseYamlValue, stringify} from 'yaml'
 import {ConfigError, excerpt, type Diagnostic} from '../errors.js'
 import {ExperimentConfigSchema, type ExperimentConfig} from './schema.js'
 import {RECIPES} from './tasks/index.js'
 import {closest} from './suggest.js'
-import {defaultListProblem, describeIssue, valueAt, type Located} from './diagnose.js'
+import {defaultListProblem, describeIssue, isMapping, valueAt, type Located} from './diagnose.js'
 import {positionOf, readYaml, type PathKey, type YamlSource} from './yaml-source.js'
 
 export interface Override {
@@ -48,8 +48,6 @@ export interface LoadedConfig {
 
 type Mapping = Record<string, unknown>
 
-const isMapping = (value: unknown): value is Mapping =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 const pathKey = (path: readonly PathKey[]) => path.map(String).join('\u0000')
 
 /**
@@ -141,8 +139,7 @@ export function checkConfigs(
 }
 
 /** The resolved configs as YAML documents, each headed by its file and the bases it extends. */
-export async function resolvedConfigsYaml(valid: readonly ValidConfig[]): Promise<string> {
-  const {stringify} = await import('yaml')
+export function resolvedConfigsYaml(valid: readonly ValidConfig[]): string {
   const bases = (ok: ValidConfig) => (ok.files.length > 1 ? ` (with ${ok.files.slice(0, -1).join(', ')})` : '')
   return valid.map((ok) => `# ${ok.file}${bases(ok)}\n${stringify(ok.config)}`).join('---\n')
 }

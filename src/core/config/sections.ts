@@ -390,6 +390,10 @@ export const Metrics = (primary: string) =>
     })
     .describe('Which metric decides between runs.')
 
+/** A task branch's discriminator: the recipe, which names the template that generates the script. */
+export const taskLiteral = <Task extends string>(task: Task) =>
+  z.literal(task).describe('The recipe: which template generates the script.')
+
 export const header = {
   extends: z
     .union([z.string().min(1), z.array(z.string().min(1)).min(1)])

@@ -6,7 +6,7 @@ import type * as Sections from '../sections.js'
  * The task's branch of the config schema, made of zod and the shared sections that schema.ts hands in. This
  * module loads no zod itself, so a command that needs only the recipe facts below (compare) loads none either.
  */
-export function schema({z, about, classificationSections, header, loaderFields}: typeof Sections) {
+export function schema({z, about, classificationSections, header, loaderFields, taskLiteral}: typeof Sections) {
   const Transforms = z
     .strictObject({
       resize: z
@@ -134,7 +134,7 @@ export function schema({z, about, classificationSections, header, loaderFields}:
   const ImageClassification = z
     .strictObject({
       ...header,
-      task: z.literal('image-classification').describe('The recipe: which template generates the script.'),
+      task: taskLiteral('image-classification'),
       ...about,
       data: ImageData.prefault({}),
       model: z

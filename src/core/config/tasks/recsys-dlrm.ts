@@ -6,7 +6,7 @@ import type * as Sections from '../sections.js'
  * The task's branch of the config schema, made of zod and the shared sections that schema.ts hands in. This
  * module loads no zod itself, so a command that needs only the recipe facts below (compare) loads none either.
  */
-export function schema({z, about, header, loaderFields, Metrics, trainingSections}: typeof Sections) {
+export function schema({z, about, header, loaderFields, Metrics, trainingSections, taskLiteral}: typeof Sections) {
   /** How Criteo-layout files become batches: part of every recommendation source. */
   const criteoFields = {
     hash_size: z
@@ -85,7 +85,7 @@ export function schema({z, about, header, loaderFields, Metrics, trainingSection
   const RecsysDlrm = z
     .strictObject({
       ...header,
-      task: z.literal('recsys-dlrm').describe('The recipe: which template generates the script.'),
+      task: taskLiteral('recsys-dlrm'),
       ...about,
       data: RecsysData.prefault({}),
       model: z

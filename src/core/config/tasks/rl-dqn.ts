@@ -6,11 +6,20 @@ import type * as Sections from '../sections.js'
  * The task's branch of the config schema, made of zod and the shared sections that schema.ts hands in. This
  * module loads no zod itself, so a command that needs only the recipe facts below (compare) loads none either.
  */
-export function schema({z, about, fraction, header, Metrics, positive, trainingSections}: typeof Sections) {
+export function schema({
+  z,
+  about,
+  fraction,
+  header,
+  Metrics,
+  positive,
+  trainingSections,
+  taskLiteral,
+}: typeof Sections) {
   const RlDqn = z
     .strictObject({
       ...header,
-      task: z.literal('rl-dqn').describe('The recipe: which template generates the script.'),
+      task: taskLiteral('rl-dqn'),
       ...about,
       data: z
         .strictObject({

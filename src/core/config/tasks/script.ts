@@ -6,7 +6,7 @@ import type * as Sections from '../sections.js'
  * The task's branch of the config schema, made of zod and the shared sections that schema.ts hands in. This
  * module loads no zod itself, so a command that needs only the recipe facts below (compare) loads none either.
  */
-export function schema({z, about, header, Launch, Metrics}: typeof Sections) {
+export function schema({z, about, header, Launch, Metrics, taskLiteral}: typeof Sections) {
   /** A Python named group, `(?P<name>...)`, as JavaScript writes it, so that mlx can check a pattern it does not run. */
   function asJavaScriptRegex(pattern: string): RegExp {
     return new RegExp(pattern.replace(/\(\?P<(\w+)>/g, '(?<$1>').replace(/\(\?P=(\w+)\)/g, '\\k<$1>'))
@@ -82,7 +82,7 @@ export function schema({z, about, header, Launch, Metrics}: typeof Sections) {
   const ScriptTask = z
     .strictObject({
       ...header,
-      task: z.literal('script').describe('The recipe: which template generates the script.'),
+      task: taskLiteral('script'),
       ...about,
       script: Script,
       metrics: Metrics('loss').prefault({}),

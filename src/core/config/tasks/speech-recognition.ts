@@ -6,7 +6,16 @@ import type * as Sections from '../sections.js'
  * The task's branch of the config schema, made of zod and the shared sections that schema.ts hands in. This
  * module loads no zod itself, so a command that needs only the recipe facts below (compare) loads none either.
  */
-export function schema({z, about, columnName, header, loaderFields, Metrics, trainingSections}: typeof Sections) {
+export function schema({
+  z,
+  about,
+  columnName,
+  header,
+  loaderFields,
+  Metrics,
+  trainingSections,
+  taskLiteral,
+}: typeof Sections) {
   /** How audio becomes features, and transcripts become targets: part of every speech source. */
   const speechFields = {
     sample_rate: z.int().min(1000).default(16000).describe('Audio is resampled to this rate (Hz).'),
@@ -144,7 +153,7 @@ export function schema({z, about, columnName, header, loaderFields, Metrics, tra
   const SpeechRecognition = z
     .strictObject({
       ...header,
-      task: z.literal('speech-recognition').describe('The recipe: which template generates the script.'),
+      task: taskLiteral('speech-recognition'),
       ...about,
       data: SpeechData.prefault({}),
       model: z

@@ -8,6 +8,7 @@ import type * as Sections from '../sections.js'
  */
 export function schema({
   z,
+  taskLiteral,
   about,
   columnName,
   Goal,
@@ -79,7 +80,7 @@ export function schema({
   const Tabular = z
     .strictObject({
       ...header,
-      task: z.literal('tabular').describe('The recipe: which template generates the script.'),
+      task: taskLiteral('tabular'),
       ...about,
       data: TabularData.prefault({}),
       model: z

@@ -6,7 +6,15 @@ import type * as Sections from '../sections.js'
  * The task's branch of the config schema, made of zod and the shared sections that schema.ts hands in. This
  * module loads no zod itself, so a command that needs only the recipe facts below (compare) loads none either.
  */
-export function schema({z, about, columnName, classificationSections, header, loaderFields}: typeof Sections) {
+export function schema({
+  z,
+  about,
+  columnName,
+  classificationSections,
+  header,
+  loaderFields,
+  taskLiteral,
+}: typeof Sections) {
   /** How texts become tokens and tokens become ids: part of every text source. */
   const textFields = {
     tokenizer: z
@@ -89,7 +97,7 @@ export function schema({z, about, columnName, classificationSections, header, lo
   const TextClassification = z
     .strictObject({
       ...header,
-      task: z.literal('text-classification').describe('The recipe: which template generates the script.'),
+      task: taskLiteral('text-classification'),
       ...about,
       data: TextData.prefault({}),
       model: z

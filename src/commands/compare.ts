@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import type {Comparison} from '../core/report/compare.js'
+import {TIE_RULE} from '../core/report/tie-rule.js'
 import {UserError} from '../core/errors.js'
 import type {RunStatus} from '../core/store/status.js'
 import {MlxCommand, runSelectionFlags} from '../base-command.js'
@@ -10,7 +11,11 @@ export const DEFAULT_LAST = 20
 export default class Compare extends MlxCommand {
   static override summary =
     'Compare runs: the params that differ, the key metrics (last and best), the best value in each column marked.'
-  static override description = `Without RUN arguments, compares the latest ${DEFAULT_LAST} runs (or --last N). A RUN is a run id, a unique prefix of one, or a run name. The best value of each metric is marked with * (lower is better for losses and errors, higher for accuracy, F1, AUC...).`
+  static override description = `Without RUN arguments, compares the latest ${DEFAULT_LAST} runs (or --last N), newest first as mlx runs lists them; --sort orders them by a field. A RUN is a run id, a unique prefix of one, or a run name.
+
+Columns: run, name, the primary metric, the params that differ (by their shortest unambiguous suffix; the legend gives the full keys), the other key metrics, status, duration. The best value of each metric is marked with * (lower is better for losses and errors, higher for accuracy, F1, AUC...). The line under the table names the best run on the primary metric (or the first --metric); ${TIE_RULE}.
+
+In a terminal narrower than the table, what tells least gives way first (columns equal for every run, duration, status, the other metrics, then params from the right); run ids and names are never cut below what tells them apart, and a line says which columns were left out. A table taller than the terminal opens a view that scrolls, pans sideways and sorts (s: best first on a metric).`
   static override examples = [
     '<%= config.bin %> compare',
     '<%= config.bin %> compare --last 5 --metric val/acc --format markdown',

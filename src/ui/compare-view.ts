@@ -22,22 +22,20 @@ export async function printComparison(
 
 /** Prints the table, or in a terminal with more rows than fit, scrolls and sorts it interactively (ink loads only then). */
 export async function showComparison({comparison, idLength}: Selection, params: ParamColumns): Promise<void> {
-  const [{comparisonTable}, {comparisonLegend}, {printTable, tooTallForTerminal}] = await Promise.all([
+  const [{comparisonTable, comparisonLegend}, {printTable, tooTallForTerminal}] = await Promise.all([
     import('../core/report/format.js'),
-    import('../core/report/compare.js'),
     import('./print.js'),
   ])
   const table = comparisonTable(comparison, idLength)
-  const legend = comparisonLegend(comparison, params)
+  const legend = comparisonLegend(comparison, params, idLength)
   if (tooTallForTerminal(table)) await (await import('./render.js')).browseTable(table, legend)
   else printTable(table, legend)
 }
 
 /** Redraws the table every 2 s while any shown run is running; Ctrl-C stops watching. */
 export async function watchComparison(select: (store: Store) => Selection, params: ParamColumns): Promise<void> {
-  const [{comparisonTable}, {comparisonLegend}, {startTableView}, {reconcileRuns}] = await Promise.all([
+  const [{comparisonTable, comparisonLegend}, {startTableView}, {reconcileRuns}] = await Promise.all([
     import('../core/report/format.js'),
-    import('../core/report/compare.js'),
     import('./render.js'),
     import('../core/run/reconcile.js'),
   ])
@@ -48,7 +46,7 @@ export async function watchComparison(select: (store: Store) => Selection, param
   process.once('SIGINT', stop)
   await withRuns(async ({store}) => {
     let {comparison, idLength} = select(store)
-    const view = startTableView(comparisonTable(comparison, idLength), comparisonLegend(comparison, params))
+    const view = startTableView(comparisonTable(comparison, idLength), comparisonLegend(comparison, params, idLength))
     try {
       while (!stopped && comparison.runs.some((run) => run.status === 'running')) {
         await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS))
@@ -56,7 +54,7 @@ export async function watchComparison(select: (store: Store) => Selection, param
         ;({comparison, idLength} = select(store))
         view.update(
           comparisonTable(comparison, idLength),
-          `${comparisonLegend(comparison, params)} · watching; Ctrl-C stops`,
+          `${comparisonLegend(comparison, params, idLength)} · watching; Ctrl-C stops`,
         )
       }
     } finally {

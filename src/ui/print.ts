@@ -3,11 +3,11 @@
  * where the stream takes colour, without ink or React, which only the live and scrolled
  * views need (loading and laying out ink would be most of such a command's time).
  * The output is what ink drew: the same layout (table-lines.ts), a terminal's lines cut at
- * its width with an ellipsis and the legend wrapped at spaces, trailing spaces trimmed.
+ * its width with an ellipsis and the notes under it wrapped at spaces, trailing spaces trimmed.
  */
 import {terminalSize} from './terminal.js'
 import {displayWidth, fitTable, type Table} from '../core/report/format.js'
-import {tableLines, type Line, type Segment} from './table-lines.js'
+import {noteLines, tableLines, type Line, type Segment} from './table-lines.js'
 import {ANSI_FOREGROUND, theme} from './theme.js'
 
 /** Whether to write colour codes: never under NO_COLOR, as FORCE_COLOR says, else in a terminal. */
@@ -56,32 +56,6 @@ function trimEnd(line: Line): Line {
   return trimmed
 }
 
-/** Words moved to the next line where the text would pass `width`; a word longer than a line is broken. */
-function wrapWords(text: string, width: number): string[] {
-  const lines: string[] = []
-  let current = ''
-  for (const word of text.split(' ')) {
-    const candidate = current ? `${current} ${word}` : word
-    if (displayWidth(candidate) <= width) {
-      current = candidate
-      continue
-    }
-    if (current) lines.push(current)
-    current = word
-    while (displayWidth(current) > width) {
-      let head = ''
-      for (const character of current) {
-        if (displayWidth(head + character) > width) break
-        head += character
-      }
-      lines.push(head)
-      current = current.slice(head.length)
-    }
-  }
-  lines.push(current)
-  return lines
-}
-
 /** Neighbouring segments of one style as one: a header is one run of codes, not one per column. */
 function merged(line: Line): Line {
   const out: Line = []
@@ -110,7 +84,7 @@ export function tableText(table: Table, legend: string, options: {columns?: numb
   const {header, rows} = tableLines(shown)
   const lines: Line[] = [header.map((segment) => ({...segment, bold: true, color: theme.header})), ...rows]
   const cut = (line: Line) => trimEnd(columns === undefined ? line : cutLine(line, columns))
-  const legendLines = legend ? (columns === undefined ? [legend] : wrapWords(legend, columns)) : []
+  const legendLines = noteLines(shown, legend, columns)
   const drawn = [...lines.map(cut), ...legendLines.map((text) => trimEnd([{text, color: theme.muted}]))]
   return (
     drawn

@@ -20,7 +20,12 @@ export async function browseTable(
 ): Promise<void> {
   const {columns, rows} = terminalSize(stream)
   const instance = render(
-    <BrowseTable table={fitTable(table, columns)} legend={legend} height={Math.max(3, rows - 4)} />,
+    <BrowseTable
+      table={table}
+      legend={legend}
+      height={Math.max(3, rows - 4 - legend.split('\n').length)}
+      width={columns}
+    />,
     {stdout: sizedForInk(stream), patchConsole: false, exitOnCtrlC: true},
   )
   await instance.waitUntilExit()
@@ -33,15 +38,16 @@ export interface TableView {
 
 /** A table redrawn in place (mlx compare --watch), fitted to the terminal at each draw. */
 export function startTableView(table: Table, legend: string, stream: NodeJS.WriteStream = process.stdout): TableView {
-  const fitted = (t: Table) => fitTable(t, terminalSize(stream).columns)
-  const instance = render(<CompareTable table={fitted(table)} legend={legend} />, {
+  const width = () => terminalSize(stream).columns
+  const fitted = (t: Table) => fitTable(t, width())
+  const instance = render(<CompareTable table={fitted(table)} legend={legend} width={width()} />, {
     stdout: sizedForInk(stream),
     patchConsole: false,
     exitOnCtrlC: false,
   })
   return {
     update(next, nextLegend) {
-      instance.rerender(<CompareTable table={fitted(next)} legend={nextLegend} />)
+      instance.rerender(<CompareTable table={fitted(next)} legend={nextLegend} width={width()} />)
     },
     async finish() {
       instance.unmount()

@@ -3,7 +3,7 @@
  * scrolled views) and the plain printer (a table drawn once) both draw, so the two cannot
  * drift apart. No ink, no React: printing a table loads neither.
  */
-import {cellText, columnWidths, COLUMN_GAP, displayWidth, type Table} from '../core/report/format.js'
+import {cellText, columnWidths, COLUMN_GAP, displayWidth, leftOutLine, type Table} from '../core/report/format.js'
 import {statusColor, theme, type Colour} from './theme.js'
 
 export interface Segment {
@@ -55,4 +55,39 @@ export function tableLines(
     }),
   )
   return {header, rows}
+}
+
+/** Words moved to the next line where the text would pass `width`; a word longer than a line is broken. */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = []
+  let current = ''
+  for (const word of text.split(' ')) {
+    const candidate = current ? `${current} ${word}` : word
+    if (displayWidth(candidate) <= width) {
+      current = candidate
+      continue
+    }
+    if (current) lines.push(current)
+    current = word
+    while (displayWidth(current) > width) {
+      let head = ''
+      for (const character of current) {
+        if (displayWidth(head + character) > width) break
+        head += character
+      }
+      lines.push(head)
+      current = current.slice(head.length)
+    }
+  }
+  lines.push(current)
+  return lines
+}
+
+/**
+ * The lines under a table: its legend, then which columns fitting it left out; wrapped at
+ * spaces to `width` when there is one (both views wrap here, not in ink, so they agree).
+ */
+export function noteLines(table: Table, legend: string, width?: number): string[] {
+  const notes = [legend, leftOutLine(table)].filter(Boolean).flatMap((text) => text.split('\n'))
+  return width === undefined ? notes : notes.flatMap((text) => wrapWords(text, width))
 }

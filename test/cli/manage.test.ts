@@ -62,7 +62,7 @@ describe('printed tables', () => {
         {cwd: project, env: cliEnv({MLX_TRACE_IMPORTS: trace}), reject: false},
       )
       expect(result.exitCode, args.join(' ')).toBe(0)
-      expect(String(result.stdout)).toMatch(/^run\s+name\s+status/)
+      expect(String(result.stdout)).toMatch(args[0] === 'runs' ? /^run\s+name\s+status/ : /^run\s+name\s+val\/acc last/)
       expect(String(result.stdout)).toContain(args[0] === 'runs' || args.length > 1 ? 'small' : 'large')
       const loaded = readFileSync(trace, 'utf8').split('\n')
       expect(
@@ -91,12 +91,78 @@ describe('a terminal that reports 0 columns and rows', () => {
       const lines = stripVTControlCharacters(String(result.stdout)).replaceAll('\r', '').trimEnd().split('\n')
       expect(lines.at(-1), command).toBe('exit 0')
       expect(
-        lines.some((text) => /^run\s+name\s+status/.test(text)),
+        lines.some((text) => /^run\s+name\s+(status|val\/acc)/.test(text)),
         command,
       ).toBe(true)
       for (const text of lines) expect(displayWidth(text), text).toBeLessThanOrEqual(80)
     }
   })
+})
+
+describe('the comparison table in a terminal', () => {
+  const hasScript = execaSync('sh', ['-c', 'command -v script'], {reject: false}).exitCode === 0
+  it.skipIf(!hasScript)(
+    'at 160, 80 and 60 columns: ids and names whole, the best marked, the winner said (needs `script`)',
+    async () => {
+      const project = tempProject()
+      const store = await openStore(join(project, '.mlx'))
+      const lrs = [0.01, 0.001, 0.0001, 0.00001]
+      for (const [index, lr] of lrs.entries()) {
+        const id = `${'abcd'[index]!.repeat(4)}00000${index}`
+        const name = `lr-${lr}`
+        mkdirSync(store.runDir(id), {recursive: true})
+        writeFileSync(join(store.runDir(id), 'run.json'), JSON.stringify({id, name}))
+        const config = {
+          name,
+          optim: {name: 'adam', lr, weight_decay: index / 100},
+          model: {dropout: index / 10},
+          data: {batch_size: 32 * (index + 1)},
+        }
+        store.createRun(
+          {id, name, task: 'image-classification', host: 'h', config, primaryMetric: 'val/acc', primaryGoal: 'max'},
+          1000 + index,
+        )
+        let offset = 0
+        const lines = [0.5, index === 2 ? 0.93 : 0.85].map((acc, step) => {
+          const text = JSON.stringify({
+            v: 1,
+            t: 1000 + step,
+            kind: 'metrics',
+            step: step + 1,
+            values: {'val/acc': acc, 'val/loss': 1 - acc, 'train/loss': 1.2 - acc},
+          })
+          offset += Buffer.byteLength(text) + 1
+          return {text, endOffset: offset}
+        })
+        store.ingest(id, 0, lines)
+        store.finishRun(id, {status: 'completed', endedAt: 1010 + index * 7, exitCode: 0, signal: null, error: null})
+      }
+      store.close()
+      for (const columns of [160, 80, 60]) {
+        const line = `stty cols ${columns} rows 40; node ${JSON.stringify(binRun)} compare; echo "exit $?"`
+        const result = await execa('script', ['-qec', line, '/dev/null'], {
+          cwd: project,
+          env: cliEnv(),
+          input: '',
+          timeout: 60_000,
+          reject: false,
+        })
+        const lines = stripVTControlCharacters(String(result.stdout)).replaceAll('\r', '').trimEnd().split('\n')
+        expect(lines.at(-1), `${columns}`).toBe('exit 0')
+        for (const text of lines) expect(displayWidth(text), text).toBeLessThanOrEqual(columns)
+        expect(lines[0], `${columns}`).toMatch(/^run +name +(val\/acc last +)?val\/acc best +batch_size/)
+        // Newest first, as `mlx runs` lists them.
+        expect(lines.slice(1, 5).map((text) => text.split(/ +/).slice(0, 2).join(' '))).toEqual([
+          'dddd lr-0.00001',
+          'cccc lr-0.0001',
+          'bbbb lr-0.001',
+          'aaaa lr-0.01',
+        ])
+        expect(lines[2], `${columns}`).toMatch(/0\.93\*/)
+        expect(lines.join(' ')).toContain('best val/acc: lr-0.0001 (cccc), 0.93 at step 2')
+      }
+    },
+  )
 })
 
 describe('a name several runs share', () => {
@@ -164,7 +230,7 @@ describe('mlx tag, rename, rm, diff, logs', () => {
     const where = JSON.parse(
       (await cli(['compare', '--where', 'tag = baseline or tag = best', '--format', 'json'], {cwd: project})).stdout,
     )
-    expect(where.map((r: {id: string}) => r.id)).toEqual(['aaaa000001', 'bbbb000002'])
+    expect(where.map((r: {id: string}) => r.id)).toEqual(['bbbb000002', 'aaaa000001']) // newest first
     expect(JSON.parse(readFileSync(join(project, '.mlx/runs/bbbb000002/run.json'), 'utf8')).tags).toEqual(['best'])
   })
 

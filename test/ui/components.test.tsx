@@ -195,7 +195,7 @@ describe('printed tables (no ink)', () => {
   it.each([40, 80, 200])('at %i columns print what the ink table draws, legend wrapped alike', (columns) => {
     const printed = tableText(wide, legend, {columns, colour: false})
     expect(printed).toBe(
-      renderAtWidth(<CompareTable table={fitTable(wide, columns)} legend={legend} />, columns) + '\n',
+      renderAtWidth(<CompareTable table={fitTable(wide, columns)} legend={legend} width={columns} />, columns) + '\n',
     )
     for (const line of printed.trimEnd().split('\n')) expect(displayWidth(line)).toBeLessThanOrEqual(columns)
   })
@@ -288,7 +288,7 @@ describe('BrowseTable', () => {
       .slice(1, 4)
       .map((line) => line.split(/\s+/)[0])
 
-  it('scrolls a window of rows, moves the column cursor, sorts by the column under it, and quits', async () => {
+  it('scrolls a window of rows, moves the column cursor, sorts by the column under it back at the top, and quits', async () => {
     const {lastFrame, stdin, frames} = render(<BrowseTable table={many} legend="legend" height={3} />)
     expect(rowsShown(lastFrame()!)).toEqual(['r0', 'r1', 'r2'])
     expect(lastFrame()).toContain('rows 1–3 of 10')
@@ -298,18 +298,51 @@ describe('BrowseTable', () => {
     await press(stdin, ' ') // a page down
     expect(lastFrame()).toContain('rows 6–8 of 10')
     await press(stdin, '\u001B[C') // right arrow: the val/acc column
-    await press(stdin, 's')
+    await press(stdin, 's') // sorting goes back to the top
     expect(lastFrame()).toContain('sorted by val/acc best ↑')
+    expect(rowsShown(lastFrame()!)).toEqual(['r0', 'r3', 'r6']) // 0, 0.1, 0.2
+    await press(stdin, ' ')
     await press(stdin, 's')
     expect(lastFrame()).toContain('sorted by val/acc best ↓')
-    await press(stdin, '\u001B[5~') // page up: rows 3-5 of the sorted rows
-    expect(rowsShown(lastFrame()!)).toEqual(['r1', 'r8', 'r5']) // 0.7, 0.6, 0.5
-    await press(stdin, '\u001B[5~') // and to the top
     expect(rowsShown(lastFrame()!)).toEqual(['r7', 'r4', 'r1']) // 0.9, 0.8, 0.7
     await press(stdin, 'q')
     const afterQuit = frames.length
     await press(stdin, 'j')
     expect(frames.length).toBe(afterQuit) // it quit: keys no longer redraw it
+  })
+
+  it('sorts a higher-is-better metric best first on the first s', async () => {
+    const {lastFrame, stdin} = render(
+      <BrowseTable table={{...many, descendingFirst: [false, true]}} legend="legend" height={3} />,
+    )
+    await press(stdin, 'l')
+    await press(stdin, 's')
+    expect(lastFrame()).toContain('sorted by val/acc best ↓')
+    expect(rowsShown(lastFrame()!)).toEqual(['r7', 'r4', 'r1'])
+  })
+
+  it('pans sideways past what fits, keeping the run id and name in place', async () => {
+    const wideRows: Table = {
+      headers: ['run', 'name', ...Array.from({length: 8}, (_, i) => `metric${i}`)],
+      frozen: 2,
+      rows: Array.from({length: 5}, (_, r) => [
+        {text: `r${r}`},
+        {text: `name-${r}`},
+        ...Array.from({length: 8}, (_, i) => ({text: `v${r}${i}`, align: 'right' as const})),
+      ]),
+    }
+    const {lastFrame, stdin} = render(<BrowseTable table={wideRows} legend="legend" height={3} width={40} />)
+    const header = () => lastFrame()!.split('\n')[0]!
+    expect(header()).toMatch(/^run +name +metric0 +metric1 +metric2$/)
+    expect(lastFrame()).toContain('columns 3–5 of 10')
+    for (let i = 0; i < 6; i++) await press(stdin, 'l') // the cursor onto metric4: the view pans
+    expect(header()).toMatch(/^run +name +metric2 +metric3 +metric4$/)
+    expect(lastFrame()!.split('\n')[1]).toMatch(/^r0 +name-0 +v02 +v03 +v04$/)
+    for (let i = 0; i < 9; i++) await press(stdin, 'l') // past the last column: it stops there
+    expect(header()).toMatch(/metric7$/)
+    expect(lastFrame()).toContain('columns 8–10 of 10')
+    for (let i = 0; i < 9; i++) await press(stdin, 'h') // back to the first
+    expect(header()).toMatch(/^run +name +metric0/)
   })
 
   it('sorts numbers as numbers and puts missing values last', () => {

@@ -1,7 +1,14 @@
 import {describe, expect, it} from 'vitest'
 import {compareRuns, flattenParams, uniquePrefixLength} from '../../src/core/report/compare.js'
 import {runReport} from '../../src/core/report/run-report.js'
-import {comparisonCsv, comparisonMarkdown, comparisonTable} from '../../src/core/report/format.js'
+import {
+  comparisonCsv,
+  comparisonLegend,
+  comparisonMarkdown,
+  comparisonTable,
+  distinguishingWidth,
+  paramHeaders,
+} from '../../src/core/report/format.js'
 import {formatDuration, formatNumber} from '../../src/core/report/numbers.js'
 import type {MetricSummary, RunRecord} from '../../src/core/store/store.js'
 
@@ -129,44 +136,116 @@ describe('formats', () => {
     ])
   })
 
-  it('lays out the table cells with the best marked', () => {
+  it('lays out the table: run, name, the judged metric, short param headers, other metrics, status, duration', () => {
     const table = comparisonTable(comparison)
     expect(table.headers).toEqual([
       'run',
       'name',
-      'status',
-      'duration',
-      'optim.lr',
       'val/acc last',
       'val/acc best',
+      'lr',
       'val/loss last',
       'val/loss best',
+      'status',
+      'duration',
     ])
     expect(table.rows[1]!.map((cell) => cell.text)).toEqual([
       'b2',
       'lr-0.01',
+      '0.95',
+      '0.95',
+      '0.01',
+      '0.35',
+      '0.35',
       'completed',
       '10.0s',
-      '0.01',
-      '0.95',
-      '0.95',
-      '0.35',
-      '0.35',
     ])
     expect(table.rows.map((row) => row.filter((cell) => cell.best).map((cell) => cell.text))).toEqual([
       ['0.3'],
       ['0.95'],
       [],
     ])
+    // Never left out: run, name, the judged metric's best; status differs (rank 2), the durations are equal (rank 0).
+    expect(table.dropRank).toEqual([undefined, undefined, 5, undefined, 6, 3, 4, 2, 0])
+    expect(table.descendingFirst).toEqual([false, false, true, true, false, false, false, false, false])
+  })
+
+  it('names the winner on the primary metric and breaks a tie by the stated rule', () => {
+    expect(comparison.judged).toBe('val/acc')
+    expect(comparison.winner).toMatchObject({id: 'b2', best: 0.95, tiedWith: 0, brokenBy: null})
+    const tied = (acc: Record<string, number[]>, started: Record<string, number> = {}) =>
+      compareRuns(
+        Object.keys(acc).map((id, at) => run(id, at / 10, {createdAt: started[id] ?? 1000})),
+        new Map(Object.entries(acc).map(([id, values]) => [id, [summary('val/acc', values)]])),
+      ).winner
+    // The same best: the better last value wins, then the fewer steps to the best, then the earlier start.
+    expect(tied({x: [0.9, 0.7], y: [0.9, 0.8]})).toMatchObject({id: 'y', tiedWith: 1, brokenBy: 'last value'})
+    expect(tied({x: [0.5, 0.9], y: [0.9, 0.9]})).toMatchObject({id: 'y', brokenBy: 'steps to the best'})
+    expect(tied({x: [0.9], y: [0.9]}, {x: 1005, y: 1001})).toMatchObject({id: 'y', brokenBy: 'start time'})
+    expect(tied({x: [0.9], y: [0.9]})).toMatchObject({id: 'x', brokenBy: null})
+    // Lower is better for a loss asked for with --metric; no winner from a single run.
+    const byLoss = compareRuns(runs, summaries, ['val/loss'])
+    expect(byLoss.winner).toMatchObject({key: 'val/loss', id: 'a1', best: 0.3})
+    expect(compareRuns(runs.slice(0, 1), summaries).winner).toBeNull()
+    const legend = comparisonLegend(comparison, 'differing', 2).split('\n')
+    expect(legend[0]).toBe('best val/acc: lr-0.01 (b2), 0.95 at step 2')
+    expect(legend[1]).toBe(
+      '* best in column (higher is better: val/acc; lower: val/loss); params that differ: optim.lr',
+    )
+    const tieLine = comparisonLegend(
+      compareRuns(
+        runs.slice(0, 2),
+        new Map([
+          ['a1', [summary('val/acc', [0.9, 0.7])]],
+          ['b2', [summary('val/acc', [0.9, 0.8])]],
+        ]),
+      ),
+      'differing',
+    ).split('\n')[0]
+    expect(tieLine).toBe(
+      'best val/acc: lr-0.01 (b2), 0.9 at step 1; tied with 1 other run, decided by last value (ties go to the better last value, then fewer steps to the best, then the earlier start)',
+    )
+  })
+
+  it('says there is no single winner when the runs select on different metrics', () => {
+    const mixed = [
+      runs[0]!,
+      run('r9', 0.5, {task: 'tabular-regression', primaryMetric: 'val/rmse', primaryGoal: 'min'}),
+    ]
+    const comparison = compareRuns(mixed, new Map([...summaries, ['r9', [summary('val/rmse', [3, 2])]]]))
+    expect(comparison.winner).toBeNull()
+    expect(comparisonLegend(comparison, 'differing').split('\n')[0]).toMatch(
+      /^no single winner: the runs select on different primary metrics/,
+    )
+  })
+
+  it('shortens param headers to the shortest suffix no other param or header has', () => {
+    expect(paramHeaders(['optim.lr', 'model.dropout'], ['optim.lr', 'model.dropout', 'optim.name'], [])).toEqual([
+      'lr',
+      'dropout',
+    ])
+    expect(paramHeaders(['optim.lr', 'sched.lr'], ['optim.lr', 'sched.lr'], [])).toEqual(['optim.lr', 'sched.lr'])
+    expect(paramHeaders(['a.b.lr', 'c.b.lr'], ['a.b.lr', 'c.b.lr'], [])).toEqual(['a.b.lr', 'c.b.lr'])
+    expect(paramHeaders(['model.name'], ['model.name', 'optim.name'], ['name'])).toEqual(['model.name'])
+    expect(paramHeaders(['x.model.name'], ['x.model.name'], ['name'])).toEqual(['model.name'])
+    expect(paramHeaders(['lr'], ['lr', 'optim.lr'], [])).toEqual(['lr'])
+  })
+
+  it('knows how many cells tell texts apart', () => {
+    expect(distinguishingWidth(['lr-0.01', 'lr-0.001', 'lr-0.0001'])).toBe(9)
+    expect(distinguishingWidth(['alpha', 'beta'])).toBe(5)
+    expect(distinguishingWidth(['sweep-0001-alpha', 'sweep-0002-alpha'])).toBe(11)
+    expect(distinguishingWidth(['same', 'same'])).toBe(4)
+    expect(distinguishingWidth([])).toBe(0)
   })
 
   it('writes markdown with the best in bold', () => {
     const markdown = comparisonMarkdown(comparison).split('\n')
     expect(markdown[0]).toBe(
-      '| run | name | status | duration | optim.lr | val/acc last | val/acc best | val/loss last | val/loss best |',
+      '| run | name | val/acc last | val/acc best | optim.lr | val/loss last | val/loss best | status | duration |',
     )
-    expect(markdown[1]).toBe('| --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: |')
-    expect(markdown[3]).toBe('| b2 | lr-0.01 | completed | 10.0s | 0.01 | 0.95 | **0.95** | 0.35 | 0.35 |')
+    expect(markdown[1]).toBe('| --- | --- | ---: | ---: | --- | ---: | ---: | --- | ---: |')
+    expect(markdown[3]).toBe('| b2 | lr-0.01 | 0.95 | **0.95** | 0.01 | 0.35 | 0.35 | completed | 10.0s |')
   })
 
   it('writes markdown that shows names as text: no HTML, links, emphasis or column breaks', () => {
@@ -175,9 +254,9 @@ describe('formats', () => {
       run('h2', 0.2, {name: '[click](javascript:alert(1)) **bold** a|b `code` &amp; ~~x~~'}),
     ]
     const markdown = comparisonMarkdown(compareRuns(hostile, new Map())).split('\n')
-    expect(markdown[2]).toBe('| h1 | &lt;img src=x onerror=alert(1)&gt; | completed | 10.0s | 0.1 |')
+    expect(markdown[2]).toBe('| h1 | &lt;img src=x onerror=alert(1)&gt; | 0.1 | completed | 10.0s |')
     expect(markdown[3]).toBe(
-      '| h2 | \\[click\\](javascript:alert(1)) \\*\\*bold\\*\\* a\\|b \\`code\\` &amp;amp; \\~\\~x\\~\\~ | completed | 10.0s | 0.2 |',
+      '| h2 | \\[click\\](javascript:alert(1)) \\*\\*bold\\*\\* a\\|b \\`code\\` &amp;amp; \\~\\~x\\~\\~ | 0.2 | completed | 10.0s |',
     )
     for (const line of markdown) expect(line).not.toMatch(/<[a-z]/i)
   })

@@ -9,6 +9,8 @@ import type {MetricSummary, RunBrief, RunRecord, RunStatus} from '../store/store
 import type {Task} from '../config/schema.js'
 import {flattenParams} from '../config/params.js'
 
+export {TIE_RULE} from './tie-rule.js'
+
 export {flattenParams}
 
 export interface MetricCell {
@@ -28,6 +30,8 @@ export interface ComparedRun {
   status: RunStatus
   startedAt: string
   durationSeconds: number | null
+  /** The metric the run's config (or recipe) names as the one to select on. */
+  primaryMetric: string
   params: Record<string, unknown>
   metrics: Record<string, MetricCell>
 }
@@ -39,11 +43,29 @@ export interface MetricColumn {
   bestRunIds: string[]
 }
 
+/** The run best on the judged metric, and how a tie on it was broken. */
+export interface Winner {
+  key: string
+  goal: Goal
+  id: string
+  name: string
+  best: number
+  bestStep: number | null
+  /** How many other runs had the same best value. */
+  tiedWith: number
+  /** What decided among them: the rule of TIE_RULE that did, or null with no tie. */
+  brokenBy: 'last value' | 'steps to the best' | 'start time' | null
+}
+
 export interface Comparison {
   runs: ComparedRun[]
   /** The param columns: by default those whose values differ among the runs (none when there is one run). */
   differingParams: string[]
   metrics: MetricColumn[]
+  /** The metric the winner is judged on: the first metric asked for (--metric) with a direction, else the runs' primary metric when they all share it. */
+  judged: string | null
+  /** Null with fewer than two runs holding a value of the judged metric. */
+  winner: Winner | null
 }
 
 export function durationOf(
@@ -97,6 +119,7 @@ export function compareRuns(
       status: run.status,
       startedAt: new Date(run.createdAt * 1000).toISOString(),
       durationSeconds: durationOf(run),
+      primaryMetric: run.primaryMetric,
       params: flattenParams(run.config),
       metrics,
     }
@@ -119,7 +142,59 @@ export function compareRuns(
     return {key, goal, bestRunIds: finite.filter((v) => v.value === target).map((v) => v.id)}
   })
 
-  return {runs: compared, differingParams, metrics}
+  const judged = judgedMetric(runs, metrics, Boolean(metricKeys && metricKeys.length > 0))
+  const judgedColumn = metrics.find((metric) => metric.key === judged)
+  return {
+    runs: compared,
+    differingParams,
+    metrics,
+    judged,
+    winner: judgedColumn ? winnerOf(compared, judgedColumn) : null,
+  }
+}
+
+function judgedMetric(runs: readonly RunRecord[], metrics: readonly MetricColumn[], asked: boolean): string | null {
+  const withGoal = metrics.filter((metric) => metric.goal)
+  if (asked) return withGoal[0]?.key ?? null
+  const primaries = new Set(runs.map((run) => run.primaryMetric))
+  const [shared] = primaries
+  return primaries.size === 1 && withGoal.some((metric) => metric.key === shared) ? shared! : null
+}
+
+/** The best run on `column`, ties broken by TIE_RULE; null unless two or more runs hold a value. */
+function winnerOf(runs: readonly ComparedRun[], column: MetricColumn): Winner | null {
+  const goal = column.goal!
+  const better = (x: number, y: number) => (goal === 'max' ? y - x : x - y)
+  const holders = runs.filter((run) => Number.isFinite(run.metrics[column.key]?.best ?? NaN))
+  if (holders.length < 2) return null
+  const cell = (run: ComparedRun) => run.metrics[column.key]!
+  const top = holders.map((run) => cell(run).best!).reduce((a, b) => (better(a, b) <= 0 ? a : b))
+  const tied = holders.filter((run) => cell(run).best === top)
+  const rules: Array<[Winner['brokenBy'], (a: ComparedRun, b: ComparedRun) => number]> = [
+    ['last value', (a, b) => better(cell(a).last ?? NaN, cell(b).last ?? NaN) || 0],
+    ['steps to the best', (a, b) => (cell(a).bestStep ?? Infinity) - (cell(b).bestStep ?? Infinity) || 0],
+    ['start time', (a, b) => a.startedAt.localeCompare(b.startedAt)],
+  ]
+  let candidates = tied
+  let brokenBy: Winner['brokenBy'] = null
+  for (const [rule, order] of rules) {
+    if (candidates.length < 2) break
+    const first = [...candidates].sort(order)[0]!
+    const still = candidates.filter((run) => order(run, first) === 0)
+    if (still.length < candidates.length) brokenBy = rule
+    candidates = still
+  }
+  const winner = candidates[0]!
+  return {
+    key: column.key,
+    goal,
+    id: winner.id,
+    name: winner.name,
+    best: cell(winner).best!,
+    bestStep: cell(winner).bestStep,
+    tiedWith: tied.length - 1,
+    brokenBy,
+  }
 }
 
 /**
@@ -139,11 +214,4 @@ export function uniquePrefixLength(shown: readonly string[], all: readonly strin
     }
   }
   return length
-}
-
-/** The line under a comparison table: what the marks mean, and which params are shown. */
-export function comparisonLegend(comparison: Comparison, params: ParamColumns): string {
-  const goals = comparison.metrics.filter((m) => m.goal).map((m) => `${m.key} ${m.goal === 'max' ? 'higher' : 'lower'}`)
-  const shown = params === 'all' ? 'all' : params === 'differing' ? 'those that differ' : 'those named'
-  return `* best in column${goals.length ? ` (${goals.join(', ')} is better)` : ''}${comparison.runs.length > 1 ? `; params shown: ${shown}` : ''}`
 }

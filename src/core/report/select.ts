@@ -177,8 +177,8 @@ export interface ComparisonRequest {
 
 /**
  * The comparison `request` asks for, and how many leading characters of an id tell the shown
- * runs apart. RUN arguments name runs outright; otherwise `--where` looks at every run, then
- * `--last` keeps the latest that match, oldest first.
+ * runs apart. RUN arguments name runs outright, in their order; otherwise `--where` looks at
+ * every run, then `--last` keeps the latest that match, newest first (as `mlx runs` lists them).
  */
 export function selectComparison(store: Store, request: ComparisonRequest): {comparison: Comparison; idLength: number} {
   const filter = {status: request.status, tags: request.tags}
@@ -191,7 +191,6 @@ export function selectComparison(store: Store, request: ComparisonRequest): {com
         : store.listRuns({...filter, limit: last})
   const summaries = store.summaries(runs.map((run) => run.id))
   if (refs.length > 0 && where) runs = filterRuns(runs, summaries, where)
-  if (refs.length === 0) runs = runs.reverse()
   if (request.sort) runs = sortRuns(runs, summaries, request.sort)
   const idLength = uniquePrefixLength(
     runs.map((run) => run.id),

@@ -1,6 +1,6 @@
 import {Box, Text} from 'ink'
 import {columnWidths, type Table} from '../../core/report/format.js'
-import {tableLines} from '../table-lines.js'
+import {noteLines, tableLines} from '../table-lines.js'
 import {theme} from '../theme.js'
 
 /**
@@ -13,11 +13,14 @@ export function CompareTable({
   legend,
   widths = columnWidths(table),
   cursorColumn,
+  width,
 }: {
   table: Table
   legend?: string
   widths?: number[]
   cursorColumn?: number
+  /** The terminal's width, which the notes under the table are wrapped to. */
+  width?: number
 }) {
   const {header, rows} = tableLines(table, widths, cursorColumn)
   return (
@@ -38,7 +41,11 @@ export function CompareTable({
           ))}
         </Text>
       ))}
-      {legend ? <Text color={theme.muted}>{legend}</Text> : null}
+      {noteLines(table, legend ?? '', width).map((line, index) => (
+        <Text key={`note-${index}`} color={theme.muted}>
+          {line}
+        </Text>
+      ))}
     </Box>
   )
 }

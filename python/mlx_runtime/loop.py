@@ -92,6 +92,8 @@ def start_run(description: str) -> Run:
     resume_from = torch.load(resume_path, map_location="cpu", weights_only=False) if resume_path else None
     metrics = MetricsWriter(enabled=world.is_main, tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
                             purge_step=resume_from["step"] + 1 if resume_from else None)
+    if resume_from is None:
+        metrics.describe_run(cfg, os.environ.get("MLX_RUN_ID"))
     explain_out_of_memory(cfg["data"]["batch_size"], train_cfg["grad_accum_steps"])
     amp = train_cfg["amp"]  # false, "bf16" or "fp16"
     # nanoGPT's pattern: no autocast bookkeeping at all when it is off.

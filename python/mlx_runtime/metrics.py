@@ -82,6 +82,7 @@ class _TensorBoard:
         Event, SessionLog, Summary, RecordWriter = tensorboard_modules()
         self._event, self._summary = Event, Summary
         log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir = log_dir
         # TensorBoard's own naming, so that its readers order a resumed run's files.
         name = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_event_files)}"
         self._file = open(log_dir / name, "wb")
@@ -96,7 +97,8 @@ class _TensorBoard:
         self._file.flush()
         atexit.register(self.close)  # a script that raises still leaves its last events
 
-    def write(self, values: Mapping[str, Union[Number, str]], step: int, walltime: float) -> None:
+    def write(self, values: Union[Mapping[str, Union[Number, str]], Any], step: int, walltime: float) -> None:
+        """Scalars (a mapping of names to values), or a ready Summary message (tb_summaries)."""
         if self._file.closed:
             return
         self._pending.append((walltime, step, values))
@@ -106,8 +108,9 @@ class _TensorBoard:
     def flush(self) -> None:
         try:
             for walltime, step, values in self._pending:
-                summary = self._summary(value=[self._summary.Value(tag=name, simple_value=float(value))
-                                               for name, value in values.items()])
+                summary = (self._summary(value=[self._summary.Value(tag=name, simple_value=float(value))
+                                                for name, value in values.items()])
+                           if isinstance(values, Mapping) else values)
                 self._records.write(self._event(wall_time=walltime, step=step, summary=summary).SerializeToString())
             self._file.flush()
         except OSError as error:
@@ -142,8 +145,11 @@ class MetricsWriter:
     accepts the same calls and writes nothing, keeping one code path.
 
     With ``tensorboard_dir``, every metric also goes to TensorBoard event files there
-    (``tensorboard --logdir .mlx/runs`` shows every run). ``purge_step`` (when resuming)
-    drops TensorBoard's events from that step on, as the ``resume`` event does in mlx.
+    (``mlx tensorboard`` shows every run by its name; ``tensorboard --logdir .mlx/runs`` by its id),
+    with the run itself (``describe_run``: its params for the HParams dashboard, its name and
+    resolved config as text), the PNG figures an event names in its ``artifacts`` as images, and
+    how the run ended for HParams. ``purge_step`` (when resuming) drops TensorBoard's events from
+    that step on, as the ``resume`` event does in mlx.
     """
 
     def __init__(self, path: Optional[str] = None, enabled: bool = True, tensorboard_dir: Optional[Path] = None,
@@ -175,6 +181,39 @@ class MetricsWriter:
         record = {"v": PROTOCOL_VERSION, "t": time.time(), "kind": "event", "event": name}
         record.update({key: _jsonable(value) for key, value in fields.items()})
         self._write(record)
+        if self._tensorboard is not None:
+            self._tensorboard_event(name, record)
+
+    def describe_run(self, config: Mapping[str, Any], run_id: Optional[str] = None) -> None:
+        """The run for TensorBoard: its params as an HParams session grouped under ``<name>-<id>``, and its
+        name and resolved config as text. Once per run (a resumed run's session goes on)."""
+        if self._tensorboard is None:
+            return
+        from . import tb_summaries
+
+        name = str(config.get("name", "run"))
+        group = f"{name}-{run_id}" if run_id else name
+        now = time.time()
+        self._tensorboard.write(tb_summaries.session_start(config, group, now), 0, now)
+        self._tensorboard.write(tb_summaries.text("run", f"{name} ({run_id})" if run_id else name), 0, now)
+        self._tensorboard.write(tb_summaries.text("config", tb_summaries.config_markdown(config)), 0, now)
+
+    def _tensorboard_event(self, name: str, record: Mapping[str, Any]) -> None:
+        """An event's PNG figures (its ``artifacts``, relative to the TensorBoard folder) as images; the
+        event that ends a run as the HParams session's end."""
+        from . import tb_summaries
+
+        step = record.get("step") if isinstance(record.get("step"), int) else 0
+        for artifact in record.get("artifacts") or []:
+            path = self._tensorboard.log_dir / str(artifact)
+            if path.suffix.lower() != ".png" or not path.is_file():
+                continue
+            summary = tb_summaries.image(f"figures/{path.stem}", path.read_bytes())
+            if summary is not None:
+                self._tensorboard.write(summary, step, record["t"])
+        if name in tb_summaries.END_STATUS:
+            self._tensorboard.write(tb_summaries.session_end(tb_summaries.END_STATUS[name], record["t"]), step,
+                                    record["t"])
 
     def warning(self, message: str, **fields: Any) -> None:
         """Something the person who runs this should know (a config value the data makes pointless): a

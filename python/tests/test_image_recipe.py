@@ -111,6 +111,22 @@ def test_tensorboard_events_and_analysis_artifacts(base_config, tmp_path):
     assert sum(map(sum, matrix["matrix"])) == 360  # every validation image counted once
     assert (run_dir / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
     assert "confusion_matrix.png" in matrix["artifacts"]
+    # TensorBoard's own reader finds the run's name and config (text), its params (HParams) and its figures.
+    assert {"figures/confusion_matrix", "figures/misclassified"} <= set(accumulator.Tags()["images"])
+    assert accumulator.Images("figures/confusion_matrix")[0].encoded_image_string[:4] == b"\x89PNG"
+    texts = {tag: accumulator.Tensors(tag)[0].tensor_proto.string_val[0].decode() for tag in ("run", "config")}
+    assert texts["run"] == base_config["name"]
+    assert '"lr": ' in texts["config"]
+    from tensorboard.plugins.hparams import api_pb2, metadata
+
+    start = metadata.parse_session_start_info_plugin_data(
+        accumulator.SummaryMetadata("_hparams_/session_start_info").plugin_data.content)
+    assert start.group_name == base_config["name"]
+    assert start.hparams["optim.lr"].number_value == base_config["optim"]["lr"]
+    assert start.hparams["model.arch"].string_value == base_config["model"]["arch"]
+    end = metadata.parse_session_end_info_plugin_data(
+        accumulator.SummaryMetadata("_hparams_/session_end_info").plugin_data.content)
+    assert end.status == api_pb2.STATUS_SUCCESS
 
 
 def test_loader_workers_and_channels_last(base_config, tmp_path):

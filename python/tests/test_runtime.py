@@ -275,3 +275,36 @@ def test_the_data_error_hook_is_installed_once(monkeypatch):
     installed = sys.excepthook
     install_data_error_hook()
     assert sys.excepthook is installed and installed is not sys.__excepthook__
+
+
+def test_tensorboard_shows_the_run_its_params_and_its_figures(tmp_path):
+    from PIL import Image
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import api_pb2, metadata
+
+    Image.new("RGB", (7, 5), "red").save(tmp_path / "curve.png")
+    (tmp_path / "table.csv").write_text("a,b\n")
+    (tmp_path / "fake.png").write_bytes(b"not a png")
+    config = {"name": "lr-0.01", "task": "script", "tags": ["x"], "optim": {"lr": 0.01, "betas": [0.9, 0.99]},
+              "model": {"arch": "cnn", "dropout": None, "pretrained": False}}
+    with MetricsWriter(str(tmp_path / "metrics.jsonl"), tensorboard_dir=tmp_path) as metrics:
+        metrics.describe_run(config, "3fa9c2ab01")
+        metrics.log({"val/acc": 0.5}, step=3)
+        metrics.event("analysis", step=3, artifacts=["curve.png", "table.csv", "fake.png", "missing.png"])
+        metrics.event("interrupted", signal="SIGINT", step=3)
+    accumulator = EventAccumulator(str(tmp_path))
+    accumulator.Reload()
+    assert accumulator.Tags()["images"] == ["figures/curve"]
+    image = accumulator.Images("figures/curve")[0]
+    assert (image.step, image.width, image.height) == (3, 7, 5)
+    assert accumulator.Tensors("run")[0].tensor_proto.string_val[0].decode() == "lr-0.01 (3fa9c2ab01)"
+    start = metadata.parse_session_start_info_plugin_data(
+        accumulator.SummaryMetadata("_hparams_/session_start_info").plugin_data.content)
+    assert start.group_name == "lr-0.01-3fa9c2ab01"
+    hparams = {key: value.WhichOneof("kind") and getattr(value, value.WhichOneof("kind"))
+               for key, value in start.hparams.items()}
+    assert hparams == {"optim.lr": 0.01, "optim.betas": "[0.9, 0.99]", "model.arch": "cnn", "model.dropout": "null",
+                       "model.pretrained": False}
+    end = metadata.parse_session_end_info_plugin_data(
+        accumulator.SummaryMetadata("_hparams_/session_end_info").plugin_data.content)
+    assert end.status == api_pb2.STATUS_UNKNOWN  # HParams has no "interrupted"

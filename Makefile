@@ -9,7 +9,7 @@ MLX    := NODE_ENV=production node bin/run.js
 # The files tsc compiles; dist is rebuilt when any of them changes.
 SOURCES := $(shell find src -name '*.ts' -o -name '*.tsx') tsconfig.json
 
-.PHONY: setup demo test test-python test-node lint docs bench clean
+.PHONY: setup demo test test-python test-node lint docs bench clean install
 
 setup: node_modules/.package-lock.json $(VENV)/.installed dist/.built
 
@@ -37,6 +37,16 @@ dist/.built: node_modules/.package-lock.json $(SOURCES) build/bundle-commands.mj
 	  --banner:js="import {createRequire as mlxCreateRequire} from 'node:module'; const require = mlxCreateRequire(import.meta.url);"
 	node build/vendor.mjs
 	touch $@
+
+# `make install`: mlx on the PATH without root, as a link in $(PREFIX)/bin (default ~/.local/bin,
+# which most shells put on the PATH) to this checkout's bin/run.js.
+PREFIX ?= $(HOME)/.local
+install: setup
+	mkdir -p "$(PREFIX)/bin"
+	ln -sfn "$(CURDIR)/bin/run.js" "$(PREFIX)/bin/mlx"
+	@echo "installed: $(PREFIX)/bin/mlx"
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; *) echo "$(PREFIX)/bin is not on your PATH: add  export PATH=\"$(PREFIX)/bin:\$$PATH\"  to your shell's rc file";; esac
+	@echo "shell completion: mlx autocomplete bash (or zsh) says the line to add"
 
 demo: setup
 	$(MLX) run configs/image-classification.yaml

@@ -12,9 +12,10 @@ import * as esbuild from 'esbuild'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const commands = join(root, 'src', 'commands')
 const baseCommand = join(root, 'src', 'base-command')
+const help = join(root, 'src', 'help')
 const outfile = join(root, 'dist', 'commands', 'index.js')
-/** The commands and the base class they share come into the bundle; everything else stays out. */
-const bundled = (file) => file.startsWith(commands + '/') || file.replace(/\.[jt]s$/, '') === baseCommand
+/** The commands, the base class they share and the help class come into the bundle; everything else stays out. */
+const bundled = (file) => file.startsWith(commands + '/') || [baseCommand, help].includes(file.replace(/\.[jt]s$/, ''))
 
 /**
  * Imports from the commands: the command modules and oclif (with what it imports) go in; the rest

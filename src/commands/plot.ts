@@ -18,7 +18,6 @@ export default class Plot extends MlxCommand {
       char: 'm',
       description: "metric to draw, one panel each; repeatable (default: the runs' primary metric)",
       multiple: true,
-      default: [],
     }),
     out: Flags.string({char: 'o', description: 'file to write: .png, .svg or .html', required: true}),
     python: Flags.string({description: 'Python with matplotlib (default: as mlx run chooses)'}),
@@ -34,7 +33,7 @@ export default class Plot extends MlxCommand {
       const runs = [
         ...new Map((argv as string[]).map((ref) => store.resolveRun(ref)).map((run) => [run.id, run])).values(),
       ]
-      return plotRuns(store, runs, flags.metric, flags.out, choosePython(project, flags.python))
+      return plotRuns(store, runs, flags.metric ?? [], flags.out, choosePython(project, flags.python))
     })
     this.say(
       `wrote ${result.out} (${result.metrics.join(', ')} of ${result.runs.length} run${result.runs.length === 1 ? '' : 's'})`,

@@ -23,7 +23,6 @@ Exit codes as for mlx run.`
       char: 's',
       description: "override a value of the run's config: KEY.PATH=VALUE (VALUE is YAML); repeatable",
       multiple: true,
-      default: [],
     }),
     python: Flags.string({description: 'Python interpreter to train with'}),
   }
@@ -35,7 +34,7 @@ Exit codes as for mlx run.`
       import('../ui/follow.js'),
     ])
     return withRuns(async ({project, store}) => {
-      const prepared = await prepareResume(project, store, args.run, {sets: flags.set, python: flags.python})
+      const prepared = await prepareResume(project, store, args.run, {sets: flags.set ?? [], python: flags.python})
       this.say(`resuming ${prepared.run.name} (${prepared.run.id}) from ${prepared.checkpoint}`)
       const observer = await chooseObserver((line) => this.say(line))
       const handle = resumeRun(project, store, prepared, observer)

@@ -35,7 +35,7 @@ export default class Validate extends MlxCommand {
     ])
     // The files a recipe reads are checked where a run would train: the project root.
     const project = await openProject(process.cwd())
-    const {valid, problems} = checkConfigs(argv as string[], flags.set, {root: project.root})
+    const {valid, problems} = checkConfigs(argv as string[], flags.set ?? [], {root: project.root})
     for (const ok of valid) this.say(`${ok.file}: valid (${ok.name}, ${ok.task})`)
     if (problems.length > 0) throw new ConfigError(problems)
     if (flags.print && !this.jsonEnabled()) process.stdout.write(resolvedConfigsYaml(valid))

@@ -108,8 +108,44 @@ describe('the mlx binary', () => {
       expect({id, exitCode, stderr}).toEqual({id, exitCode: 0, stderr: ''})
       expect(stdout, id).toContain(`$ mlx ${words.join(' ')}`)
       expect(flat(stdout), id).toContain(flat(command.summary!))
+      // Said once, not above the usage and again under DESCRIPTION; no empty defaults.
+      expect(flat(stdout).split(flat(command.summary!)).length - 1, id).toBe(1)
+      expect(stdout, id).not.toContain('[default: ]')
       for (const flag of Object.keys(command.flags ?? {})) expect(stdout, `${id} --${flag}`).toContain(`--${flag}`)
     }
+  })
+
+  it('completes commands and flags in bash (oclif autocomplete), its setup said in one line', async () => {
+    const cache = tempDir()
+    const env = {XDG_CACHE_HOME: cache}
+    const setup = await cli(['autocomplete', 'bash'], {cwd: tempDir(), env})
+    expect(setup.exitCode, setup.stderr).toBe(0)
+    expect(setup.stdout).toContain('mlx autocomplete script bash')
+    const script = await cli(['autocomplete', 'script', 'bash'], {cwd: tempDir(), env})
+    expect(script.exitCode, script.stderr).toBe(0)
+    expect(script.stdout).toContain('MLX_AC_BASH_SETUP_PATH=')
+    const functions = join(cache, 'mlx/autocomplete/functions/bash/mlx.bash')
+    expect(existsSync(functions)).toBe(true)
+    const complete = async (words: string[]) =>
+      (
+        await execa('bash', [
+          '-c',
+          `source ${JSON.stringify(functions)}; COMP_WORDS=(${words.join(' ')}); COMP_CWORD=${words.length - 1}; COMP_LINE=${JSON.stringify(words.join(' '))}; _mlx_autocomplete; echo "\${COMPREPLY[@]}"`,
+        ])
+      ).stdout.trim()
+    expect(await complete(['mlx', 'tensorb'])).toBe('tensorboard')
+    expect(await complete(['mlx', 'compare', '--wh'])).toBe('--where')
+    expect((await cli(['autocomplete', 'zsh'], {cwd: tempDir(), env})).exitCode).toBe(0)
+  })
+
+  it('make install puts mlx on the PATH without root: a link in PREFIX/bin', async () => {
+    const prefix = tempDir()
+    const made = await execa('make', ['-s', 'install', `PREFIX=${prefix}`], {cwd: repoRoot, reject: false})
+    expect(made.exitCode, made.stderr).toBe(0)
+    expect(made.stdout).toContain(`installed: ${prefix}/bin/mlx`)
+    expect(made.stdout).toContain('is not on your PATH')
+    const version = await execa(join(prefix, 'bin', 'mlx'), ['--version'], {cwd: tempDir(), env: cliEnv()})
+    expect(version.stdout).toMatch(/^mlx\/\d+\.\d+\.\d+ /)
   })
 
   it('exits 2 on an unknown flag, without a stack trace', async () => {

@@ -23,9 +23,10 @@ export const runFilterFlags = {
 export const configFlags = {
   set: Flags.string({
     char: 's',
-    description: 'override a config value: KEY.PATH=VALUE (VALUE is YAML); repeatable',
+    description: 'override a config value: KEY.PATH=VALUE (VALUE is YAML); repeatable, before or after the config',
     multiple: true,
-    default: [],
+    // One value per --set: `--set k=v CONFIG` leaves CONFIG an argument.
+    multipleNonGreedy: true,
   }),
 }
 
@@ -34,7 +35,7 @@ export const runSelectionFlags = {
   where: Flags.string({
     char: 'w',
     description:
-      'keep the runs that match: "optim.lr < 0.01 and status = completed and val/acc >= 0.9" (fields: params, metrics, id, name, task, status, duration, tag)',
+      'keep the runs that match: "optim.lr < 0.01 and status = completed and val/acc >= 0.9" (fields: params, metrics, id, name, task, status, duration, tag, note)',
   }),
   sort: Flags.string({description: 'order by a field: KEY, KEY:asc or KEY:desc (metrics: best first by default)'}),
   ...runFilterFlags,

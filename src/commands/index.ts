@@ -4,11 +4,13 @@
  * it: one oclif in the process, loaded as one module.
  */
 export {execute} from '@oclif/core'
+export {MlxHelp} from '../help.js'
 import Compare from './compare.js'
 import Diff from './diff.js'
 import Doctor from './doctor.js'
 import Init from './init.js'
 import Logs from './logs.js'
+import Note from './note.js'
 import Plot from './plot.js'
 import Rename from './rename.js'
 import Resume from './resume.js'
@@ -20,6 +22,7 @@ import Show from './show.js'
 import Stop from './stop.js'
 import StoreRebuild from './store/rebuild.js'
 import Tag from './tag.js'
+import TensorBoard from './tensorboard.js'
 import Validate from './validate.js'
 
 export const COMMANDS = {
@@ -28,6 +31,7 @@ export const COMMANDS = {
   doctor: Doctor,
   init: Init,
   logs: Logs,
+  note: Note,
   plot: Plot,
   rename: Rename,
   resume: Resume,
@@ -39,5 +43,6 @@ export const COMMANDS = {
   stop: Stop,
   'store:rebuild': StoreRebuild,
   tag: Tag,
+  tensorboard: TensorBoard,
   validate: Validate,
 }

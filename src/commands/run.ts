@@ -11,15 +11,24 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
   static override examples = [
     '<%= config.bin %> run configs/image-classification.yaml',
     '<%= config.bin %> run configs/image-classification.yaml --set optim.lr=0.01 --name lr-0.01',
+    '<%= config.bin %> run configs/image-classification.yaml optim.lr=0.01 train.epochs=5',
+    '<%= config.bin %> run --from 3fa9 --set train.epochs=20',
   ]
+  static override strict = false
   static override args = {
-    config: Args.string({description: 'experiment config (YAML)', required: true}),
+    config: Args.string({
+      description: 'experiment config (YAML), then any KEY.PATH=VALUE overrides (as --set, applied after them)',
+    }),
   }
   static override flags = {
     ...configFlags,
     name: Flags.string({char: 'n', description: "the run's name (default: the config's name)"}),
     python: Flags.string({
       description: "Python interpreter to train with (default: MLX_PYTHON, mlx.yaml, .venv, mlx's own)",
+    }),
+    from: Flags.string({
+      description:
+        "run a previous run's resolved config again as a new run (id, id prefix or name); --set and KEY=VALUE change it",
     }),
     'dry-run': Flags.boolean({description: 'validate and resolve the interpreter; create and launch nothing'}),
     detach: Flags.boolean({
@@ -28,14 +37,20 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
   }
 
   async run(): Promise<RunReport | {dryRun: true; config: unknown; python: unknown; torch: string | null}> {
-    const {args, flags} = await this.parse(Run)
+    const {argv, flags} = await this.parse(Run)
     const {openProject} = await import('../core/project/project.js')
+    const {splitRunArguments, configOfRun} = await import('../core/run/origin.js')
+    const {configFile: named, overrides} = splitRunArguments(argv as string[], flags.from !== undefined)
     const project = await openProject(process.cwd())
+    const from = flags.from === undefined ? undefined : await configOfRun(flags.from)
+    const configFile = from?.configFile ?? named!
     // Python's quick check starts now and runs while the config and the run's modules load.
     const {startQuickCheck} = await import('../core/run/quick-check.js')
     const options = {
-      configFile: args.config,
-      sets: flags.set,
+      configFile,
+      sets: [...(flags.set ?? []), ...overrides],
+      argv: ['mlx', 'run', ...this.argv],
+      fromRun: from?.run,
       name: flags.name,
       python: flags.python,
       earlyCheck: startQuickCheck(project, flags.python),
@@ -48,7 +63,7 @@ Exit codes: 0 completed, 1 the training failed, 2 bad input (no run is created),
     if (flags['dry-run']) {
       const {config, python, check} = prepared
       this.say(
-        `${args.config}: valid; would train ${config.name} (${config.task}) with ${python.command} (${python.reason}), torch ${check.torch}`,
+        `${configFile}: valid; would train ${config.name} (${config.task}) with ${python.command} (${python.reason}), torch ${check.torch}`,
       )
       return {dryRun: true, config, python, torch: check.torch}
     }

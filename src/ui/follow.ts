@@ -7,10 +7,11 @@ import {join, relative} from 'node:path'
 import {runReport, type RunReport} from '../core/report/run-report.js'
 import {ExitCode, RunEndedError} from '../core/errors.js'
 import {formatDuration, formatNumber} from '../core/report/numbers.js'
-import {headlineMetrics, initialProgress, type Progress} from '../core/metrics/progress.js'
+import {headlineText, initialProgress, type Progress} from '../core/metrics/progress.js'
 import type {IndexProblem} from '../core/run/indexer.js'
 import type {RunHandle, RunObserver} from '../core/run/run.js'
-import type {RunRecord, Store} from '../core/store/store.js'
+import type {RunRecord, Store, StoredEvent} from '../core/store/store.js'
+import {isTimingMetric} from '../core/metrics/goal.js'
 
 /** A run observer that may hold a view to close when the run ends. */
 export type Observer = RunObserver & {close?(): Promise<void>}
@@ -25,8 +26,8 @@ export function plainObserver(say: (line: string) => void): Observer {
     lastEpoch = progress.epoch
     lastLine = Date.now()
     lastPrinted = progress
-    const metrics = headlineMetrics(progress.latest)
-      .map(([key, value]) => ` · ${key} ${formatNumber(value)}`)
+    const metrics = headlineText(progress, formatNumber)
+      .map((text) => ` · ${text}`)
       .join('')
     const steps = progress.totalSteps ? `${progress.step}/${progress.totalSteps}` : String(progress.step)
     const eta = progress.eta === null ? '' : ` · ETA ${formatDuration(progress.eta)}`
@@ -60,7 +61,10 @@ export async function liveObserver(): Promise<Observer> {
   let view: ReturnType<typeof startRunView> | undefined
   return {
     onStart(run, python) {
-      view = startRunView({id: run.id, name: run.name, task: run.task, python: python.command}, initialProgress())
+      view = startRunView(
+        {id: run.id, name: run.name, task: run.task, python: python.command},
+        initialProgress({key: run.primaryMetric, goal: run.primaryGoal}),
+      )
     },
     onProgress(progress) {
       view?.update(progress)
@@ -99,15 +103,38 @@ export async function waitForRun(handle: RunHandle, observer: Observer): Promise
   }
 }
 
-export function summaryLines(report: RunReport, root: string): string[] {
+export function summaryLines(report: RunReport, root: string, events: readonly StoredEvent[] = []): string[] {
   const lines = [`${report.status} ${report.name} (${report.id}) in ${formatDuration(report.durationSeconds)}`]
-  const width = Math.max(0, ...Object.keys(report.metrics).map((key) => key.length))
-  for (const [key, cell] of Object.entries(report.metrics)) {
-    if (key.startsWith('perf/')) continue
+  // runReport orders the metrics primary first, timing last; timing is left to mlx show.
+  const shown = Object.entries(report.metrics).filter(([key]) => !isTimingMetric(key))
+  const width = Math.max(0, ...shown.map(([key]) => key.length))
+  for (const [key, cell] of shown) {
     const best = cell.best === null ? '' : `  best ${formatNumber(cell.best)} (step ${cell.bestStep})`
-    lines.push(`  ${key.padEnd(width)}  last ${formatNumber(cell.last)}${best}`)
+    const mark = key === report.primary.key ? '  (primary)' : ''
+    lines.push(`  ${key.padEnd(width)}  last ${formatNumber(cell.last)}${best}${mark}`)
   }
-  lines.push(`  ${relative(root, report.runDir) || report.runDir} · mlx show ${report.id} · mlx compare`)
+  const runDir = relative(root, report.runDir) || report.runDir
+  const bestCheckpoint = events.findLast(
+    (event) =>
+      event.event === 'checkpoint' && typeof event.data.path === 'string' && /(^|\/)best[^/]*$/.test(event.data.path),
+  )
+  if (bestCheckpoint)
+    lines.push(
+      `  best checkpoint: ${join(runDir, bestCheckpoint.data.path as string)}${typeof bestCheckpoint.data.step === 'number' ? ` (step ${bestCheckpoint.data.step})` : ''}`,
+    )
+  const figures = [
+    ...new Set(
+      events.flatMap((event) =>
+        Array.isArray(event.data.artifacts)
+          ? (event.data.artifacts as unknown[]).filter(
+              (file): file is string => typeof file === 'string' && /\.(png|svg|html)$/i.test(file),
+            )
+          : [],
+      ),
+    ),
+  ]
+  if (figures.length > 0) lines.push(`  figures: ${figures.map((file) => join(runDir, file)).join(', ')}`)
+  lines.push(`  ${runDir} · mlx show ${report.id} · mlx compare`)
   return lines
 }
 
@@ -125,11 +152,8 @@ export function endOfRun(
   root: string,
   out: {log(line: string): void; say(line: string): void},
 ): RunReport {
-  const report = runReport(
-    record,
-    ended.store.summaries([record.id]).get(record.id) ?? [],
-    ended.store.events(record.id, true),
-  )
+  const events = ended.store.events(record.id, true)
+  const report = runReport(record, ended.store.summaries([record.id]).get(record.id) ?? [], events)
   const {badLines, tornLines, skippedValues, lastProblem} = report.ingest
   if (badLines + tornLines + skippedValues > 0) {
     out.say(
@@ -148,7 +172,7 @@ export function endOfRun(
         `\nhint: once the index can be written again (mlx store rebuild if it is damaged), the next mlx command indexes the run from its files`,
     )
   }
-  out.log(summaryLines(report, root).join('\n'))
+  out.log(summaryLines(report, root, events).join('\n'))
   switch (report.status) {
     case 'completed':
       return report

@@ -39,7 +39,7 @@ async function seed(): Promise<string> {
         t: 1000 + step,
         kind: 'metrics',
         step: step + 1,
-        values: {'val/acc': acc, 'val/loss': 1 - acc},
+        values: {'val/acc': acc, 'val/loss': 1 - acc, 'perf/step_time': 0.1 + acc},
       })
       offset += Buffer.byteLength(text) + 1
       return {text, endOffset: offset}
@@ -234,6 +234,69 @@ describe('mlx tag, rename, rm, diff, logs', () => {
     expect(JSON.parse(readFileSync(join(project, '.mlx/runs/bbbb000002/run.json'), 'utf8')).tags).toEqual(['best'])
   })
 
+  it('removes tags with --remove, -r or -TAG (no unknown-flag error); tags show in runs and show, text and --json', async () => {
+    const project = await seed()
+    await cli(['tag', 'bbbb', 'good', 'keep', 'old'], {cwd: project})
+    expect((await cli(['tag', 'bbbb', '-good'], {cwd: project})).stderr.trim()).toBe('bbbb000002: keep, old')
+    expect((await cli(['tag', 'bbbb', 'new', '--remove', 'old'], {cwd: project})).stderr.trim()).toBe(
+      'bbbb000002: keep, new',
+    )
+    expect((await cli(['tag', 'bbbb', '-r', 'keep'], {cwd: project})).stderr.trim()).toBe('bbbb000002: new')
+    expect((await cli(['tag', 'bbbb'], {cwd: project})).stderr.trim()).toBe('bbbb000002: new')
+    const empty = await cli(['tag', 'bbbb', ''], {cwd: project})
+    expect(empty.exitCode).toBe(2)
+    expect(empty.stderr).toContain('a tag cannot be empty')
+    const help = (await cli(['tag', '--help'], {cwd: project})).stdout
+    expect(help).toContain('--remove')
+    expect(help).toContain('mlx tag 3fa9 best --remove baseline')
+    expect(help).not.toContain('[default: ]')
+
+    const runs = (await cli(['runs'], {cwd: project})).stdout.split('\n')
+    expect(runs[0]).toMatch(/primary metric \(best\) +tags$/)
+    expect(runs[1]).toMatch(/^bbbb000002 .* new$/)
+    expect(JSON.parse((await cli(['runs', '--json'], {cwd: project})).stdout)[0]).toMatchObject({
+      tags: ['new'],
+      notes: [],
+    })
+    expect((await cli(['show', 'bbbb'], {cwd: project})).stdout).toContain('\ntags: new\n')
+    expect(JSON.parse((await cli(['show', 'bbbb', '--json'], {cwd: project})).stdout).tags).toEqual(['new'])
+  })
+
+  it('notes a run after the fact: mlx note lists them, show and runs show them, --where note ~ finds them, a rebuilt index keeps them', async () => {
+    const project = await seed()
+    expect((await cli(['note', 'aaaa', 'overfits', 'after', 'epoch', '12'], {cwd: project})).stderr.trim()).toBe(
+      'aaaa000001: 1 note',
+    )
+    expect((await cli(['note', 'aaaa', 'try dropout 0.3'], {cwd: project})).stderr.trim()).toBe('aaaa000001: 2 notes')
+    const listed = (await cli(['note', 'aaaa'], {cwd: project})).stdout.split('\n')
+    expect(listed).toHaveLength(2)
+    expect(listed[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d {2}overfits after epoch 12$/)
+    for (const bad of [
+      ['note', 'aaaa', '  '],
+      ['note', 'aaaa', 'x'.repeat(10_001)],
+    ]) {
+      const refused = await cli(bad, {cwd: project})
+      expect(refused.exitCode).toBe(2)
+      expect(refused.stderr).toMatch(/^error: the note is (empty|10001 characters long)/)
+    }
+    const shown = (await cli(['show', 'aaaa'], {cwd: project})).stdout
+    expect(shown).toMatch(/\nnotes\n {2}\S+ \S+ {2}overfits after epoch 12\n {2}\S+ \S+ {2}try dropout 0\.3\n/)
+    expect((await cli(['runs'], {cwd: project})).stdout).toMatch(/note \(latest\)\n.*\n.*try dropout 0\.3/)
+    const found = await cli(['compare', '--where', "note ~ '*overfit*'", '--format', 'json'], {cwd: project})
+    expect(JSON.parse(found.stdout).map((r: {id: string}) => r.id)).toEqual(['aaaa000001'])
+    const none = await cli(['compare', '--where', "note ~ '*underfit*'", '--format', 'json'], {cwd: project})
+    expect(JSON.parse(none.stdout)).toEqual([])
+    expect(JSON.parse(readFileSync(join(project, '.mlx/runs/aaaa000001/run.json'), 'utf8')).notes).toHaveLength(2)
+    // The seeded runs have no config.json (a run made by mlx has): the rebuild needs it.
+    writeFileSync(
+      join(project, '.mlx/runs/aaaa000001/config.json'),
+      JSON.stringify({name: 'small', tags: ['baseline'], optim: {name: 'adam', lr: 0.001}}),
+    )
+    expect((await cli(['store', 'rebuild'], {cwd: project})).exitCode).toBe(0)
+    const after = JSON.parse((await cli(['show', 'aaaa', '--json'], {cwd: project})).stdout)
+    expect(after.notes.map((note: {text: string}) => note.text)).toEqual(['overfits after epoch 12', 'try dropout 0.3'])
+  })
+
   it('renames a run, refusing a name with a slash', async () => {
     const project = await seed()
     expect((await cli(['rename', 'small', 'small-lr'], {cwd: project})).exitCode).toBe(0)
@@ -313,11 +376,24 @@ describe('mlx tag, rename, rm, diff, logs', () => {
       a: 0.8,
       b: 0.9,
       better: 'b',
+      timing: false,
     })
     // last val/loss: 1 - 0.8 against 1 - 0.85: lower is better, so b
     expect(diff.metrics.find((m) => m.key === 'val/loss' && m.aggregate === 'last')).toMatchObject({better: 'b'})
     const text = await cli(['diff', 'small', 'large'], {cwd: project})
     expect(text.stdout).toMatch(/^optim\.lr\s+0\.001\s+0\.01\s*$/m)
-    expect(text.stdout).toMatch(/^val\/acc best\s+0\.8\s+0\.9\s+\+0\.1 \(b better\)$/m)
+    expect(text.stdout).toMatch(/^val\/acc best\s+0\.8\s+0\.9\s+\+0\.1 \(large better\)$/m)
+    // The primary metric first; timing apart and never judged.
+    const rows = text.stdout.split('\n')
+    expect(rows[2]).toMatch(/^val\/acc best/)
+    expect(diff.metrics.map((m) => `${m.key} ${m.aggregate}`)).toEqual([
+      'val/acc best',
+      'val/acc last',
+      'val/loss best',
+      'val/loss last',
+      'perf/step_time last',
+    ])
+    expect(diff.metrics.at(-1)).toMatchObject({timing: true, better: null})
+    expect(text.stdout).toMatch(/^timing \(not judged\)\n {2}perf\/step_time last\s+0\.9\s+0\.95\s+\+0\.05$/m)
   })
 })

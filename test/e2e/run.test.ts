@@ -142,7 +142,7 @@ describe('mlx run, end to end', () => {
 
     const table = await cli(['compare'], {cwd: project})
     expect(table.exitCode).toBe(0)
-    expect(table.stdout).toMatch(/^run\s+name\s+status\s+duration\s+(\S+\s+)*val\/acc last\s+val\/acc best/)
+    expect(table.stdout).toMatch(/^run\s+name\s+val\/acc last\s+val\/acc best\s+(\S+\s+)*status\s+duration\n/)
     expect(table.stdout).toMatch(new RegExp(`^${record.id.slice(0, 4)} `, 'm')) // the shortest unique prefix
   })
 

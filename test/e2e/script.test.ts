@@ -34,8 +34,8 @@ describe('mlx run on your own script', () => {
     expect(await metricsInStore(join(project, '.mlx'), record.id)).toEqual(metricsInFile(record.runDir))
 
     const table = await cli(['compare'], {cwd: project})
-    expect(table.stdout).toMatch(/^run +name +status +duration +val\/loss last +val\/loss best +train\/loss last/m)
-    expect(table.stdout).toMatch(/^\w+ +word-lm +completed /m)
+    expect(table.stdout).toMatch(/^run +name +val\/loss last +val\/loss best +train\/loss last .* status +duration$/m)
+    expect(table.stdout).toMatch(/^\w+ +word-lm +[\d.]+ +[\d.]+\* .* completed +\S+$/m)
     const compared = JSON.parse((await cli(['compare', '--format', 'json'], {cwd: project})).stdout)
     expect(compared[0].metrics['val/loss'].last).toBeCloseTo(record.metrics['val/loss'].last)
 

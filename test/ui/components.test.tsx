@@ -5,7 +5,7 @@ import {displayWidth, fitTable, truncate, type Table} from '../../src/core/repor
 import {advance, initialProgress} from '../../src/core/metrics/progress.js'
 import {CompareTable} from '../../src/ui/components/CompareTable.js'
 import {tableWidth} from '../../src/ui/table-lines.js'
-import {progressBar, RunProgress} from '../../src/ui/components/RunProgress.js'
+import {barWidth, progressBar, RunProgress} from '../../src/ui/components/RunProgress.js'
 import {BrowseTable, sortRows} from '../../src/ui/components/BrowseTable.js'
 import {colourEnabled, printTable, tableText, tooTallForTerminal} from '../../src/ui/print.js'
 import {terminalSize} from '../../src/ui/terminal.js'
@@ -92,6 +92,46 @@ describe('RunProgress', () => {
     ).split('\n')
     expect(lines[1]).toMatch(/^epoch 1\/10 .* · update 400\/4000 · .* · 1520 env steps\/s$/)
     expect(lines[2]).toBe('train/return 187.5  epsilon 0.05')
+  })
+
+  it('shows the primary metric first with its best so far, samples/s smoothed, a bar that shrinks with the terminal', () => {
+    const at = (step: number, values: Record<string, number>) => ({
+      kind: 'metrics' as const,
+      t: 1000 + step,
+      step,
+      epoch: null,
+      values: Object.entries(values).map(([key, value]) => ({key, value})),
+      skipped: 0,
+    })
+    const start = {kind: 'event' as const, t: 1000, event: 'start', data: {epochs: 2, total_steps: 100}}
+    const progress = advance(
+      initialProgress({key: 'val/f1', goal: 'max'}),
+      [
+        start,
+        at(10, {'train/loss': 0.9, 'perf/samples_per_sec': 1000}),
+        at(20, {'val/f1': 0.8, 'val/loss': 0.5, 'perf/samples_per_sec': 2000}),
+        at(30, {'val/f1': 0.7, 'val/loss': 0.4, 'perf/samples_per_sec': 1000}),
+      ],
+      999,
+    )
+    expect(progress.best).toEqual({'train/loss': 0.9, 'val/f1': 0.8, 'val/loss': 0.4})
+    // 1000, then 1000 + 0.3 * (2000 - 1000) = 1300, then 1300 + 0.3 * (1000 - 1300) = 1210
+    expect(progress.samplesPerSec).toBeCloseTo(1210)
+    const header = {id: 'abc', name: 'digits', task: 'image-classification', python: 'python3'}
+    const wide = renderAtWidth(<RunProgress header={header} progress={progress} />, 120).split('\n')
+    expect(wide[1]).toContain(progressBar(0.3))
+    expect(wide[1]).toMatch(/ · 1210 samples\/s$/)
+    expect(wide[2]).toBe('val/f1 0.7 (best 0.8)  train/loss 0.9  val/loss 0.4')
+    for (const columns of [60, 40]) {
+      const lines = renderAtWidth(<RunProgress header={header} progress={progress} />, columns).split('\n')
+      expect(lines[1]!.length, `${columns}`).toBeLessThanOrEqual(columns)
+    }
+    const narrow = renderAtWidth(<RunProgress header={header} progress={progress} />, 72).split('\n')[1]!
+    expect(narrow).toMatch(/^epoch 1\/2 █+░+ 30% · step 30\/100/)
+    expect(narrow.match(/[█░]/g)!.length).toBeLessThan(30)
+    expect(barWidth(200, 50)).toBe(30)
+    expect(barWidth(60, 50)).toBe(9)
+    expect(barWidth(55, 50)).toBe(0)
   })
 
   it('waits for metrics before the first line arrives', () => {

@@ -29,6 +29,7 @@ function run(id: string, lr: number, extra: Partial<RunRecord> = {}): RunRecord 
     primaryMetric: 'val/acc',
     primaryGoal: 'max',
     tags: [],
+    notes: [],
     error: null,
     ingest: {lines: 0, badLines: 0, tornLines: 0, skippedValues: 0, lastProblem: null},
     launch: {launcher: 'local', worldSize: 1, nodes: 1},

@@ -19,6 +19,7 @@ import {ConfigError, excerpt, type Diagnostic} from '../errors.js'
 import {ExperimentConfigSchema, type ExperimentConfig} from './schema.js'
 import {RECIPES} from './tasks/index.js'
 import {closest} from './suggest.js'
+import {flattenParams} from './params.js'
 import {defaultListProblem, describeIssue, isMapping, valueAt, type Located} from './diagnose.js'
 import {positionOf, readYaml, type PathKey, type YamlSource} from './yaml-source.js'
 
@@ -108,6 +109,23 @@ export function loadConfig(file: string, sets: readonly string[] = [], values: C
   const result = checkConfig(file, sets, values)
   if ('diagnostics' in result) throw new ConfigError(result.diagnostics)
   return result
+}
+
+/**
+ * The params (flat keys) of `config` whose value differs from its recipe's default: the value
+ * a config holding only its name and task (and, for a script, its path) resolves to.
+ */
+export function nonDefaultParams(config: ExperimentConfig): string[] {
+  const bare = ExperimentConfigSchema.safeParse({
+    name: config.name,
+    task: config.task,
+    ...(config.task === 'script' ? {script: {path: config.script.path}} : {}),
+  })
+  if (!bare.success) return []
+  const defaults = flattenParams(bare.data)
+  return Object.entries(flattenParams(config))
+    .filter(([key, value]) => !Object.hasOwn(defaults, key) || JSON.stringify(value) !== JSON.stringify(defaults[key]))
+    .map(([key]) => key)
 }
 
 /** A config `mlx validate` found valid. */

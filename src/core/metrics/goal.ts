@@ -15,3 +15,14 @@ export function metricGoal(key: string, configured?: Record<string, Goal | null 
   if (HIGHER_IS_BETTER.test(name)) return 'max'
   return undefined
 }
+
+/** Timing metrics (`perf/*`: step time, samples/s...) describe the machine, not the model: shown apart, never judged. */
+export function isTimingMetric(key: string): boolean {
+  return key.startsWith('perf/')
+}
+
+/** Metric keys in reading order: the primary first, then the others by name, then the timing metrics by name. */
+export function readingOrder(keys: Iterable<string>, primary: string): string[] {
+  const rank = (key: string) => (key === primary ? 0 : isTimingMetric(key) ? 2 : 1)
+  return [...new Set(keys)].sort((x, y) => rank(x) - rank(y) || (x < y ? -1 : x > y ? 1 : 0))
+}

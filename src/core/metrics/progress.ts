@@ -1,6 +1,10 @@
 /** Live progress of a run, folded from its metric records: what the progress views show. */
 import {excerpt} from '../errors.js'
+import {isTimingMetric, metricGoal, type Goal} from './goal.js'
 import type {EventRecord, MetricsRecord} from './parse.js'
+
+/** How much a new samples/s reading moves the shown one: smooth enough not to flicker, quick to follow a change. */
+const THROUGHPUT_SMOOTHING = 0.3
 
 export interface Progress {
   epoch: number
@@ -13,9 +17,14 @@ export interface Progress {
   trainingStartedAt: number | null
   /** Seconds left at the pace so far, once it can be estimated. */
   eta: number | null
+  /** Samples per second, smoothed (an exponential moving average of the script's readings). */
   samplesPerSec: number | null
   /** The latest value of every metric. */
   latest: Record<string, number>
+  /** The best value so far of every metric whose direction is known (the primary's as configured). */
+  best: Record<string, number>
+  /** The run's primary metric, shown first with its best so far. */
+  primary: {key: string; goal: Goal | null} | null
   /** Events seen so far, by name (for example `epoch_end`: 3). */
   events: Record<string, number>
   /** What a step and a sample are, as the script's `start` event names them (RL: an update, an env step). */
@@ -24,7 +33,7 @@ export interface Progress {
   warnings: string[]
 }
 
-export function initialProgress(): Progress {
+export function initialProgress(primary: Progress['primary'] = null): Progress {
   return {
     epoch: 0,
     epochs: null,
@@ -35,6 +44,8 @@ export function initialProgress(): Progress {
     eta: null,
     samplesPerSec: null,
     latest: {},
+    best: {},
+    primary,
     events: {},
     units: {step: 'step', samples: 'samples'},
     warnings: [],
@@ -74,7 +85,21 @@ export function advance(
     if (record.epoch !== null) next.epoch = Math.max(next.epoch, Math.ceil(record.epoch) - 1)
     const latest = {...next.latest, ...Object.fromEntries(record.values.map(({key, value}) => [key, value]))}
     next.latest = latest
-    next.samplesPerSec = latest['perf/samples_per_sec'] ?? next.samplesPerSec
+    const best = {...next.best}
+    const configured = next.primary?.goal ? {[next.primary.key]: next.primary.goal} : {}
+    for (const {key, value} of record.values) {
+      const goal = isTimingMetric(key) ? undefined : metricGoal(key, configured)
+      if (!goal || !Number.isFinite(value)) continue
+      const held = best[key]
+      if (held === undefined || (goal === 'max' ? value > held : value < held)) best[key] = value
+    }
+    next.best = best
+    const reading = record.values.find(({key}) => key === 'perf/samples_per_sec')?.value
+    if (reading !== undefined && Number.isFinite(reading))
+      next.samplesPerSec =
+        next.samplesPerSec === null
+          ? reading
+          : next.samplesPerSec + THROUGHPUT_SMOOTHING * (reading - next.samplesPerSec)
   }
   const training = next.trainingStartedAt === null ? null : startedAt + next.elapsed - next.trainingStartedAt
   next.eta =
@@ -84,10 +109,20 @@ export function advance(
   return next
 }
 
-/** The metrics a progress view shows: train, then val, then the rest; not perf/ (shown apart). */
-export function headlineMetrics(latest: Record<string, number>): Array<[string, number]> {
-  const rank = (key: string) => (key.startsWith('train/') ? 0 : key.startsWith('val/') ? 1 : 2)
+/** The metrics a progress view shows: the primary, then train, then val, then the rest; not perf/ (shown apart). */
+export function headlineMetrics(latest: Record<string, number>, primary?: string): Array<[string, number]> {
+  const rank = (key: string) => (key === primary ? -1 : key.startsWith('train/') ? 0 : key.startsWith('val/') ? 1 : 2)
   return Object.entries(latest)
-    .filter(([key]) => !key.startsWith('perf/'))
+    .filter(([key]) => !isTimingMetric(key))
     .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
+}
+
+/** The metrics of a progress line as text: the primary's best so far beside its latest value. */
+export function headlineText(progress: Progress, format: (value: number) => string): string[] {
+  const primary = progress.primary?.key
+  return headlineMetrics(progress.latest, primary).map(([key, value]) =>
+    key === primary && progress.best[key] !== undefined
+      ? `${key} ${format(value)} (best ${format(progress.best[key]!)})`
+      : `${key} ${format(value)}`,
+  )
 }

@@ -23,3 +23,8 @@ export function formatParam(value: unknown): string {
   if (typeof value === 'string') return value
   return JSON.stringify(value)
 }
+
+/** A run's note as a line: when (UTC, to the minute), then its text. */
+export function noteLine(note: {at: number; text: string}): string {
+  return `${new Date(note.at * 1000).toISOString().slice(0, 16).replace('T', ' ')}  ${note.text}`
+}

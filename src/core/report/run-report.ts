@@ -1,11 +1,12 @@
 /** One run's record: what `mlx run --json` prints, and what `mlx show` adds to it and prints. */
-import {metricGoal, type Goal} from '../metrics/goal.js'
+import {isTimingMetric, metricGoal, readingOrder, type Goal} from '../metrics/goal.js'
 import {flattenParams} from '../config/params.js'
 import {join, relative} from 'node:path'
-import type {MetricSummary, RunRecord, RunStatus, Store} from '../store/store.js'
+import type {MetricSummary, RunNote, RunRecord, RunStatus, Store} from '../store/store.js'
+import {readProvenance, type Provenance} from '../run/provenance.js'
 import {lineChart, sparkline} from './charts.js'
 import {listArtifacts, readJsonFile, tailLines, type Artifact} from './inspect.js'
-import {formatNumber} from './numbers.js'
+import {formatNumber, noteLine} from './numbers.js'
 import {cellOf, durationOf, type MetricCell} from './compare.js'
 
 /** The record of one run that `mlx run --json` and `mlx show --json` print. */
@@ -29,6 +30,8 @@ export interface RunReport {
   launch: RunRecord['launch']
   /** What the script warned of in its latest attempt (its `warning` events). */
   warnings: string[]
+  tags: string[]
+  notes: RunNote[]
 }
 
 /** A run's report; `events` (of its latest attempt) give its warnings. */
@@ -38,7 +41,13 @@ export function runReport(
   events: ReadonlyArray<{event: string; data: Record<string, unknown>}> = [],
 ): RunReport {
   const goals = {[run.primaryMetric]: run.primaryGoal}
-  const metrics = Object.fromEntries(summaries.map((s) => [s.key, cellOf(s, metricGoal(s.key, goals))]))
+  const byKey = new Map(summaries.map((s) => [s.key, s]))
+  const metrics = Object.fromEntries(
+    readingOrder(byKey.keys(), run.primaryMetric).map((key) => [
+      key,
+      cellOf(byKey.get(key)!, isTimingMetric(key) ? undefined : metricGoal(key, goals)),
+    ]),
+  )
   return {
     id: run.id,
     name: run.name,
@@ -59,6 +68,8 @@ export function runReport(
     warnings: events.flatMap((event) =>
       event.event === 'warning' && typeof event.data.message === 'string' ? [event.data.message] : [],
     ),
+    tags: run.tags,
+    notes: run.notes,
   }
 }
 
@@ -67,6 +78,8 @@ export interface ShowResult extends RunReport {
   /** Each metric's values in step order (what the sparklines and charts draw). */
   curves: Record<string, Array<[number, number | null]>>
   config: Record<string, unknown>
+  /** How the run was made (provenance.json); null for runs made before mlx recorded it. */
+  provenance: Provenance | null
   environment: Record<string, unknown> | null
   artifacts: Artifact[]
   /** The recipe's analysis of the last attempt, when it ran: the validation confusion matrix. */
@@ -91,6 +104,7 @@ export function showRun(store: Store, ref: string, logLines: number): ShowResult
     ...runReport(run, store.summaries([run.id]).get(run.id) ?? [], events),
     curves: Object.fromEntries(curves),
     config: run.config,
+    provenance: readProvenance(run.runDir),
     environment: readJsonFile(join(run.runDir, 'env.json')),
     artifacts: listArtifacts(run.runDir),
     confusionMatrix: matrix ? {labels: matrix.labels as string[], matrix: matrix.matrix as number[][]} : null,
@@ -121,17 +135,31 @@ export function describeRun(r: ShowResult, root: string, charts: readonly string
       : [
           `${r.launch.launcher}: ${r.launch.worldSize} process${r.launch.worldSize === 1 ? '' : 'es'} on ${r.launch.nodes} node${r.launch.nodes === 1 ? '' : 's'}`,
         ]),
+    ...provenanceLines(r.provenance),
+    ...(r.tags.length > 0 ? [`tags: ${r.tags.join(', ')}`] : []),
+    ...(r.notes.length > 0 ? ['notes', ...r.notes.map((note) => `  ${noteLine(note)}`)] : []),
     '',
     'metrics (last, best @ step, count, curve)',
   ]
-  for (const [key, cell] of Object.entries(r.metrics)) {
-    const best = cell.best === null ? '' : `${formatNumber(cell.best)} @ ${cell.bestStep}`
+  let timingStarted = false
+  for (const key of readingOrder(Object.keys(r.metrics), r.primary.key)) {
+    const cell = r.metrics[key]!
+    if (isTimingMetric(key) && !timingStarted) {
+      out.push('timing (machine, not model)')
+      timingStarted = true
+    }
+    const best = cell.best === null || isTimingMetric(key) ? '' : `${formatNumber(cell.best)} @ ${cell.bestStep}`
     out.push(
       `  ${key.padEnd(24)} ${formatNumber(cell.last).padStart(10)}  ${best.padEnd(16)} ${String(cell.count).padStart(5)}  ${sparkline((Object.hasOwn(r.curves, key) ? r.curves[key]! : []).map(([, value]) => value))}`,
     )
   }
-  out.push('', 'params')
-  for (const [key, value] of Object.entries(r.params)) out.push(`  ${key} = ${JSON.stringify(value)}`)
+  const overridden = new Set(r.provenance?.overriddenParams ?? [])
+  const nonDefault = new Set(r.provenance?.nonDefaultParams ?? [])
+  out.push('', r.provenance ? "params (* not the recipe's default; set: by an override)" : 'params')
+  for (const [key, value] of Object.entries(r.params)) {
+    const mark = r.provenance ? (nonDefault.has(key) ? '* ' : '  ') : ''
+    out.push(`  ${mark}${key} = ${JSON.stringify(value)}${overridden.has(key) ? '  (set)' : ''}`)
+  }
   out.push(
     '',
     `environment: Python ${String(env.python ?? '?')}, torch ${String(env.torch ?? '?')}, CUDA ${String(env.cuda_version ?? 'none')}, GPUs ${gpus}, git ${git.commit ? `${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}` : 'none'}`,
@@ -168,4 +196,34 @@ export function describeRun(r: ShowResult, root: string, charts: readonly string
     )
   }
   return out.join('\n')
+}
+
+/** How the run was made, as the lines under its header: command, config and overrides, source run, code. */
+function provenanceLines(provenance: Provenance | null): string[] {
+  if (!provenance) return []
+  const {argv, configFile, configSha256, overrides, fromRun, git} = provenance
+  const lines = [`made by: ${argv.map(shellWord).join(' ')}`]
+  lines.push(
+    `config: ${configFile}${configSha256 ? ` (sha256 ${configSha256.slice(0, 12)})` : ''}${
+      overrides.length > 0 ? ` · overrides, in order: ${overrides.join(' ')}` : ''
+    }`,
+  )
+  if (fromRun) lines.push(`re-run of: ${fromRun.name} (${fromRun.id})`)
+  if (git) {
+    const changes = !git.dirty
+      ? 'clean'
+      : git.patch
+        ? `uncommitted changes saved in ${git.patch} (${git.patchBytes} bytes)`
+        : `uncommitted changes not saved: ${git.patchSkipped ?? 'unknown'}`
+    const untracked = git.untracked.length + git.untrackedMore
+    lines.push(
+      `code: git ${git.commit.slice(0, 12)}, ${changes}${untracked > 0 ? `; ${untracked} untracked file${untracked === 1 ? '' : 's'} not saved (${git.untracked.slice(0, 3).join(', ')}${untracked > 3 ? ', ...' : ''})` : ''}`,
+    )
+  }
+  return lines
+}
+
+/** A command-line word as a shell reads it back: quoted when it holds anything but plain characters. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
 }

@@ -43,6 +43,8 @@ function fieldReaderOf(
         return durationOf(run)
       case 'tag':
         return run.tags
+      case 'note':
+        return run.notes.map((note) => note.text)
     }
     const param = paramOf(field)
     if (param)
@@ -58,7 +60,7 @@ function fieldReaderOf(
   }
 }
 
-const BUILTIN_FIELDS = ['id', 'name', 'task', 'status', 'duration', 'tag']
+const BUILTIN_FIELDS = ['id', 'name', 'task', 'status', 'duration', 'tag', 'note']
 
 /** The runs that `--where` keeps. Unknown fields are an error (exit 2) that suggests a near one. */
 export function filterRuns(

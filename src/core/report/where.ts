@@ -4,8 +4,10 @@
  *   optim.lr < 0.01 and status = completed and val/acc >= 0.9
  *   (optim.name = sgd or optim.name = adamw) and not tag = baseline
  *   name ~ 'digits-*'
+ *   note ~ '*overfit*'
  *
- * Fields: `id`, `name`, `task`, `status`, `duration` (seconds), `tag`, any param by its
+ * Fields: `id`, `name`, `task`, `status`, `duration` (seconds), `tag`, `note` (any of the
+ * run's notes), any param by its
  * dotted path (`optim.lr`), any metric by its name (`val/acc`: its best value, or its last
  * when no direction is known; `val/acc:last`, `:min`, `:max`, `:best` to choose). Operators:
  * `=`, `!=`, `<`, `<=`, `>`, `>=`, and `~` (glob: `*`, `?`). Values: numbers, words,
@@ -161,7 +163,7 @@ export function parseWhere(source: string): Expression {
   const parseComparison = (): Expression => {
     const field = peek()
     if (field?.kind !== 'word' || ['and', 'or', 'not'].includes(field.text.toLowerCase()))
-      return expect('a field (a param such as optim.lr, a metric such as val/acc, or status, name, tag...)')
+      return expect('a field (a param such as optim.lr, a metric such as val/acc, or status, name, tag, note...)')
     if (++comparisons > WHERE_LIMITS.comparisons)
       throw syntaxError(
         source,
@@ -210,7 +212,7 @@ export function fieldsOf(expression: Expression): string[] {
   }
 }
 
-/** A field's value(s) for one run: undefined when the run lacks it; several for `tag`. */
+/** A field's value(s) for one run: undefined when the run lacks it; several for `tag` and `note`. */
 export type FieldReader = (field: string) => Value | readonly Value[] | null | undefined
 
 /**
@@ -300,7 +302,7 @@ export function checkFields(expression: Expression, known: readonly string[], so
       `--where ${JSON.stringify(excerpt(source))}: no run has a field ${JSON.stringify(excerpt(field))}`,
       suggestion
         ? `did you mean ${suggestion}?`
-        : 'fields: id, name, task, status, duration, tag, params (optim.lr...) and metrics (val/acc...)',
+        : 'fields: id, name, task, status, duration, tag, note, params (optim.lr...) and metrics (val/acc...)',
     )
   }
 }

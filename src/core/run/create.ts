@@ -10,6 +10,7 @@ import {mlxVersion, runtimeDir} from '../project/paths.js'
 import type {Project} from '../project/project.js'
 import {renderScript} from '../recipes/registry.js'
 import type {RunRecord, Store} from '../store/store.js'
+import {captureGit, writeProvenance, type Provenance} from './provenance.js'
 
 export function newRunId(): string {
   return randomBytes(5).toString('hex')
@@ -35,13 +36,19 @@ export function gitState(root: string): {commit: string | null; dirty: boolean |
   }
 }
 
-/** The run's directory with its resolved config, its generated script (a recipe's) and an empty metrics file, and its row in the store. */
-export function createRun(project: Project, store: Store, config: ExperimentConfig): RunRecord {
+/** The run's directory with its resolved config, how it was made (provenance.ts), its generated script (a recipe's) and an empty metrics file, and its row in the store. */
+export function createRun(
+  project: Project,
+  store: Store,
+  config: ExperimentConfig,
+  provenance: Omit<Provenance, 'git'>,
+): RunRecord {
   const id = newRunId()
   const runDir = store.runDir(id)
   mkdirSync(join(runDir, 'checkpoints'), {recursive: true})
   const createdAt = Date.now() / 1000
   writeConfigFiles(runDir, id, config)
+  writeProvenance(runDir, {...provenance, git: captureGit(project.root, runDir)})
   store.createRun(
     {
       id,

@@ -12,7 +12,7 @@ import {initialProgress} from '../metrics/progress.js'
 import type {Project} from '../project/project.js'
 import type {RunRecord, Store} from '../store/store.js'
 import {errorText, statusOf} from './outcome.js'
-import {type PreparedRun} from './plan.js'
+import {type PreparedLaunch} from './plan.js'
 import {
   POLL_MS,
   type RunHandle,
@@ -42,7 +42,7 @@ export function joinWaitMs(env: NodeJS.ProcessEnv = process.env): number {
 export async function joinRun(
   project: Project,
   store: Store,
-  prepared: PreparedRun,
+  prepared: PreparedLaunch,
   observer: RunObserver,
 ): Promise<RunHandle> {
   const {config, python} = prepared

@@ -1,7 +1,8 @@
 /** Before anything is created: the config validated, the interpreter checked, the processes planned; for `mlx resume`, the run and the checkpoint to go on from. Bad input stops here. */
-import {existsSync} from 'node:fs'
-import {join, relative} from 'node:path'
-import {loadConfig} from '../config/load.js'
+import {existsSync, readFileSync} from 'node:fs'
+import {join, relative, resolve, sep} from 'node:path'
+import {loadConfig, nonDefaultParams} from '../config/load.js'
+import {flattenParams} from '../config/params.js'
 import type {ExperimentConfig} from '../config/schema.js'
 import {UserError} from '../errors.js'
 import type {LauncherName} from '../launch/launcher.js'
@@ -10,21 +11,32 @@ import type {Project} from '../project/project.js'
 import {checkPython, choosePython, countGpus, type PythonChoice, type QuickCheck} from '../project/python.js'
 import type {RunRecord, Store} from '../store/store.js'
 import type {EarlyCheck} from './quick-check.js'
+import {overriddenParams, sha256, type Provenance} from './provenance.js'
 
 export interface RunOptions {
   configFile: string
   sets: readonly string[]
+  /** The command line (recorded in the run's provenance). */
+  argv?: readonly string[]
+  /** The run this one re-runs (`mlx run --from`): its resolved config is `configFile`. */
+  fromRun?: {id: string; name: string}
   name?: string
   python?: string
   /** A quick check already under way (startQuickCheck), run beside the loading of the config. */
   earlyCheck?: EarlyCheck
 }
 
-export interface PreparedRun {
+/** What launching a run needs: its config, the interpreter and the processes. */
+export interface PreparedLaunch {
   config: ExperimentConfig
   python: PythonChoice
   check: QuickCheck
   plan: LaunchPlan
+}
+
+export interface PreparedRun extends PreparedLaunch {
+  /** How the run is being made, but for the git state (taken when it is created). */
+  provenance: Omit<Provenance, 'git'>
 }
 
 /** The processes a run starts: one (local), or torchrun's `nprocPerNode` on each of `nodes`. */
@@ -39,6 +51,7 @@ export interface LaunchPlan {
 export async function prepareRun(project: Project, options: RunOptions): Promise<PreparedRun> {
   const {config} = loadConfig(options.configFile, options.sets, {name: options.name, root: project.root})
   checkSlurmPaths(project, config)
+  const provenance = provenanceOf(project, options, config)
   const configured =
     config.launch.python === undefined ? undefined : {python: config.launch.python, file: options.configFile}
   const python = choosePython(project, options.python, configured)
@@ -46,7 +59,26 @@ export async function prepareRun(project: Project, options: RunOptions): Promise
   const check = await (early && early.python.command === python.command && early.python.reason === python.reason
     ? early.check
     : checkPython(python))
-  return {config, python, check, plan: await planLaunch(config, python)}
+  return {config, python, check, plan: await planLaunch(config, python), provenance}
+}
+
+function provenanceOf(project: Project, options: RunOptions, config: ExperimentConfig): Omit<Provenance, 'git'> {
+  const file = resolve(options.configFile)
+  let configSha256: string | null = null
+  try {
+    configSha256 = sha256(readFileSync(file))
+  } catch {
+    // A config read from somewhere that cannot be read twice (a pipe): its path is still recorded.
+  }
+  return {
+    configFile: relative(project.root, file).split(sep).join('/') || file,
+    configSha256,
+    overrides: [...options.sets],
+    argv: [...(options.argv ?? [])],
+    fromRun: options.fromRun ?? null,
+    overriddenParams: overriddenParams(options.sets, Object.keys(flattenParams(config))),
+    nonDefaultParams: nonDefaultParams(config),
+  }
 }
 
 /** A Slurm job's batch script names the project and the store in its directives: paths it cannot hold are refused before anything is created. */
@@ -110,7 +142,7 @@ export async function planLaunch(config: ExperimentConfig, python: PythonChoice)
   return {launcher: 'torchrun', nprocPerNode: nproc, nodes: launch.nnodes, worldSize: nproc * launch.nnodes}
 }
 
-export interface PreparedResume extends PreparedRun {
+export interface PreparedResume extends PreparedLaunch {
   run: RunRecord
   /** The checkpoint to continue from, relative to the run directory. */
   checkpoint: string

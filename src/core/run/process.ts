@@ -18,7 +18,7 @@ import type {Project} from '../project/project.js'
 import {probePython, runtimeEnv, type PythonChoice} from '../project/python.js'
 import type {RunRecord, Store} from '../store/store.js'
 import {RunIndexer, type IndexProblem} from './indexer.js'
-import {type PreparedRun} from './plan.js'
+import {type PreparedLaunch} from './plan.js'
 import {gitState} from './create.js'
 
 export interface RunObserver {
@@ -60,7 +60,7 @@ export function launchRun(
   project: Project,
   store: Store,
   run: RunRecord,
-  prepared: PreparedRun,
+  prepared: PreparedLaunch,
   extraArgs: string[],
   observer: RunObserver,
 ): RunHandle {
@@ -92,7 +92,7 @@ export function launchRun(
     (envRecorded ??= probePython(python, {packages: true, background: true})
       .then(writeEnv, (error: Error) => writeEnv({...check, probe_error: error.message}))
       .catch(() => {}))
-  let progress = initialProgress()
+  let progress = initialProgress({key: run.primaryMetric, goal: run.primaryGoal})
   const indexer = new RunIndexer(store, run, (records) => {
     progress = advance(progress, records, launchedAt)
     if (records.some((record) => record.kind === 'metrics')) void recordEnvironment()
@@ -134,7 +134,7 @@ export function launchRun(
   return {run: launched, interrupt: stopper.interrupt, detach, done, ended: () => ended}
 }
 
-export function launcherFor(prepared: PreparedRun, run: RunRecord): Launcher {
+export function launcherFor(prepared: PreparedLaunch, run: RunRecord): Launcher {
   const {launch} = prepared.config
   const {plan} = prepared
   switch (plan.launcher) {

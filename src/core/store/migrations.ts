@@ -109,4 +109,11 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- notes added after the fact (mlx note): a JSON list of {at, text}, searchable with --where note ~ ...
+  ALTER TABLE runs ADD COLUMN notes_json TEXT NOT NULL DEFAULT '[]';
+  -- the brief columns stay covered by one index: --where pages through it without reading rows
+  DROP INDEX runs_brief;
+  CREATE INDEX runs_brief ON runs (created_at, seq, id, name, task, status, ended_at, primary_metric, primary_goal, tags_json, notes_json);
+  `,
 ]

@@ -58,6 +58,13 @@ export function readRunDirectory(runDir: string, id: string): {run: RecoveredRun
     primaryMetric: field('primaryMetric', text),
     primaryGoal: field('primaryGoal', (value) => value === null || value === 'min' || value === 'max', null),
     tags: field('tags', (value) => Array.isArray(value) && value.every(text), []),
+    notes: field(
+      'notes',
+      (value) =>
+        Array.isArray(value) &&
+        value.every((note) => typeof note === 'object' && note !== null && number(note.at) && text(note.text)),
+      [],
+    ),
     error: field('error', or(text), null),
     launch: {
       launcher: typeof launch?.launcher === 'string' ? launch.launcher : 'local',

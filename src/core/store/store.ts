@@ -52,6 +52,21 @@ export interface RunBrief {
   primaryMetric: string
   primaryGoal: 'min' | 'max' | null
   tags: string[]
+  notes: RunNote[]
+}
+
+/** An event a run's script logged: its line in metrics.jsonl, its time, its name and fields. */
+export interface StoredEvent {
+  line: number
+  t: number
+  event: string
+  data: Record<string, unknown>
+}
+
+/** A note added to a run after the fact (mlx note): when (seconds since the epoch), and its text. */
+export interface RunNote {
+  at: number
+  text: string
 }
 
 export interface RunRecord extends RunBrief {
@@ -105,6 +120,7 @@ export interface RecoveredRun extends NewRun {
   pid: number | null
   error: string | null
   tags: string[]
+  notes: RunNote[]
   launch: RunLaunch
   stopRequestedAt: number | null
   jobId: string | null
@@ -161,6 +177,7 @@ interface RunRow {
   last_problem: string | null
   attempt_line: number
   tags_json: string
+  notes_json: string
   launcher: string
   world_size: number
   nodes: number
@@ -254,8 +271,8 @@ export class Store {
         const inserted = this.db
           .prepare(
             `INSERT OR IGNORE INTO runs (id, name, task, status, created_at, ended_at, exit_code, signal, pid, host, run_dir, config_json, primary_metric, primary_goal, error,
-             tags_json, launcher, world_size, nodes, job_id, stop_requested_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             tags_json, notes_json, launcher, world_size, nodes, job_id, stop_requested_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             run.id,
@@ -274,6 +291,7 @@ export class Store {
             run.primaryGoal,
             run.error,
             JSON.stringify(run.tags),
+            JSON.stringify(run.notes),
             run.launch.launcher,
             run.launch.worldSize,
             run.launch.nodes,
@@ -326,6 +344,20 @@ export class Store {
   setTags(id: string, tags: readonly string[]): void {
     this.db.prepare('UPDATE runs SET tags_json = ? WHERE id = ?').run(JSON.stringify([...new Set(tags)]), id)
     this.syncRunFile(id)
+  }
+
+  /** Adds a note to the run; returns its notes. */
+  addNote(id: string, text: string, at = Date.now() / 1000): RunNote[] {
+    const notes = this.db.transaction(() => {
+      const current = JSON.parse(
+        this.db.prepare('SELECT notes_json FROM runs WHERE id = ?').pluck().get(id) as string,
+      ) as RunNote[]
+      const next = [...current, {at, text}]
+      this.db.prepare('UPDATE runs SET notes_json = ? WHERE id = ?').run(JSON.stringify(next), id)
+      return next
+    })()
+    this.syncRunFile(id)
+    return notes
   }
 
   rename(id: string, name: string): void {
@@ -630,7 +662,8 @@ export class Store {
   *briefRunPages(filter: {status?: RunStatus[]; tags?: string[]} = {}): Generator<Array<RunBrief & {seq: number}>> {
     const {where, params} = runFilter(filter)
     const after = `${where ? `${where} AND` : 'WHERE'} (created_at < ? OR (created_at = ? AND seq < ?))`
-    const columns = 'seq, id, name, task, status, created_at, ended_at, primary_metric, primary_goal, tags_json'
+    const columns =
+      'seq, id, name, task, status, created_at, ended_at, primary_metric, primary_goal, tags_json, notes_json'
     const first = this.db
       .prepare(`SELECT ${columns} FROM runs ${where} ORDER BY created_at DESC, seq DESC LIMIT ?`)
       .raw()
@@ -648,25 +681,31 @@ export class Store {
       string,
       'min' | 'max' | null,
       string,
+      string,
     ]
     let size = FIRST_PAGE_RUNS
     let rows = first.all(...params, size) as BriefRow[]
     while (rows.length > 0) {
-      yield rows.map(([seq, id, name, task, status, createdAt, endedAt, primaryMetric, primaryGoal, tagsJson]) => ({
-        seq,
-        id,
-        name,
-        task,
-        status,
-        createdAt,
-        endedAt,
-        primaryMetric,
-        primaryGoal,
-        // Parsed when read: most filters never look at tags.
-        get tags() {
-          return JSON.parse(tagsJson) as string[]
-        },
-      }))
+      yield rows.map(
+        ([seq, id, name, task, status, createdAt, endedAt, primaryMetric, primaryGoal, tagsJson, notesJson]) => ({
+          seq,
+          id,
+          name,
+          task,
+          status,
+          createdAt,
+          endedAt,
+          primaryMetric,
+          primaryGoal,
+          // Parsed when read: most filters never look at tags.
+          get tags() {
+            return JSON.parse(tagsJson) as string[]
+          },
+          get notes() {
+            return JSON.parse(notesJson) as RunNote[]
+          },
+        }),
+      )
       if (rows.length < size) return
       const [lastSeq, , , , , lastCreated] = rows.at(-1)!
       size *= 2
@@ -742,10 +781,7 @@ export class Store {
   }
 
   /** A run's events in file order; with `currentAttempt`, only those since its latest launch or resume. */
-  events(
-    runId: string,
-    currentAttempt = false,
-  ): Array<{line: number; t: number; event: string; data: Record<string, unknown>}> {
+  events(runId: string, currentAttempt = false): StoredEvent[] {
     const since = currentAttempt
       ? ((
           this.db.prepare('SELECT attempt_line FROM runs WHERE id = ?').get(runId) as {attempt_line: number} | undefined
@@ -779,6 +815,7 @@ export class Store {
       primaryMetric: row.primary_metric,
       primaryGoal: row.primary_goal,
       tags: JSON.parse(row.tags_json) as string[],
+      notes: JSON.parse(row.notes_json) as RunNote[],
       error: row.error,
       ingest: countersOf(row),
       launch: {launcher: row.launcher, worldSize: row.world_size, nodes: row.nodes},

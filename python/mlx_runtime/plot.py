@@ -1,7 +1,7 @@
 """``python -m mlx_runtime.plot SPEC OUT``: curves of runs' metrics, best points marked.
 
-SPEC is a JSON file written by ``mlx plot``: ``{"title": ..., "metrics": [{"key", "goal",
-"series": [{"label", "steps", "values"}]}]}``. OUT ends in .png, .svg or .html (an SVG inside
+SPEC is a JSON file written by ``mlx plot``: ``{"title": ..., "x": "step", "log_y": false,
+"metrics": [{"key", "goal", "series": [{"label", "steps", "values"}]}]}`` (``steps`` hold x). OUT ends in .png, .svg or .html (an SVG inside
 a small page). One panel per metric, one line per run; each run's best value (by the
 metric's goal) is marked with a star and its value.
 """
@@ -38,7 +38,9 @@ def plot(spec: dict, out: Path) -> None:
                                xytext=(6, 4 + 10 * index), fontsize=8, color=line.get_color())
         better = {"min": " (lower is better)", "max": " (higher is better)"}.get(metric["goal"], "")
         panel.set_title(f"{metric['key']}{better}")
-        panel.set_xlabel("step")
+        panel.set_xlabel(spec.get("x", "step"))
+        if spec.get("log_y"):
+            panel.set_yscale("log")
         panel.grid(alpha=0.3)
         panel.legend(fontsize=8)
     figure.suptitle(spec.get("title", ""))

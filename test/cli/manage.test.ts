@@ -343,9 +343,42 @@ describe('mlx tag, rename, rm, diff, logs', () => {
     expect((await cli(['plot', 'small', '--out', 'x.jpg'], {cwd: project})).stderr).toMatch(
       /must end in \.png, \.svg, \.html/,
     )
-    const unknown = await cli(['plot', 'small', '--metric', 'val/f9', '--out', 'x.png'], {cwd: project})
+    const unknown = await cli(['plot', 'small', '--metric', 'val/accc', '--out', 'x.png'], {cwd: project})
     expect(unknown.exitCode).toBe(2)
-    expect(unknown.stderr).toContain('none of these runs logged val/f9')
+    expect(unknown.stderr).toContain('none of these runs logged "val/accc"; did you mean val/acc?')
+    expect(unknown.stderr).toMatch(/hint: they logged: val\/acc, val\/loss/)
+  })
+
+  it('plots in the terminal without --out: by step, epoch or time, smoothed, on a log scale', async () => {
+    const project = await seed()
+    const drawn = await cli(['plot', 'small', 'large'], {cwd: project})
+    expect(drawn.exitCode, drawn.stderr).toBe(0)
+    const lines = drawn.stdout.split('\n')
+    expect(lines[0]).toBe('val/acc (higher is better)')
+    expect(lines[1]).toBe('  small (aaaa000001)')
+    expect(lines[2]).toBe('    best 0.8')
+    expect(lines[3]).toMatch(/^ {4}0\.8 ┤/)
+    expect(drawn.stdout).toMatch(/step 1 +2\n {2}large \(bbbb000002\)\n {4}best 0\.9\n/)
+    const json = JSON.parse((await cli(['plot', 'small', '--json'], {cwd: project})).stdout)
+    expect(json).toEqual({out: null, metrics: ['val/acc'], runs: ['aaaa000001'], points: 2})
+    // time: seconds since the run's first value; smoothing 0.5: 0.6, then 0.5 * 0.6 + 0.5 * 0.9 = 0.75
+    const smoothed = await cli(['plot', 'large', '--x', 'time', '--smooth', '0.5'], {cwd: project})
+    expect(smoothed.stdout).toMatch(/^val\/acc \(higher is better\) · smoothed 0\.5$/m)
+    expect(smoothed.stdout).toMatch(/seconds 0 +2$/m)
+    expect(smoothed.stdout).toMatch(/ 0\.6 ┤•/)
+    const logged = await cli(['plot', 'large', '--metric', 'val/loss', '--log-y'], {cwd: project})
+    expect(logged.stdout).toMatch(/· log10 scale/)
+    expect(logged.stdout).toMatch(/-1 ┤/) // log10(0.1)
+    expect((await cli(['plot', 'large', '--x', 'epoch'], {cwd: project})).stdout).toContain('(no val/acc by epoch)')
+    for (const [args, message] of [
+      [['--smooth', '1'], /--smooth 1 is not a weight/],
+      [['--smooth', 'lots'], /--smooth "lots" is not a number/],
+      [['--x', 'wall'], /Expected --x=wall to be one of: step, epoch, time/],
+    ] as const) {
+      const refused = await cli(['plot', 'large', ...args], {cwd: project})
+      expect(refused.exitCode, args.join(' ')).toBe(2)
+      expect(refused.stderr).toMatch(message)
+    }
   })
 
   it('show draws sparklines for every metric and a line chart of the primary one (or those asked for)', async () => {

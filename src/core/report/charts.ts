@@ -25,9 +25,14 @@ export function sparkline(values: readonly (number | null)[], width = 24): strin
 
 /**
  * A line chart of (step, value) points, `height` rows by `width` columns, with the value
- * range on the left and the step range below. Each column shows its bucket's mean.
+ * range on the left and the range of x (`xLabel`: step, epoch, time) below. Each column shows its bucket's mean.
  */
-export function lineChart(points: ReadonlyArray<readonly [number, number | null]>, width = 60, height = 8): string[] {
+export function lineChart(
+  points: ReadonlyArray<readonly [number, number | null]>,
+  width = 60,
+  height = 8,
+  xLabel = 'step',
+): string[] {
   const finite = points.filter((p): p is [number, number] => p[1] !== null && Number.isFinite(p[1]))
   if (finite.length === 0) return ['(no values)']
   const values = buckets(
@@ -54,10 +59,10 @@ export function lineChart(points: ReadonlyArray<readonly [number, number | null]
       `${(row === 0 ? labels[0]! : row === height - 1 ? labels[1]! : '').padStart(labelWidth)} ┤${cells.join('')}`,
   )
   const [first, last] = [finite[0]![0], finite.at(-1)![0]]
-  const axis = `step ${first}`
+  const axis = `${xLabel} ${formatNumber(first)}`
   lines.push(`${' '.repeat(labelWidth)} └${'─'.repeat(values.length)}`)
   lines.push(
-    `${' '.repeat(labelWidth + 2)}${axis}${String(last).padStart(Math.max(String(last).length + 1, values.length - axis.length))}`,
+    `${' '.repeat(labelWidth + 2)}${axis}${formatNumber(last).padStart(Math.max(formatNumber(last).length + 1, values.length - axis.length))}`,
   )
   return lines
 }

@@ -8,6 +8,7 @@ export {MlxHelp} from '../help.js'
 import Compare from './compare.js'
 import Diff from './diff.js'
 import Doctor from './doctor.js'
+import Gc from './gc.js'
 import Init from './init.js'
 import Logs from './logs.js'
 import Note from './note.js'
@@ -29,6 +30,7 @@ export const COMMANDS = {
   compare: Compare,
   diff: Diff,
   doctor: Doctor,
+  gc: Gc,
   init: Init,
   logs: Logs,
   note: Note,

@@ -1,5 +1,6 @@
-/** Reading files a user names (configs, mlx.yaml) so that no file can hang mlx or fill its memory. */
-import {closeSync, constants, fstatSync, openSync, readSync} from 'node:fs'
+/** Reading files a user names (configs, mlx.yaml) so that no file can hang mlx or fill its memory; the size of a folder. */
+import {closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync} from 'node:fs'
+import {join} from 'node:path'
 
 /**
  * The bytes of a regular file of at most `maxBytes`, or why not. Opened without blocking, so a
@@ -51,4 +52,16 @@ function tooLarge(size: number, maxBytes: number, what: string): {problem: strin
   const limit = maxBytes >= 1024 * 1024 ? `${maxBytes / 1024 / 1024} MiB` : `${maxBytes / 1024} KiB`
   const problem = `file is ${size > maxBytes + 1 ? size : `over ${maxBytes}`} bytes; ${what} may be at most ${limit}`
   return what === 'a config' ? {problem, hint: 'keep data out of the config and point at it by path'} : {problem}
+}
+
+/** Bytes under `path` (a file, or a folder walked without following links); 0 when it is not there. */
+export function diskUsage(path: string): number {
+  let stat
+  try {
+    stat = lstatSync(path)
+  } catch {
+    return 0
+  }
+  if (!stat.isDirectory()) return stat.size
+  return readdirSync(path).reduce((sum, entry) => sum + diskUsage(join(path, entry)), 0)
 }

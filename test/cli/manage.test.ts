@@ -1,5 +1,5 @@
 /** tag, rename, rm and diff on a real store seeded with runs (no training needed for these). */
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import type {diffRuns} from '../../src/core/report/diff.js'
@@ -163,6 +163,66 @@ describe('the comparison table in a terminal', () => {
       }
     },
   )
+})
+
+describe('mlx gc', () => {
+  it('keeps best and last checkpoints, removes old failed runs; --dry-run removes nothing; asks for --yes; runs shows disk use', async () => {
+    const project = await seed()
+    const store = await openStore(join(project, '.mlx'))
+    const failed = {id: 'cccc000003', name: 'broken', task: 'image-classification', host: 'h', config: {name: 'broken'}}
+    store.createRun({...failed, primaryMetric: 'val/acc', primaryGoal: 'max'}, 1002)
+    writeFileSync(join(store.runDir('cccc000003'), 'run.json'), '{}')
+    store.finishRun('cccc000003', {status: 'failed', endedAt: 1003, exitCode: 1, signal: null, error: 'boom'})
+    store.close()
+    const checkpoints = join(project, '.mlx/runs/aaaa000001/checkpoints')
+    mkdirSync(checkpoints, {recursive: true})
+    for (const [file, size] of [
+      ['best.pt', 100],
+      ['last.pt', 100],
+      ['epoch1.pt', 1000],
+      ['epoch2.pt', 1000],
+      ['last.pt.partial', 24],
+      ['notes.txt', 5],
+    ] as const)
+      writeFileSync(join(checkpoints, file), Buffer.alloc(size))
+
+    const planned = await cli(['gc', '--dry-run', '--json'], {cwd: project})
+    expect(planned.exitCode, planned.stderr).toBe(0)
+    const plan = JSON.parse(planned.stdout)
+    expect(plan.runs.map((run: {id: string}) => run.id)).toEqual(['cccc000003'])
+    expect(plan.checkpoints).toEqual([
+      {id: 'aaaa000001', path: 'checkpoints/epoch1.pt', bytes: 1000},
+      {id: 'aaaa000001', path: 'checkpoints/epoch2.pt', bytes: 1000},
+      {id: 'aaaa000001', path: 'checkpoints/last.pt.partial', bytes: 24},
+    ])
+    expect(plan.dryRun).toBe(true)
+    expect(planned.stderr).toMatch(/would remove 1 run and 3 checkpoints, [\d.]+ KB$/m)
+    expect(existsSync(join(checkpoints, 'epoch1.pt'))).toBe(true)
+    const sizes = JSON.parse((await cli(['runs', '--json'], {cwd: project})).stdout)
+    expect(sizes.find((run: {id: string}) => run.id === 'aaaa000001').diskBytes).toBeGreaterThan(2229)
+    expect((await cli(['runs'], {cwd: project})).stdout).toMatch(
+      /^run +name +status +started \(UTC\) +duration +disk +primary/,
+    )
+
+    const unconfirmed = await cli(['gc'], {cwd: project})
+    expect(unconfirmed.exitCode).toBe(2)
+    expect(unconfirmed.stderr).toContain('needs confirmation')
+    const bad = await cli(['gc', '--older-than', 'soon'], {cwd: project})
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toMatch(/--older-than "soon": expected a duration/)
+    // A cut-off before the failed run ended keeps it.
+    const keepOld = JSON.parse(
+      (await cli(['gc', '--older-than', '1969-01-01', '--dry-run', '--json'], {cwd: project})).stdout,
+    )
+    expect(keepOld.runs).toEqual([])
+
+    expect((await cli(['gc', '--yes'], {cwd: project})).exitCode).toBe(0)
+    expect(readdirSync(checkpoints).sort()).toEqual(['best.pt', 'last.pt', 'notes.txt'])
+    expect(existsSync(join(project, '.mlx/runs/cccc000003'))).toBe(false)
+    const left = JSON.parse((await cli(['runs', '--json'], {cwd: project})).stdout)
+    expect(left.map((run: {id: string}) => run.id)).toEqual(['bbbb000002', 'aaaa000001'])
+    expect((await cli(['gc', '--yes'], {cwd: project})).stderr.trim()).toBe('nothing to remove')
+  })
 })
 
 describe('a name several runs share', () => {

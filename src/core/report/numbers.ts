@@ -28,3 +28,15 @@ export function formatParam(value: unknown): string {
 export function noteLine(note: {at: number; text: string}): string {
   return `${new Date(note.at * 1000).toISOString().slice(0, 16).replace('T', ' ')}  ${note.text}`
 }
+
+/** A size in bytes as people read it: 512 B, 3.4 MB, 1.2 GB (powers of 1024). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}

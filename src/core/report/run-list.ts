@@ -2,7 +2,8 @@
 import type {RunNote, RunStatus, Store} from '../store/store.js'
 import {durationOf} from './compare.js'
 import {distinguishingWidth, NAME_KEEP_WIDTH, type Table} from './format.js'
-import {formatDuration, formatNumber} from './numbers.js'
+import {formatBytes, formatDuration, formatNumber} from './numbers.js'
+import {diskUsage} from '../files.js'
 
 export interface RunListEntry {
   id: string
@@ -14,6 +15,8 @@ export interface RunListEntry {
   primary: {key: string; goal: 'min' | 'max' | null; best: number | null; last: number | null}
   tags: string[]
   notes: RunNote[]
+  /** Bytes the run's directory takes on disk (checkpoints included). */
+  diskBytes: number
 }
 
 /** The runs `filter` keeps, newest first. */
@@ -42,6 +45,7 @@ export function listRuns(store: Store, filter: NonNullable<Parameters<Store['lis
       primary: {key: run.primaryMetric, goal: run.primaryGoal, best, last: summary?.last ?? null},
       tags: run.tags,
       notes: run.notes,
+      diskBytes: diskUsage(run.runDir),
     }
   })
 }
@@ -54,10 +58,10 @@ export function runListTable(entries: readonly RunListEntry[]): {table: Table; l
   const labels = [...(withTags ? ['tags'] : []), ...(withNotes ? ['note (latest)'] : [])]
   return {
     table: {
-      headers: ['run', 'name', 'status', 'started (UTC)', 'duration', 'primary metric (best)', ...labels],
-      shrinkable: [false, true, false, false, false, true, ...labels.map(() => true)],
-      keepWidth: [0, NAME_KEEP_WIDTH, 0, 0, 0, 0, ...labels.map(() => 12)],
-      minWidth: [0, distinguishingWidth(entries.map((e) => e.name)), 0, 0, 0, 0, ...labels.map(() => 0)],
+      headers: ['run', 'name', 'status', 'started (UTC)', 'duration', 'disk', 'primary metric (best)', ...labels],
+      shrinkable: [false, true, false, false, false, false, true, ...labels.map(() => true)],
+      keepWidth: [0, NAME_KEEP_WIDTH, 0, 0, 0, 0, 0, ...labels.map(() => 12)],
+      minWidth: [0, distinguishingWidth(entries.map((e) => e.name)), 0, 0, 0, 0, 0, ...labels.map(() => 0)],
       // A narrow terminal drops notes and tags, the start time, the duration, then the status; never the id, name or metric.
       dropRank: [
         undefined,
@@ -76,6 +80,7 @@ export function runListTable(entries: readonly RunListEntry[]): {table: Table; l
         {text: e.status, status: e.status},
         {text: started(e.startedAt)},
         {text: formatDuration(e.durationSeconds), align: 'right'},
+        {text: formatBytes(e.diskBytes), align: 'right'},
         {text: `${e.primary.key} ${formatNumber(e.primary.best ?? e.primary.last)}`},
         ...(withTags ? [{text: e.tags.join(', ')}] : []),
         ...(withNotes ? [{text: (e.notes.at(-1)?.text ?? '').replace(/\s+/g, ' ')}] : []),

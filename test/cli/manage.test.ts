@@ -51,6 +51,22 @@ async function seed(): Promise<string> {
   return project
 }
 
+/**
+ * `mlx COMMAND` in a terminal of `columns` x `rows` (util-linux's `script` gives it one; `stty`
+ * sets its size): its output lines, the last `exit N`.
+ */
+async function inTerminal(project: string, columns: number, rows: number, command: string): Promise<string[]> {
+  const line = `stty cols ${columns} rows ${rows}; node ${JSON.stringify(binRun)} ${command}; echo "exit $?"`
+  const result = await execa('script', ['-qec', line, '/dev/null'], {
+    cwd: project,
+    env: cliEnv(),
+    input: '',
+    timeout: 60_000,
+    reject: false,
+  })
+  return stripVTControlCharacters(String(result.stdout)).replaceAll('\r', '').trimEnd().split('\n')
+}
+
 describe('printed tables', () => {
   it('compare and runs print their tables without loading ink or React', async () => {
     const project = await seed()
@@ -80,15 +96,7 @@ describe('a terminal that reports 0 columns and rows', () => {
   it.skipIf(!hasScript)('compare and runs print at 80 columns and exit 0 (needs `script`)', async () => {
     const project = await seed()
     for (const command of ['compare', 'runs']) {
-      const line = `stty cols 0 rows 0; node ${JSON.stringify(binRun)} ${command}; echo "exit $?"`
-      const result = await execa('script', ['-qec', line, '/dev/null'], {
-        cwd: project,
-        env: cliEnv(),
-        input: '',
-        timeout: 60_000,
-        reject: false,
-      })
-      const lines = stripVTControlCharacters(String(result.stdout)).replaceAll('\r', '').trimEnd().split('\n')
+      const lines = await inTerminal(project, 0, 0, command)
       expect(lines.at(-1), command).toBe('exit 0')
       expect(
         lines.some((text) => /^run\s+name\s+(status|val\/acc)/.test(text)),
@@ -139,15 +147,7 @@ describe('the comparison table in a terminal', () => {
       }
       store.close()
       for (const columns of [160, 80, 60]) {
-        const line = `stty cols ${columns} rows 40; node ${JSON.stringify(binRun)} compare; echo "exit $?"`
-        const result = await execa('script', ['-qec', line, '/dev/null'], {
-          cwd: project,
-          env: cliEnv(),
-          input: '',
-          timeout: 60_000,
-          reject: false,
-        })
-        const lines = stripVTControlCharacters(String(result.stdout)).replaceAll('\r', '').trimEnd().split('\n')
+        const lines = await inTerminal(project, columns, 40, 'compare')
         expect(lines.at(-1), `${columns}`).toBe('exit 0')
         for (const text of lines) expect(displayWidth(text), text).toBeLessThanOrEqual(columns)
         expect(lines[0], `${columns}`).toMatch(/^run +name +(val\/acc last +)?val\/acc best +batch_size/)

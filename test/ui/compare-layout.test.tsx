@@ -2,7 +2,8 @@
 import {describe, expect, it} from 'vitest'
 import {compareRuns} from '../../src/core/report/compare.js'
 import {comparisonLegend, comparisonTable, displayWidth, fitTable} from '../../src/core/report/format.js'
-import type {MetricSummary, RunRecord} from '../../src/core/store/store.js'
+import type {RunRecord} from '../../src/core/store/store.js'
+import {runRecord, summaryOf} from '../helpers/records.js'
 import {CompareTable} from '../../src/ui/components/CompareTable.js'
 import {tableText} from '../../src/ui/print.js'
 import {renderAtWidth} from '../helpers/ink.js'
@@ -11,18 +12,11 @@ const lrs = [0.01, 0.001, 0.0001, 0.00001]
 
 function record(index: number): RunRecord {
   const lr = lrs[index]!
-  return {
+  return runRecord({
     id: `${'abcd'[index]!.repeat(4)}00000${index}`,
     name: `lr-${lr}`,
-    task: 'image-classification',
-    status: 'completed',
     createdAt: 1000 + index,
     endedAt: 1010 + index * 7,
-    exitCode: 0,
-    signal: null,
-    pid: 1,
-    host: 'h',
-    runDir: '/runs',
     config: {
       name: `lr-${lr}`,
       task: 'image-classification',
@@ -30,33 +24,10 @@ function record(index: number): RunRecord {
       model: {dropout: index / 10, channels: [32, 64 * (index + 1)]},
       data: {batch_size: 32 * (index + 1)},
     },
-    primaryMetric: 'val/acc',
-    primaryGoal: 'max',
-    tags: [],
-    notes: [],
-    error: null,
-    ingest: {lines: 0, badLines: 0, tornLines: 0, skippedValues: 0, lastProblem: null},
-    launch: {launcher: 'local', worldSize: 1, nodes: 1},
-    stopRequestedAt: null,
-    jobId: null,
-    follower: null,
-  }
+  })
 }
 
-function summary(key: string, values: number[]): MetricSummary {
-  const min = Math.min(...values)
-  const max = Math.max(...values)
-  return {
-    key,
-    count: values.length,
-    last: values.at(-1)!,
-    lastStep: values.length,
-    min,
-    minStep: values.indexOf(min) + 1,
-    max,
-    maxStep: values.indexOf(max) + 1,
-  }
-}
+const summary = summaryOf
 
 const runs = lrs.map((_, index) => record(index))
 const summaries = new Map(

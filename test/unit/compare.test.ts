@@ -10,50 +10,20 @@ import {
   paramHeaders,
 } from '../../src/core/report/format.js'
 import {formatDuration, formatNumber} from '../../src/core/report/numbers.js'
-import type {MetricSummary, RunRecord} from '../../src/core/store/store.js'
+import type {RunRecord} from '../../src/core/store/store.js'
+import {runRecord, summaryOf} from '../helpers/records.js'
 
 function run(id: string, lr: number, extra: Partial<RunRecord> = {}): RunRecord {
-  return {
-    id,
+  const config = {
     name: `lr-${lr}`,
     task: 'image-classification',
-    status: 'completed',
-    createdAt: 1000,
-    endedAt: 1010,
-    exitCode: 0,
-    signal: null,
-    pid: 1,
-    host: 'h',
-    runDir: `/runs/${id}`,
-    config: {name: `lr-${lr}`, task: 'image-classification', optim: {lr, name: 'adam'}, model: {channels: [32, 64]}},
-    primaryMetric: 'val/acc',
-    primaryGoal: 'max',
-    tags: [],
-    notes: [],
-    error: null,
-    ingest: {lines: 0, badLines: 0, tornLines: 0, skippedValues: 0, lastProblem: null},
-    launch: {launcher: 'local', worldSize: 1, nodes: 1},
-    stopRequestedAt: null,
-    jobId: null,
-    follower: null,
-    ...extra,
+    optim: {lr, name: 'adam'},
+    model: {channels: [32, 64]},
   }
+  return runRecord({id, name: `lr-${lr}`, config, ...extra})
 }
 
-function summary(key: string, values: number[]): MetricSummary {
-  const min = Math.min(...values)
-  const max = Math.max(...values)
-  return {
-    key,
-    count: values.length,
-    last: values.at(-1)!,
-    lastStep: values.length,
-    min,
-    minStep: values.indexOf(min) + 1,
-    max,
-    maxStep: values.indexOf(max) + 1,
-  }
-}
+const summary = summaryOf
 
 const runs = [run('a1', 0.1), run('b2', 0.01), run('c3', 0.001, {status: 'failed'})]
 const summaries = new Map([

@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {filterRuns, matchingRunIds, sortRuns} from '../../src/core/report/select.js'
 import {UserError} from '../../src/core/errors.js'
 import {openStore} from '../../src/core/store/open.js'
+import {runRecord} from '../helpers/records.js'
 import type {MetricSummary, RunRecord} from '../../src/core/store/store.js'
 import {tempDir} from '../helpers/cli.js'
 import {evaluate, globMatches, parseWhere, type Value} from '../../src/core/report/where.js'
@@ -123,30 +124,15 @@ describe('evaluate', () => {
 })
 
 describe('filterRuns and sortRuns', () => {
-  const run = (id: string, lr: number, status: RunRecord['status'], tags: string[] = []): RunRecord => ({
-    id,
-    name: `run-${id}`,
-    task: 'image-classification',
-    status,
-    createdAt: 0,
-    endedAt: 10,
-    exitCode: 0,
-    signal: null,
-    pid: 1,
-    host: 'h',
-    runDir: `/r/${id}`,
-    config: {name: `run-${id}`, tags, optim: {lr, name: 'adam'}},
-    primaryMetric: 'val/acc',
-    primaryGoal: 'max',
-    tags,
-    notes: [],
-    error: null,
-    ingest: {lines: 0, badLines: 0, tornLines: 0, skippedValues: 0, lastProblem: null},
-    launch: {launcher: 'local', worldSize: 1, nodes: 1},
-    stopRequestedAt: null,
-    jobId: null,
-    follower: null,
-  })
+  const run = (id: string, lr: number, status: RunRecord['status'], tags: string[] = []): RunRecord =>
+    runRecord({
+      id,
+      status,
+      createdAt: 0,
+      endedAt: 10,
+      config: {name: `run-${id}`, tags, optim: {lr, name: 'adam'}},
+      tags,
+    })
   const summary = (key: string, last: number, min: number, max: number): MetricSummary => ({
     key,
     count: 2,

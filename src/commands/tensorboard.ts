@@ -26,9 +26,10 @@ export default class TensorBoard extends MlxCommand {
 
   async run(): Promise<TensorBoardLinks & {command: string[]}> {
     const {flags} = await this.parse(TensorBoard)
-    const [{linkRuns}, {choosePython}] = await Promise.all([
+    const [{linkRuns}, {choosePython}, {shellWord}] = await Promise.all([
       import('../core/run/tensorboard.js'),
       import('../core/project/python.js'),
+      import('../core/shell.js'),
     ])
     const {links, python} = await withRuns(({project, store}) => {
       const runs = store.listRuns({status: flags.status as RunStatus[] | undefined, tags: flags.tag, limit: flags.last})
@@ -37,9 +38,7 @@ export default class TensorBoard extends MlxCommand {
     const command = [python.command, '-m', 'tensorboard.main', '--logdir', links.logdir, '--port', String(flags.port)]
     this.say(`${links.runs.length} run${links.runs.length === 1 ? '' : 's'} linked in ${links.logdir}`)
     if (!flags.launch || this.jsonEnabled()) {
-      this.say(
-        `tensorboard: ${command.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : JSON.stringify(word))).join(' ')}`,
-      )
+      this.say(`tensorboard: ${command.map(shellWord).join(' ')}`)
       return {...links, command}
     }
     const {launchTensorBoard} = await import('../core/run/tensorboard-launch.js')

@@ -19,6 +19,7 @@ import {excerpt, UserError} from '../errors.js'
 import type {LaunchedProcess, LaunchSpec, Launcher, ProcessOutcome} from './launcher.js'
 import {jobAlive, jobState, outcomeOf, stopJob, TERMINAL} from './slurm-jobs.js'
 import {torchrunArgs} from './torchrun.js'
+import {shellWord} from '../shell.js'
 
 export interface SlurmOptions {
   /** The batch script's path (in the run directory). */
@@ -45,11 +46,6 @@ export interface SlurmOptions {
 
 /** How often the job's state is read while mlx follows it. */
 export const SLURM_POLL_MS = 1_000
-
-/** A word for the shell, in single quotes. */
-function quote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
-}
 
 /**
  * Why a path cannot be written into an #SBATCH line, or null: sbatch reads a directive up to the
@@ -96,7 +92,7 @@ export function batchScript(options: SlurmOptions, spec: LaunchSpec): string {
     ...(options.qos ? [`--qos=${options.qos}`] : []),
     ...options.extra,
   ]
-  const command = [spec.command, ...spec.args].map(quote).join(' ')
+  const command = [spec.command, ...spec.args].map(shellWord).join(' ')
   const lines = [
     '#!/bin/bash',
     `# Written by mlx and submitted with sbatch; Slurm runs it on the first node of the allocation.`,
@@ -115,13 +111,13 @@ export function batchScript(options: SlurmOptions, spec: LaunchSpec): string {
       maxRestarts: options.maxRestarts,
     })
     const args = torchrun.map((arg) =>
-      arg === 'HEAD' ? '"$head:$port"' : arg === 'JOB' ? '"$SLURM_JOB_ID"' : quote(arg),
+      arg === 'HEAD' ? '"$head:$port"' : arg === 'JOB' ? '"$SLURM_JOB_ID"' : shellWord(arg),
     )
     lines.push(
       '# torchrun on each node; the nodes meet at the first one, on a port of this job.',
       'head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
       'port=$((20000 + SLURM_JOB_ID % 20000))',
-      `srun --kill-on-bad-exit=1 -- ${quote(options.python)} ${args.join(' ')} ${command}`,
+      `srun --kill-on-bad-exit=1 -- ${shellWord(options.python)} ${args.join(' ')} ${command}`,
     )
   }
   // The job's status is srun's, the trainer's: a failing script fails the job.

@@ -7,6 +7,7 @@ import {readProvenance, type Provenance} from '../run/provenance.js'
 import {lineChart, sparkline} from './charts.js'
 import {listArtifacts, readJsonFile, tailLines, type Artifact} from './inspect.js'
 import {formatNumber, noteLine} from './numbers.js'
+import {shellWord} from '../shell.js'
 import {cellOf, durationOf, type MetricCell} from './compare.js'
 
 /** The record of one run that `mlx run --json` and `mlx show --json` print. */
@@ -221,9 +222,4 @@ function provenanceLines(provenance: Provenance | null): string[] {
     )
   }
   return lines
-}
-
-/** A command-line word as a shell reads it back: quoted when it holds anything but plain characters. */
-function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
 }

@@ -22,15 +22,13 @@ export interface GcPlan {
   bytes: number
 }
 
-/** The checkpoints a run keeps: best*.pt, last.pt, and the one resume would continue from. */
-function keptCheckpoints(store: Store, run: RunRecord): Set<string> {
-  const kept = new Set<string>()
+/** The checkpoint `mlx resume` would continue from, kept beside best*.pt and last.pt; null when there is none. */
+function resumeCheckpoint(store: Store, run: RunRecord): string | null {
   try {
-    kept.add(latestCheckpoint(store, run))
+    return latestCheckpoint(store, run)
   } catch {
-    // No checkpoint to resume from: nothing more to keep.
+    return null
   }
-  return kept
 }
 
 export function planGc(store: Store, cutoff: number): GcPlan {
@@ -56,10 +54,10 @@ export function planGc(store: Store, cutoff: number): GcPlan {
     } catch {
       continue
     }
-    const kept = keptCheckpoints(store, run)
+    const resumed = resumeCheckpoint(store, run)
     for (const file of files.sort()) {
       const path = join('checkpoints', file)
-      if (/^best.*\.pt$/.test(file) || file === 'last.pt' || kept.has(path)) continue
+      if (/^best.*\.pt$/.test(file) || file === 'last.pt' || path === resumed) continue
       if (!/\.pt$|\.partial$/.test(file)) continue // only checkpoints (and torn saves) go
       const bytes = diskUsage(join(run.runDir, path))
       plan.checkpoints.push({id: run.id, path, bytes})

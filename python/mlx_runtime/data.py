@@ -104,3 +104,37 @@ def check_columns(path, header: Sequence[str], required: Sequence[str]) -> dict[
         raise DataError(path, f"no column {', '.join(repr(c) for c in missing)} in the header", row=1,
                         hint="; ".join(suggestions) if suggestions else f"the columns are {', '.join(header)}")
     return {column: header.index(column) for column in required}
+
+
+def holdout_split(count: int, stratify: Optional[Sequence], data_cfg: dict, seed: int):
+    """The training and validation indices of the recipe's own split: ``val_fraction`` held out, or,
+    with ``data.folds`` (a sweep's cross-validation), fold ``data.fold`` of a seeded k-fold split, so
+    that every row is validated on exactly once across the folds. Stratified when ``stratify`` is given."""
+    import numpy as np
+    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+    indices = np.arange(count)
+    folds = data_cfg.get("folds")
+    if not folds:
+        return train_test_split(indices, test_size=data_cfg["val_fraction"], random_state=seed, stratify=stratify)
+    if not 0 <= data_cfg["fold"] < folds or folds > count:
+        raise DataError("data", f"data.fold is {data_cfg['fold']} and data.folds {folds}, over {count} examples",
+                        hint=f"data.fold runs from 0 to {folds - 1}, and there are no more folds than examples")
+    if stratify is not None and min(np.unique(np.asarray(stratify), return_counts=True)[1]) < folds:
+        stratify = None  # a class rarer than the folds cannot be in every fold: a plain split
+    splitter = (StratifiedKFold if stratify is not None else KFold)(n_splits=folds, shuffle=True, random_state=seed)
+    train_idx, val_idx = list(splitter.split(indices, stratify if stratify is not None else None))[data_cfg["fold"]]
+    return train_idx, val_idx
+
+
+def class_weights(labels: Sequence[int], num_classes: int, mode: str):
+    """``loss.class_weights``: None (every example counts the same), or, for ``balanced``, each class
+    weighted by n / (classes x its count), as scikit-learn's ``class_weight="balanced"``; a class
+    absent from the training split gets weight 1."""
+    if mode == "none" or not len(labels):
+        return None
+    import torch
+
+    counts = torch.bincount(torch.as_tensor(list(labels), dtype=torch.long), minlength=num_classes).double()
+    weights = torch.where(counts > 0, len(labels) / (num_classes * counts.clamp(min=1)), torch.ones_like(counts))
+    return weights.float()

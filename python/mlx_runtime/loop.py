@@ -158,6 +158,8 @@ class TrainingLoop:
         self.stopping = False  # a Ctrl-C or SIGTERM on any rank, agreed by all of them at each batch
         self.batch_index, self.window_batches, self.window_ends = 0, 1, True
         self.window = self._empty_window()
+        # What training costs (cost/* at the end): the seconds and samples of earlier attempts come from the checkpoint.
+        self.train_seconds, self.samples_seen, self.attempt_start = 0.0, 0, time.perf_counter()
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -169,7 +171,8 @@ class TrainingLoop:
                 "epochs_done": self.epochs_done, "step": self.step, "batches_done": self.batches_done,
                 "early_stopping": self.early_stopping.state_dict(),
                 "best_checkpoint": self.best_checkpoint.state_dict(), "divergence": self.divergence.state_dict(),
-                **shuffle, "rng": rng_states(), "config": self.cfg, **self.extra_state()}
+                **shuffle, "rng": rng_states(), "config": self.cfg,
+                "cost": {"train_seconds": self._train_seconds(), "samples": self.samples_seen}, **self.extra_state()}
 
     def start(self, **event_fields: Any) -> None:
         """Restores the checkpoint the run goes on from, and logs the start (with ``event_fields``)."""
@@ -188,6 +191,9 @@ class TrainingLoop:
             if self.shuffle is not None:
                 self.shuffle.set_state(resumed["epoch_generator"])
             restore_rng_states(resumed["rng"])
+            cost = resumed.get("cost", {})  # checkpoints of mlx before cost/* have none
+            self.train_seconds, self.samples_seen = cost.get("train_seconds", 0.0), cost.get("samples", 0)
+        self.attempt_start = time.perf_counter()
         if resumed or self.world.restart_count:
             # mlx drops the metrics this run logged after this step: they are about to be logged again.
             self.metrics.event("resume", from_step=self.step, checkpoint=self.run.resume_path,
@@ -257,6 +263,7 @@ class TrainingLoop:
         self.scaler.scale(loss if self.window_batches == 1 else loss / self.window_batches).backward()
         self.window["loss"] += loss_value * samples
         self.window["samples"] += samples
+        self.samples_seen += samples
         return loss_value
 
     def apply_gradients(self, measure_norm: bool):
@@ -346,6 +353,7 @@ class TrainingLoop:
         """After the last epoch: the last checkpoint, enough to resume or to reload the model for analysis
         or export (saved before any analysis, whose pass over the data draws random numbers a resumed
         run must not see). Interrupted: that checkpoint, an ``interrupted`` event, and exit 130."""
+        self._log_cost()
         if self.interrupted:
             self.checkpoints.save("last.pt", self.state(), step=self.step)
             self.metrics.event("interrupted", signal=self.run.stop.signal, step=self.step)
@@ -355,6 +363,28 @@ class TrainingLoop:
             self.metrics.event("early_stop", epoch=self.epochs_done, step=self.step, metric=self.early_stopping.metric,
                                best=self.early_stopping.best, patience=self.early_stopping.patience)
         self.checkpoints.save("last.pt", self.state(), epoch=self.epochs_done, step=self.step)
+
+    def _train_seconds(self) -> float:
+        return self.train_seconds + time.perf_counter() - self.attempt_start
+
+    def _log_cost(self) -> None:
+        """What the model and its training cost, as metrics every run has (compare, --where and --sort read them):
+        parameters, model size, training wall time (all attempts), time per step, samples/s (this rank's
+        samples, all ranks summed), and peak memory (CUDA max allocated on a GPU, else the process's peak RSS)."""
+        seconds = self._train_seconds()
+        model_bytes = sum(t.numel() * t.element_size() for t in [*self.model.parameters(), *self.model.buffers()])
+        device = self.run.device
+        if device.type == "cuda":
+            peak = torch.cuda.max_memory_allocated(device)
+        else:
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+        (samples,) = self.world.sum(self.samples_seen)
+        self.metrics.log({"cost/params": sum(p.numel() for p in self.parameters), "cost/model_bytes": model_bytes,
+                          "cost/train_seconds": seconds, "cost/step_seconds": seconds / max(1, self.step),
+                          "cost/samples_per_sec": samples / seconds if seconds > 0 else 0.0,
+                          "cost/peak_memory_bytes": peak}, step=self.step, epoch=self.epochs_done)
 
     def close(self) -> None:
         """The ``end`` event: the run completed."""

@@ -94,6 +94,15 @@ def test_a_resumed_run_goes_on_exactly_as_an_uninterrupted_one(recipe, tmp_path)
     assert by_step(resumed, "train/loss", resumed_at) and by_step(resumed, "train/loss", resumed_at) == \
         by_step(whole, "train/loss", resumed_at)
     assert by_step(resumed, primary, resumed_at) == by_step(whole, primary, resumed_at)
+    # What training cost, at the end of every run; a resumed run's time counts its earlier attempt too.
+    cost = {key: value for m in whole for key, value in m["values"].items() if key.startswith("cost/")}
+    assert set(cost) == {"cost/params", "cost/model_bytes", "cost/train_seconds", "cost/step_seconds",
+                         "cost/samples_per_sec", "cost/peak_memory_bytes"}
+    assert cost["cost/params"] > 0 and cost["cost/model_bytes"] >= 4 * cost["cost/params"]
+    assert cost["cost/peak_memory_bytes"] > 2**20 and cost["cost/train_seconds"] > 0
+    first_seconds = [m["values"]["cost/train_seconds"] for m in first if "cost/train_seconds" in m["values"]]
+    resumed_seconds = [m["values"]["cost/train_seconds"] for m in resumed if "cost/train_seconds" in m["values"]]
+    assert resumed_seconds[-1] > first_seconds[-1]
 
 
 @pytest.fixture

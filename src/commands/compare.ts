@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import type {Comparison} from '../core/report/compare.js'
+import type {SweepComparison} from '../core/sweep/report.js'
 import {TIE_RULE} from '../core/report/tie-rule.js'
 import {UserError} from '../core/errors.js'
 import type {RunStatus} from '../core/store/status.js'
@@ -50,10 +51,16 @@ In a terminal narrower than the table, what tells least gives way first (columns
     }),
     'all-params': Flags.boolean({description: 'show every param, not only those that differ'}),
     watch: Flags.boolean({description: 'redraw the table while shown runs are running (in a terminal)'}),
+    sweep: Flags.string({
+      description:
+        "compare a sweep's trials by configuration: the objective's mean ± std over seeds and folds, cost, rank, the best and whether it beats the runner-up beyond noise (Welch's t-test)",
+      exclusive: ['last', 'where', 'watch', 'params', 'all-params', 'metric'],
+    }),
   }
 
-  async run(): Promise<Comparison['runs'] | undefined> {
+  async run(): Promise<Comparison['runs'] | SweepComparison | undefined> {
     const {argv, flags} = await this.parse(Compare)
+    if (flags.sweep !== undefined) return this.compareSweep(flags.sweep, flags.format)
     const {selectComparison, paramColumns} = await import('../core/report/select.js')
     const params = paramColumns(flags['all-params'], flags.params)
     const request = {
@@ -82,6 +89,21 @@ In a terminal narrower than the table, what tells least gives way first (columns
     const view = await import('../ui/compare-view.js')
     if (format === 'table' && runs.length === 0) this.say('no runs yet: `mlx run CONFIG` starts one')
     else await view.printComparison(selection, format, params)
+    return undefined
+  }
+
+  private async compareSweep(name: string, format: string): Promise<SweepComparison | undefined> {
+    const [{compareSweep, sweepTable}, {terminalSize}] = await Promise.all([
+      import('../core/sweep/report.js'),
+      import('../ui/terminal.js'),
+    ])
+    const comparison = await withRuns(({store}) => compareSweep(store, name))
+    if (this.jsonEnabled()) return comparison
+    if (format === 'json') this.log(JSON.stringify(comparison, null, 2))
+    else if (format === 'table')
+      for (const line of sweepTable(comparison, process.stdout.isTTY ? terminalSize(process.stdout).columns : 1000))
+        this.log(line)
+    else throw new UserError(`--sweep prints a table or JSON, not ${format}`, 'use --format table or json (or --json)')
     return undefined
   }
 }

@@ -22,6 +22,10 @@ import Schema from './schema.js'
 import Show from './show.js'
 import Stop from './stop.js'
 import StoreRebuild from './store/rebuild.js'
+import Sweep from './sweep.js'
+import SweepResume from './sweep/resume.js'
+import SweepShow from './sweep/show.js'
+import Sweeps from './sweeps.js'
 import Tag from './tag.js'
 import TensorBoard from './tensorboard.js'
 import Validate from './validate.js'
@@ -44,6 +48,10 @@ export const COMMANDS = {
   show: Show,
   stop: Stop,
   'store:rebuild': StoreRebuild,
+  sweep: Sweep,
+  'sweep:resume': SweepResume,
+  'sweep:show': SweepShow,
+  sweeps: Sweeps,
   tag: Tag,
   tensorboard: TensorBoard,
   validate: Validate,

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import type {PlotAxis, PlotResult} from '../core/report/plot.js'
+import type {SweepPlots} from '../core/sweep/plot.js'
 import {MlxCommand} from '../base-command.js'
 import {UserError} from '../core/errors.js'
 import {withRuns} from '../core/store/with-runs.js'
@@ -12,10 +13,11 @@ export default class Plot extends MlxCommand {
     '<%= config.bin %> plot 3fa9 b71c --metric val/acc --out acc.png',
     '<%= config.bin %> plot digits-cnn --metric train/loss --smooth 0.6 --log-y --x time',
     '<%= config.bin %> plot digits-cnn --metric val/loss --metric train/loss --out losses.html',
+    '<%= config.bin %> plot --sweep digits-sweep --out sweep-plots',
   ]
   static override strict = false
   static override args = {
-    run: Args.string({description: 'runs to draw (id, id prefix or name)', required: true}),
+    run: Args.string({description: 'runs to draw (id, id prefix or name)'}),
   }
   static override flags = {
     metric: Flags.string({
@@ -28,10 +30,18 @@ export default class Plot extends MlxCommand {
     smooth: Flags.string({description: "smoothing weight from 0 (none) to below 1, as TensorBoard's slider"}),
     'log-y': Flags.boolean({description: 'a logarithmic y axis (values at or below 0 are left out)'}),
     python: Flags.string({description: 'Python with matplotlib (default: as mlx run chooses)'}),
+    sweep: Flags.string({
+      description:
+        "draw a sweep instead: its optimisation history, parallel coordinates of params against the objective and the params' importances (Optuna), as PNG and HTML into --out (a folder; default .mlx/sweeps/NAME/plots)",
+      exclusive: ['metric', 'x', 'smooth', 'log-y'],
+    }),
   }
 
-  async run(): Promise<PlotResult> {
+  async run(): Promise<PlotResult | SweepPlots> {
     const {argv, flags} = await this.parse(Plot)
+    if (flags.sweep !== undefined) return this.plotSweep(flags.sweep, flags.out, flags.python)
+    if (argv.length === 0)
+      throw new UserError('name the runs to draw', 'mlx plot RUN [RUN...], or mlx plot --sweep NAME')
     const [{plotRuns, plotText}, {choosePython}, {terminalSize}] = await Promise.all([
       import('../core/report/plot.js'),
       import('../core/project/python.js'),
@@ -58,5 +68,25 @@ export default class Plot extends MlxCommand {
         `wrote ${result.out} (${result.metrics.join(', ')} of ${result.runs.length} run${result.runs.length === 1 ? '' : 's'})`,
       )
     return result
+  }
+
+  private async plotSweep(name: string, out: string | undefined, python: string | undefined): Promise<SweepPlots> {
+    const [{plotSweep}, {choosePython}, {relative}] = await Promise.all([
+      import('../core/sweep/plot.js'),
+      import('../core/project/python.js'),
+      import('node:path'),
+    ])
+    const plots = await withRuns(({project, store}) => plotSweep(store, name, choosePython(project, python), out))
+    for (const [figure, files] of Object.entries(plots.figures))
+      this.say(
+        `${figure}: ${Array.isArray(files) ? files.map((file) => relative(process.cwd(), file)).join(', ') : files}`,
+      )
+    if (plots.importances && typeof plots.importances === 'object')
+      this.say(
+        `importances: ${Object.entries(plots.importances)
+          .map(([param, value]) => `${param} ${value.toFixed(2)}`)
+          .join(', ')}`,
+      )
+    return plots
   }
 }

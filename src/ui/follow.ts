@@ -192,6 +192,9 @@ export function endOfRun(
         ExitCode.interrupted,
         report,
       )
+    case 'pruned':
+      // Only a sweep prunes, and it follows its trials itself: a pruned run is a result, not a failure.
+      return report
     case 'running':
       throw new Error(`run ${report.id} is still marked running after its process ended`)
     default: {

@@ -24,6 +24,8 @@ export function statusColor(status: RunStatus): Colour {
       return 'magenta'
     case 'interrupted':
       return 'yellow'
+    case 'pruned':
+      return 'cyan'
     default: {
       const unreachable: never = status
       return unreachable

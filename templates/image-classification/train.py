@@ -52,7 +52,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 from torchvision.transforms import v2
@@ -61,7 +60,9 @@ from mlx_runtime import (
     DataError,
     TrainingLoop,
     build_optimizer,
+    class_weights,
     compile_model,
+    holdout_split,
     pyplot,
     save_confusion_matrix,
     start_run,
@@ -188,8 +189,7 @@ if val_source is None:
     targets = np.asarray(train_source.targets)
     # Stratified when every class has two images at least (and labels are real: not FakeData's).
     stratify = targets if np.unique(targets, return_counts=True)[1].min() >= 2 and data_cfg["source"] != "synthetic" else None
-    train_idx, val_idx = train_test_split(np.arange(len(targets)), test_size=data_cfg["val_fraction"],
-                                          random_state=cfg["seed"], stratify=stratify)
+    train_idx, val_idx = holdout_split(len(targets), stratify, data_cfg, cfg["seed"])
     val_source = train_source
 else:
     train_idx, val_idx = np.arange(len(train_source)), np.arange(len(val_source))
@@ -366,7 +366,10 @@ model = world.wrap(compiled, find_unused_parameters=model_cfg["freeze"] != "none
 # -----------------------------------------------------------------------------
 # 3. Loss and metrics
 
-criterion = nn.CrossEntropyLoss(label_smoothing=cfg["loss"]["label_smoothing"])
+# FakeData (source: synthetic) has no targets to count: its classes are uniform anyway.
+train_targets = np.asarray(train_source.targets)[train_idx] if hasattr(train_source, "targets") else []
+criterion = nn.CrossEntropyLoss(weight=class_weights(train_targets, num_classes, cfg["loss"]["class_weights"]),
+                                label_smoothing=cfg["loss"]["label_smoothing"]).to(device)
 autocast = run.autocast  # train.amp: bf16 or fp16 autocast, or nothing at all
 
 

@@ -50,7 +50,6 @@ from sklearn.metrics import (
     mean_squared_error,
     r2_score,
 )
-from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, Subset, TensorDataset
 
@@ -60,6 +59,7 @@ from mlx_runtime import (
     build_optimizer,
     check_columns,
     compile_model,
+    holdout_split,
     read_csv_table,
     save_confusion_matrix,
     save_predicted_vs_true,
@@ -150,8 +150,7 @@ if val_table is None:
     # only in validation is then reported below, with its row).
     labels = table.columns[target_name]
     stratify = labels if classification and min(Counter(labels).values()) >= 2 else None
-    train_idx, val_idx = train_test_split(np.arange(len(table)), test_size=data_cfg["val_fraction"],
-                                          random_state=cfg["seed"], stratify=stratify)
+    train_idx, val_idx = holdout_split(len(table), stratify, data_cfg, cfg["seed"])
     train_table, val_table = table.rows(train_idx), table.rows(val_idx)
 else:
     train_table = table

@@ -34,10 +34,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -46,7 +44,9 @@ from mlx_runtime import (
     TrainingLoop,
     build_optimizer,
     check_columns,
+    class_weights,
     compile_model,
+    holdout_split,
     read_csv_rows,
     read_csv_table,
     save_confusion_matrix,
@@ -127,8 +127,7 @@ else:
 if val_examples is None:
     labels = [label for _, label, _ in examples]
     stratify = labels if min(Counter(labels).values()) >= 2 else None
-    train_idx, val_idx = train_test_split(np.arange(len(examples)), test_size=data_cfg["val_fraction"],
-                                          random_state=cfg["seed"], stratify=stratify)
+    train_idx, val_idx = holdout_split(len(examples), stratify, data_cfg, cfg["seed"])
     train_examples, val_examples = [examples[i] for i in train_idx], [examples[i] for i in val_idx]
 else:
     train_examples = examples
@@ -313,7 +312,9 @@ model = compile_model(raw_model, train_cfg["compile"])
 # -----------------------------------------------------------------------------
 # 4. Loss and metrics
 
-criterion = nn.CrossEntropyLoss(label_smoothing=cfg["loss"]["label_smoothing"])
+train_labels = [classes.index(label) for _, label, _ in train_examples if label in classes]
+criterion = nn.CrossEntropyLoss(weight=class_weights(train_labels, len(classes), cfg["loss"]["class_weights"]),
+                                label_smoothing=cfg["loss"]["label_smoothing"]).to(device)
 autocast = run.autocast  # train.amp: bf16 or fp16 autocast, or nothing at all
 
 

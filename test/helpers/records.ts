@@ -25,6 +25,7 @@ export function runRecord(fields: Partial<RunRecord> & Pick<RunRecord, 'id'>): R
     stopRequestedAt: null,
     jobId: null,
     follower: null,
+    trial: null,
     ...fields,
   }
 }

@@ -202,6 +202,59 @@ describe('the index follows the run directories', () => {
     expect(store.getRun('eeee555555')?.runDir).toBe(join(copy, 'runs', 'eeee555555'))
   })
 
+  it('migration 5 rebuilds the runs table for sweeps without losing a metric, param or event of the runs before', async () => {
+    const {default: Database} = await import('better-sqlite3')
+    const {MIGRATIONS} = await import('../../src/core/store/migrations.js')
+    const dir = join(tempDir(), '.mlx')
+    mkdirSync(join(dir, 'runs', 'abcd000001'), {recursive: true})
+    const db = new Database(join(dir, 'mlx.db'))
+    for (const migration of MIGRATIONS.slice(0, 4)) db.exec(migration)
+    db.pragma('user_version = 4')
+    db.prepare(
+      "INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric, tags_json, notes_json) VALUES ('abcd000001', 'old', 'tabular', 'completed', 1, 'h', 'runs/abcd000001', '{\"optim\":{\"lr\":0.1}}', 'val/acc', '[\"t\"]', '[{\"at\":2,\"text\":\"n\"}]')",
+    ).run()
+    db.exec(`INSERT INTO metric_keys (id, name) VALUES (1, 'val/acc');
+      INSERT INTO metrics (run, line, key, step, epoch, t, value) VALUES (1, 1, 1, 5, 1, 3, 0.9);
+      INSERT INTO run_params (key, run, value) VALUES ('optim.lr', 1, '0.1');
+      INSERT INTO metric_summary (run_id, key, count, last, last_step) VALUES ('abcd000001', 'val/acc', 1, 0.9, 5);
+      INSERT INTO events (run_id, line, t, event, data_json) VALUES ('abcd000001', 2, 3, 'end', '{}');`)
+    db.close()
+    const store = await freshStore(join(dir, '..'))
+    expect(store.getRun('abcd000001')).toMatchObject({
+      name: 'old',
+      tags: ['t'],
+      notes: [{at: 2, text: 'n'}],
+      trial: null,
+    })
+    expect(store.metrics('abcd000001').map((m) => m.value)).toEqual([0.9])
+    expect(store.summaries(['abcd000001']).get('abcd000001')?.[0]?.last).toBe(0.9)
+    expect(store.events('abcd000001').map((e) => e.event)).toEqual(['end'])
+    expect(store.paramValues('optim.lr', [1]).get(1)).toBe(0.1)
+    expect(store.check()).toEqual(['ok'])
+    // A sweep's trial: its tag in the index and in run.json; pruned is a status.
+    store.createRun(
+      {
+        id: 'abcd000002',
+        name: 's-t3-s1',
+        task: 'tabular',
+        host: 'h',
+        config: {optim: {lr: 0.2}},
+        primaryMetric: 'val/acc',
+        primaryGoal: 'max',
+        trial: {sweep: 's', number: 3, seed: 1, fold: null},
+      },
+      5,
+    )
+    store.finishRun('abcd000002', {status: 'interrupted', endedAt: 6, exitCode: 130, signal: null, error: null})
+    store.markPruned('abcd000002')
+    expect(store.sweepRuns('s').map((run) => [run.id, run.status, run.trial])).toEqual([
+      ['abcd000002', 'pruned', {sweep: 's', number: 3, seed: 1, fold: null}],
+    ])
+    const file = JSON.parse(readFileSync(join(store.runDir('abcd000002'), 'run.json'), 'utf8'))
+    expect(file).toMatchObject({status: 'pruned', trial: {sweep: 's', number: 3, seed: 1, fold: null}})
+    expect(store.sweepNames()).toEqual(['s'])
+  })
+
   it('writes every change of a run to its run.json, atomically', async () => {
     const store = await freshStore()
     newRun(store, 'ffff666666', 'first')

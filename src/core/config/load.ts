@@ -219,6 +219,23 @@ export function checkConfig(
   return {diagnostics: diagnostics.sort(byPosition)}
 }
 
+/** Where a key or value of a config file (or one of its bases) is written, for checks made after loading (mlx sweep's). */
+export function locateInConfig(file: string, path: readonly PathKey[], key?: string): Located {
+  const layers = loadLayers(file, [], [])
+  if (layers) {
+    const {origins} = mergeLayers(layers)
+    const full = key === undefined ? path : [...path, key]
+    for (let depth = full.length; depth >= 0; depth--) {
+      const origin = origins.get(pathKey(full.slice(0, depth)))
+      if (origin)
+        return depth === full.length
+          ? {source: origin.file, ...positionOf(origin, path, key)}
+          : {source: origin.file, ...positionOf(origin, full.slice(0, depth))}
+    }
+  }
+  return {source: file, line: 1, column: 1}
+}
+
 /**
  * Metrics the config watches that the recipe does not log at evaluation. The primary
  * metric and every monitor must be evaluation metrics: they are checked when the script

@@ -1,11 +1,14 @@
 /** A run's params: its config flattened to dotted keys. Shared by the store (which indexes them) and comparisons. */
 
-/** `{optim: {lr: 0.001}}` -> `{"optim.lr": 0.001}`; lists stay values. The name, task and tags identify or label a run; they are not params. */
+/**
+ * `{optim: {lr: 0.001}}` -> `{"optim.lr": 0.001}`; lists stay values. The name, task and tags identify or
+ * label a run, and a sweep section describes a search over runs (mlx run ignores it): they are not params.
+ */
 export function flattenParams(config: Record<string, unknown>): Record<string, unknown> {
   const flat: Array<[string, unknown]> = []
   const walk = (object: Record<string, unknown>, prefix: string) => {
     for (const key of Object.keys(object)) {
-      if (!prefix && (key === 'name' || key === 'task' || key === 'tags')) continue
+      if (!prefix && (key === 'name' || key === 'task' || key === 'tags' || key === 'sweep')) continue
       const value = object[key]
       const path = prefix ? `${prefix}.${key}` : key
       if (typeof value === 'object' && value !== null && !Array.isArray(value))

@@ -406,10 +406,83 @@ export const header = {
     .describe('Experiment name; runs are listed and compared by it.'),
 }
 
+const bounds = (what: string) => z.tuple([z.number(), z.number()]).describe(`[low, high]: ${what}`)
+
+/** One swept param's values: a range (uniform, log-uniform, integers) or a list to choose from. */
+export const SweepDistribution = z.union([
+  z.strictObject({uniform: bounds('any real number between them')}),
+  z.strictObject({loguniform: bounds('between them on a log scale (both above 0): learning rates, weight decay')}),
+  z.strictObject({int: bounds('any integer between them, both included')}),
+  z.strictObject({logint: bounds('integers between them on a log scale (both at least 1): widths, batch sizes')}),
+  z.strictObject({
+    choice: z
+      .array(z.union([z.string(), z.number(), z.boolean(), z.null()]))
+      .min(1)
+      .max(1000)
+      .describe('the values to choose from'),
+  }),
+])
+
+export const SWEEP_METHODS = ['grid', 'random', 'tpe', 'cmaes', 'nsga2'] as const
+export const PRUNE_METHODS = ['asha', 'hyperband', 'median', 'none'] as const
+
+/** mlx sweep's search over this config (mlx run ignores it). */
+export const Sweep = z
+  .strictObject({
+    method: z
+      .enum(SWEEP_METHODS)
+      .default('tpe')
+      .describe('The sampler (Optuna): grid, random, tpe (Bayesian), cmaes, nsga2 (several objectives).'),
+    trials: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .optional()
+      .describe('Configurations to try (grid: default and at most the grid size; others: default 20).'),
+    parallel: z.int().min(1).max(1024).default(1).describe('Runs at once.'),
+    gpus_per_trial: z
+      .int()
+      .min(0)
+      .max(1024)
+      .default(0)
+      .describe('GPUs each run gets, its own CUDA_VISIBLE_DEVICES slot (0: the runs train where launch says).'),
+    objective: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1).max(8)])
+      .optional()
+      .describe('The metric to optimise (default metrics.primary, with its goal); a list: a Pareto front (nsga2).'),
+    params: z
+      .record(z.string().min(1).max(200), SweepDistribution)
+      .default({})
+      .describe('Config paths (optim.lr) and the values to search over.'),
+    seeds: z
+      .array(z.int().min(0))
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('Each configuration trained once per seed (its objective: the mean).'),
+    folds: z
+      .int()
+      .min(2)
+      .max(100)
+      .optional()
+      .describe("k-fold cross-validation on the recipe's own split: each configuration trained once per fold."),
+    prune: z
+      .strictObject({
+        method: z.enum(PRUNE_METHODS).default('none').describe('Early stopping of trials that will not win (Optuna).'),
+        min_epochs: z.int().min(1).default(1).describe('Epochs every trial trains before it may be pruned.'),
+        reduction: z.int().min(2).default(3).describe('asha/hyperband: the reduction factor between rungs.'),
+      })
+      .prefault({})
+      .describe('Pruning, decided from the live metrics.'),
+    seed: z.int().min(0).default(0).describe("The sampler's own seed."),
+  })
+  .describe('A search over this config: mlx sweep runs it (mlx run ignores it).')
+
 export const about = {
   description: z.string().max(10_000).default('').describe('Free text about the experiment, kept with each run.'),
   tags: z.array(z.string().min(1).max(100)).default([]).describe('Labels for finding runs.'),
   seed: z.int().min(0).default(0).describe('Seeds Python, NumPy and PyTorch; also fixes the train/val split.'),
+  sweep: Sweep.optional(),
 }
 
 export const trainingSections = {
@@ -435,12 +508,32 @@ export const loaderFields = {
     .describe('Page-locked batches for faster copies to the GPU; auto: when training on CUDA.'),
 }
 
+/** Cross-validation on the recipe's own split: mlx sweep sets them for `sweep.folds`; with a validation file of your own they do nothing. */
+export const splitFields = {
+  folds: z
+    .int()
+    .min(2)
+    .max(100)
+    .nullable()
+    .default(null)
+    .describe(
+      'k-fold cross-validation: the data split into this many folds (seeded), one of them validating (null: val_fraction).',
+    ),
+  fold: z.int().min(0).max(99).default(0).describe('Which fold validates when data.folds is set (0-based).'),
+}
+
 /** The loss, metrics and training sections of the recipes that classify with cross-entropy. */
 export const classificationSections = {
   loss: z
     .strictObject({
       name: z.enum(['cross_entropy']).default('cross_entropy').describe('Training loss.'),
       label_smoothing: z.number().min(0).lt(1).default(0).describe('Cross-entropy label smoothing.'),
+      class_weights: z
+        .enum(['none', 'balanced'])
+        .default('none')
+        .describe(
+          "balanced: each class's loss weighted by n / (classes x its count in the training split), so rare classes count as much as common ones (raises macro-F1 on imbalanced data).",
+        ),
     })
     .prefault({})
     .describe('The training loss.'),

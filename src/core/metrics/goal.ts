@@ -16,9 +16,9 @@ export function metricGoal(key: string, configured?: Record<string, Goal | null 
   return undefined
 }
 
-/** Timing metrics (`perf/*`: step time, samples/s...) describe the machine, not the model: shown apart, never judged. */
+/** Timing and cost metrics (`perf/*`: step time, samples/s; `cost/*`: what a run cost, logged at its end) are shown apart, never judged. */
 export function isTimingMetric(key: string): boolean {
-  return key.startsWith('perf/')
+  return key.startsWith('perf/') || key.startsWith('cost/')
 }
 
 /** Metric keys in reading order: the primary first, then the others by name, then the timing metrics by name. */

@@ -9,7 +9,7 @@ import type {ExperimentConfig} from '../config/schema.js'
 import {mlxVersion, runtimeDir} from '../project/paths.js'
 import type {Project} from '../project/project.js'
 import {renderScript} from '../recipes/registry.js'
-import type {RunRecord, Store} from '../store/store.js'
+import type {RunRecord, Store, TrialTag} from '../store/store.js'
 import {captureGit, writeProvenance, type Provenance} from './provenance.js'
 
 export function newRunId(): string {
@@ -42,6 +42,7 @@ export function createRun(
   store: Store,
   config: ExperimentConfig,
   provenance: Omit<Provenance, 'git'>,
+  trial: TrialTag | null = null,
 ): RunRecord {
   const id = newRunId()
   const runDir = store.runDir(id)
@@ -58,6 +59,7 @@ export function createRun(
       config,
       primaryMetric: config.metrics.primary,
       primaryGoal: config.metrics.goal,
+      trial,
     },
     createdAt,
   )

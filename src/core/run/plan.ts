@@ -9,7 +9,7 @@ import type {LauncherName} from '../launch/launcher.js'
 import {directivePathProblem} from '../launch/slurm.js'
 import type {Project} from '../project/project.js'
 import {checkPython, choosePython, countGpus, type PythonChoice, type QuickCheck} from '../project/python.js'
-import type {RunRecord, Store} from '../store/store.js'
+import type {RunRecord, Store, TrialTag} from '../store/store.js'
 import type {EarlyCheck} from './quick-check.js'
 import {overriddenParams, sha256, type Provenance} from './provenance.js'
 
@@ -32,11 +32,15 @@ export interface PreparedLaunch {
   python: PythonChoice
   check: QuickCheck
   plan: LaunchPlan
+  /** What the trainer's environment gets besides mlx's own (a sweep's thread count per trial). */
+  env?: Record<string, string>
 }
 
 export interface PreparedRun extends PreparedLaunch {
   /** How the run is being made, but for the git state (taken when it is created). */
   provenance: Omit<Provenance, 'git'>
+  /** The sweep trial the run is, when a sweep makes it. */
+  trial?: TrialTag
 }
 
 /** The processes a run starts: one (local), or torchrun's `nprocPerNode` on each of `nodes`. */

@@ -101,7 +101,7 @@ export function launchRun(
   const child = launcherFor(prepared, run).launch({
     ...trainerCommand(runDir, config, python, extraArgs),
     cwd: project.root,
-    env: trainerEnv(run, config),
+    env: {...trainerEnv(run, config), ...prepared.env},
     stdoutFile: join(runDir, 'stdout.log'),
     stderrFile: join(runDir, 'stderr.log'),
     onState: (state) => observer.onLaunchState?.(state, indexer.current()),

@@ -30,7 +30,14 @@ export async function startRun(
   const {config} = prepared
   if (config.launch.launcher === 'torchrun' && config.launch.node_rank > 0)
     return joinRun(project, store, prepared, observer)
-  return launchRun(project, store, createRun(project, store, config, prepared.provenance), prepared, [], observer)
+  return launchRun(
+    project,
+    store,
+    createRun(project, store, config, prepared.provenance, prepared.trial ?? null),
+    prepared,
+    [],
+    observer,
+  )
 }
 
 export function resumeRun(

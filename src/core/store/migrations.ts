@@ -116,4 +116,55 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX runs_brief;
   CREATE INDEX runs_brief ON runs (created_at, seq, id, name, task, status, ended_at, primary_metric, primary_goal, tags_json, notes_json);
   `,
+  `
+  -- sweeps (mlx sweep): a trial's run carries its sweep, trial number, and seed and fold when
+  -- repeated; 'pruned' is a status. A CHECK cannot be altered: the table is rebuilt (SQLite's
+  -- documented procedure, run with foreign keys off by open.ts; rows keep their seq).
+  CREATE TABLE runs_next (
+    seq            INTEGER PRIMARY KEY,
+    id             TEXT NOT NULL UNIQUE,
+    name           TEXT NOT NULL,
+    task           TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'diverged', 'interrupted', 'pruned')),
+    created_at     REAL NOT NULL,
+    ended_at       REAL,
+    exit_code      INTEGER,
+    signal         TEXT,
+    pid            INTEGER,
+    host           TEXT NOT NULL,
+    run_dir        TEXT NOT NULL,
+    config_json    TEXT NOT NULL,
+    primary_metric TEXT NOT NULL,
+    primary_goal   TEXT CHECK (primary_goal IN ('min', 'max')),
+    error          TEXT,
+    ingest_offset  INTEGER NOT NULL DEFAULT 0,
+    lines_read     INTEGER NOT NULL DEFAULT 0,
+    bad_lines      INTEGER NOT NULL DEFAULT 0,
+    torn_lines     INTEGER NOT NULL DEFAULT 0,
+    skipped_values INTEGER NOT NULL DEFAULT 0,
+    last_problem   TEXT,
+    attempt_line   INTEGER NOT NULL DEFAULT 0,
+    tags_json      TEXT NOT NULL DEFAULT '[]',
+    launcher       TEXT NOT NULL DEFAULT 'local',
+    world_size     INTEGER NOT NULL DEFAULT 1,
+    nodes          INTEGER NOT NULL DEFAULT 1,
+    job_id         TEXT,
+    stop_requested_at REAL,
+    follower_pid   INTEGER,
+    follower_host  TEXT,
+    notes_json     TEXT NOT NULL DEFAULT '[]',
+    sweep          TEXT,
+    trial          INTEGER,
+    trial_seed     INTEGER,
+    trial_fold     INTEGER
+  );
+  INSERT INTO runs_next (seq, id, name, task, status, created_at, ended_at, exit_code, signal, pid, host, run_dir, config_json, primary_metric, primary_goal, error, ingest_offset, lines_read, bad_lines, torn_lines, skipped_values, last_problem, attempt_line, tags_json, launcher, world_size, nodes, job_id, stop_requested_at, follower_pid, follower_host, notes_json) SELECT seq, id, name, task, status, created_at, ended_at, exit_code, signal, pid, host, run_dir, config_json, primary_metric, primary_goal, error, ingest_offset, lines_read, bad_lines, torn_lines, skipped_values, last_problem, attempt_line, tags_json, launcher, world_size, nodes, job_id, stop_requested_at, follower_pid, follower_host, notes_json FROM runs;
+  DROP TABLE runs;
+  ALTER TABLE runs_next RENAME TO runs;
+  CREATE INDEX runs_created ON runs (created_at);
+  CREATE INDEX runs_name ON runs (name);
+  CREATE INDEX runs_status ON runs (status);
+  CREATE INDEX runs_brief ON runs (created_at, seq, id, name, task, status, ended_at, primary_metric, primary_goal, tags_json, notes_json);
+  CREATE INDEX runs_sweep ON runs (sweep, trial) WHERE sweep IS NOT NULL;
+  `,
 ]

@@ -178,6 +178,18 @@ function configure(db: BetterSqlite3.Database): void {
  */
 function migrate(db: BetterSqlite3.Database): void {
   if ((db.pragma('user_version', {simple: true}) as number) === MIGRATIONS.length) return
+  // A migration that rebuilds a table drops it: with foreign keys on, that would delete the rows
+  // that refer to it. They are off for the migration (a pragma a transaction cannot change) and
+  // checked before it commits.
+  db.pragma('foreign_keys = OFF')
+  try {
+    migrateInTransaction(db)
+  } finally {
+    db.pragma('foreign_keys = ON')
+  }
+}
+
+function migrateInTransaction(db: BetterSqlite3.Database): void {
   db.transaction(() => {
     const current = db.pragma('user_version', {simple: true}) as number
     if (current > MIGRATIONS.length) {
@@ -190,6 +202,8 @@ function migrate(db: BetterSqlite3.Database): void {
       db.exec(MIGRATIONS[version]!)
       db.pragma(`user_version = ${version + 1}`)
     }
+    const broken = db.pragma('foreign_key_check') as unknown[]
+    if (broken.length > 0) throw new Error(`the schema migration left ${broken.length} rows that refer to nothing`)
   }).immediate()
 }
 

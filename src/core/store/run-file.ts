@@ -73,6 +73,19 @@ export function readRunDirectory(runDir: string, id: string): {run: RecoveredRun
     },
     stopRequestedAt: field('stopRequestedAt', or(number), null),
     jobId: field('jobId', or(text), null),
+    trial: field(
+      'trial',
+      or(
+        (value) =>
+          typeof value === 'object' &&
+          value !== null &&
+          text((value as Record<string, unknown>).sweep) &&
+          integer((value as Record<string, unknown>).number) &&
+          or(integer)((value as Record<string, unknown>).seed ?? null) &&
+          or(integer)((value as Record<string, unknown>).fold ?? null),
+      ),
+      null,
+    ),
     config: config.value,
   }
   if (problems.length > 0) return {problem: `${RUN_FILE} has no valid ${problems.join(', ')}`}

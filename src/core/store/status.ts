@@ -2,7 +2,15 @@
 
 /**
  * diverged: the loss became NaN or infinite, or exploded past train.divergence, and the script
- * stopped (after saving the last good checkpoint).
+ * stopped (after saving the last good checkpoint). pruned: a sweep's trial that its pruner stopped
+ * early (with a checkpoint, as mlx stop stops a run), because it was not going to win.
  */
-export type RunStatus = 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted'
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'diverged', 'interrupted']
+export type RunStatus = 'running' | 'completed' | 'failed' | 'diverged' | 'interrupted' | 'pruned'
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'running',
+  'completed',
+  'failed',
+  'diverged',
+  'interrupted',
+  'pruned',
+]

@@ -86,6 +86,16 @@ export interface RunRecord extends RunBrief {
   jobId: string | null
   /** The mlx process that follows the run while it runs (its claim on the run), else null. */
   follower: RunFollower | null
+  /** The sweep trial this run is (mlx sweep), else null. */
+  trial: TrialTag | null
+}
+
+/** A sweep's run: its sweep, its trial (one configuration), and the seed and fold it repeats that configuration with. */
+export interface TrialTag {
+  sweep: string
+  number: number
+  seed: number | null
+  fold: number | null
 }
 
 export interface RunFollower {
@@ -108,6 +118,7 @@ export interface NewRun {
   config: Record<string, unknown>
   primaryMetric: string
   primaryGoal: 'min' | 'max' | null
+  trial?: TrialTag | null
 }
 
 /** A run as its run.json recorded it: what the index needs to hold it again (store/rebuild.ts). */
@@ -124,6 +135,7 @@ export interface RecoveredRun extends NewRun {
   launch: RunLaunch
   stopRequestedAt: number | null
   jobId: string | null
+  trial: TrialTag | null
 }
 
 export interface MetricSummary {
@@ -185,6 +197,10 @@ interface RunRow {
   stop_requested_at: number | null
   follower_pid: number | null
   follower_host: string | null
+  sweep: string | null
+  trial: number | null
+  trial_seed: number | null
+  trial_fold: number | null
 }
 
 export class Store {
@@ -238,8 +254,9 @@ export class Store {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric, primary_goal, tags_json, follower_pid, follower_host)
-           VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric, primary_goal, tags_json, follower_pid, follower_host,
+             sweep, trial, trial_seed, trial_fold)
+           VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           run.id,
@@ -254,6 +271,7 @@ export class Store {
           JSON.stringify(tagsOf(run.config)),
           process.pid,
           hostname(),
+          ...trialColumns(run.trial ?? null),
         )
       this.writeParams(run.id, run.config)
     })()
@@ -271,8 +289,8 @@ export class Store {
         const inserted = this.db
           .prepare(
             `INSERT OR IGNORE INTO runs (id, name, task, status, created_at, ended_at, exit_code, signal, pid, host, run_dir, config_json, primary_metric, primary_goal, error,
-             tags_json, notes_json, launcher, world_size, nodes, job_id, stop_requested_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             tags_json, notes_json, launcher, world_size, nodes, job_id, stop_requested_at, sweep, trial, trial_seed, trial_fold)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             run.id,
@@ -297,6 +315,7 @@ export class Store {
             run.launch.nodes,
             run.jobId,
             run.stopRequestedAt,
+            ...trialColumns(run.trial),
           )
         if (inserted.changes === 0) return false
         this.writeParams(run.id, run.config)
@@ -399,6 +418,28 @@ export class Store {
       )
       .run(outcome.status, outcome.endedAt, outcome.exitCode, outcome.signal, outcome.error, id)
     this.syncRunFile(id)
+  }
+
+  /** A trial its sweep stopped early: the run mlx interrupted is recorded as pruned. */
+  markPruned(id: string): void {
+    this.db.prepare("UPDATE runs SET status = 'pruned' WHERE id = ? AND status = 'interrupted'").run(id)
+    this.syncRunFile(id)
+  }
+
+  /** A sweep's runs, by trial number and then as they were made. */
+  sweepRuns(sweep: string): RunRecord[] {
+    const rows = this.db
+      .prepare('SELECT * FROM runs WHERE sweep = ? ORDER BY trial, created_at, seq')
+      .all(sweep) as RunRow[]
+    return rows.map((row) => this.toRecord(row))
+  }
+
+  /** The names of the sweeps that have runs here, the newest first. */
+  sweepNames(): string[] {
+    return this.db
+      .prepare('SELECT sweep FROM runs WHERE sweep IS NOT NULL GROUP BY sweep ORDER BY max(created_at) DESC')
+      .pluck()
+      .all() as string[]
   }
 
   /** The run's run.json, rewritten from its row (a read-only store writes nothing; a directory removed by hand is left removed). */
@@ -771,6 +812,15 @@ export class Store {
     return new Map(rows.map((row) => [row[0], toSummary(row)]))
   }
 
+  /** One metric's values of a run, in the order of metrics.jsonl. */
+  metricValues(runId: string, key: string): StoredMetric[] {
+    return this.db
+      .prepare(
+        'SELECT m.line, k.name AS key, m.step, m.epoch, m.t, m.value FROM metrics m JOIN runs r ON r.seq = m.run JOIN metric_keys k ON k.id = m.key WHERE r.id = ? AND k.name = ? ORDER BY m.line, m.rowid',
+      )
+      .all(runId, key) as StoredMetric[]
+  }
+
   /** Every stored metric value of a run, in the order of metrics.jsonl. */
   metrics(runId: string): StoredMetric[] {
     return this.db
@@ -825,8 +875,16 @@ export class Store {
         row.follower_pid === null || row.follower_host === null
           ? null
           : {pid: row.follower_pid, host: row.follower_host},
+      trial:
+        row.sweep === null || row.trial === null
+          ? null
+          : {sweep: row.sweep, number: row.trial, seed: row.trial_seed, fold: row.trial_fold},
     }
   }
+}
+
+function trialColumns(trial: TrialTag | null): [string | null, number | null, number | null, number | null] {
+  return trial ? [trial.sweep, trial.number, trial.seed, trial.fold] : [null, null, null, null]
 }
 
 /** The first page of briefRunPages: about what `compare --where` needs for its latest 20 or 50 matches. */

@@ -6,7 +6,15 @@ import type * as Sections from '../sections.js'
  * The task's branch of the config schema, made of zod and the shared sections that schema.ts hands in. This
  * module loads no zod itself, so a command that needs only the recipe facts below (compare) loads none either.
  */
-export function schema({z, about, classificationSections, header, loaderFields, taskLiteral}: typeof Sections) {
+export function schema({
+  z,
+  about,
+  classificationSections,
+  header,
+  loaderFields,
+  splitFields,
+  taskLiteral,
+}: typeof Sections) {
   const Transforms = z
     .strictObject({
       resize: z
@@ -45,6 +53,7 @@ export function schema({z, about, classificationSections, header, loaderFields, 
 
   const imageLoaderFields = {
     ...loaderFields,
+    ...splitFields,
     transforms: Transforms.prefault({}),
     persistent_workers: z
       .boolean()

@@ -14,6 +14,7 @@ export function schema({
   Goal,
   header,
   loaderFields,
+  splitFields,
   positive,
   trainingSections,
 }: typeof Sections) {
@@ -29,6 +30,7 @@ export function schema({
             ),
           kind: z.literal('classification').default('classification').describe('wine is a classification set.'),
           ...loaderFields,
+          ...splitFields,
         })
         .describe('wine (classification).'),
       z
@@ -40,6 +42,7 @@ export function schema({
             ),
           kind: z.literal('regression').default('regression').describe('diabetes is a regression set.'),
           ...loaderFields,
+          ...splitFields,
         })
         .describe('diabetes (regression).'),
       z
@@ -72,6 +75,7 @@ export function schema({
               'A CSV of validation rows with the same columns (null: split val_fraction off the training file).',
             ),
           ...loaderFields,
+          ...splitFields,
         })
         .describe('A CSV file.'),
     ])

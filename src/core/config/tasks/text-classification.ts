@@ -13,6 +13,7 @@ export function schema({
   classificationSections,
   header,
   loaderFields,
+  splitFields,
   taskLiteral,
 }: typeof Sections) {
   /** How texts become tokens and tokens become ids: part of every text source. */
@@ -56,6 +57,7 @@ export function schema({
         ...fields,
         ...textFields,
         ...loaderFields,
+        ...splitFields,
       })
       .describe(what)
 
@@ -79,6 +81,7 @@ export function schema({
             .describe('The topic files that become the classes.'),
           ...textFields,
           ...loaderFields,
+          ...splitFields,
         })
         .describe('fortunes topics (the default).'),
       textFile('csv', 'A CSV file with a header: a text column and a label column.', {

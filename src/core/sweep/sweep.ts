@@ -318,13 +318,8 @@ export class SweepRunner {
       .catch((error: unknown) => this.fail(error))
   }
 
-  /** The first objective's values of a run, by epoch (the resource the pruners count), the latest at each. */
   private objectiveSeries(runId: string): Array<[number, number]> {
-    const byEpoch = new Map<number, number>()
-    for (const metric of this.store.metricValues(runId, this.spec.objectives[0]!.metric))
-      if (metric.value !== null && Number.isFinite(metric.value))
-        byEpoch.set(Math.round(metric.epoch ?? metric.step), metric.value)
-    return [...byEpoch.entries()].sort((a, b) => a[0] - b[0])
+    return objectiveSeriesOf(this.store, runId, this.spec)
   }
 
   private async prepareTrialRun(
@@ -485,6 +480,7 @@ function replicaKey(replica: {seed: number | null; fold: number | null}): string
   return `${replica.seed ?? ''}/${replica.fold ?? ''}`
 }
 
+/** The first objective's values of a run, by epoch (the resource the pruners count), the latest at each. */
 function objectiveSeriesOf(store: Store, runId: string, spec: SweepSpec): Array<[number, number]> {
   const byEpoch = new Map<number, number>()
   for (const metric of store.metricValues(runId, spec.objectives[0]!.metric))

@@ -93,16 +93,14 @@ In a terminal narrower than the table, what tells least gives way first (columns
   }
 
   private async compareSweep(name: string, format: string): Promise<SweepComparison | undefined> {
-    const [{compareSweep, sweepTable}, {terminalSize}] = await Promise.all([
+    const [{compareSweep, sweepTable}, {printWidth}] = await Promise.all([
       import('../core/sweep/report.js'),
       import('../ui/terminal.js'),
     ])
     const comparison = await withRuns(({store}) => compareSweep(store, name))
     if (this.jsonEnabled()) return comparison
     if (format === 'json') this.log(JSON.stringify(comparison, null, 2))
-    else if (format === 'table')
-      for (const line of sweepTable(comparison, process.stdout.isTTY ? terminalSize(process.stdout).columns : 1000))
-        this.log(line)
+    else if (format === 'table') for (const line of sweepTable(comparison, printWidth())) this.log(line)
     else throw new UserError(`--sweep prints a table or JSON, not ${format}`, 'use --format table or json (or --json)')
     return undefined
   }

@@ -8,7 +8,7 @@ import type {SweepLaunch} from '../core/sweep/api.js'
 import {compareSweep, formatValue, sweepTable, type SweepComparison} from '../core/sweep/report.js'
 import type {SweepObserver, SweepResult} from '../core/sweep/sweep.js'
 import type {Store} from '../core/store/store.js'
-import {terminalSize} from './terminal.js'
+import {printWidth} from './terminal.js'
 
 export function sweepObserver(say: (line: string) => void): SweepObserver {
   return {
@@ -35,9 +35,7 @@ export async function followSweep(
     for (const signal of signals) process.off(signal, onSignal)
   }
   const comparison = {...compareSweep(store, result.name), result}
-  if (!out.json)
-    for (const line of sweepTable(comparison, process.stdout.isTTY ? terminalSize(process.stdout).columns : 1000))
-      out.log(line)
+  if (!out.json) for (const line of sweepTable(comparison, printWidth())) out.log(line)
   if (result.interrupted)
     throw new ReportedFailure(
       `sweep ${result.name} interrupted: running trials stopped with a checkpoint; mlx sweep resume ${result.name} continues it`,

@@ -16,6 +16,11 @@ export function terminalSize(stream: NodeJS.WriteStream): {columns: number; rows
  * The stream for ink, which reads the size from the stream itself: a terminal that reports 0 gets
  * the fallback written there (a resize sets the real size again).
  */
+/** The width a table printed once may take: the terminal's, or unbounded when the output goes to a pipe or file. */
+export function printWidth(stream: NodeJS.WriteStream = process.stdout): number {
+  return stream.isTTY ? terminalSize(stream).columns : Number.MAX_SAFE_INTEGER
+}
+
 export function sizedForInk(stream: NodeJS.WriteStream): NodeJS.WriteStream {
   if (stream.isTTY) Object.assign(stream, terminalSize(stream))
   return stream

@@ -13,15 +13,13 @@ export default class SweepShow extends MlxCommand {
 
   async run(): Promise<SweepComparison> {
     const {args} = await this.parse(SweepShow)
-    const [{withRuns}, {compareSweep, sweepTable}, {terminalSize}] = await Promise.all([
+    const [{withRuns}, {compareSweep, sweepTable}, {printWidth}] = await Promise.all([
       import('../../core/store/with-runs.js'),
       import('../../core/sweep/report.js'),
       import('../../ui/terminal.js'),
     ])
     const comparison = await withRuns(({store}) => compareSweep(store, args.name))
-    if (!this.jsonEnabled())
-      for (const line of sweepTable(comparison, process.stdout.isTTY ? terminalSize(process.stdout).columns : 1000))
-        this.log(line)
+    if (!this.jsonEnabled()) for (const line of sweepTable(comparison, printWidth())) this.log(line)
     return comparison
   }
 }

@@ -219,11 +219,11 @@ export function checkConfig(
   return {diagnostics: diagnostics.sort(byPosition)}
 }
 
-/** Where a key or value of a config file (or one of its bases) is written, for checks made after loading (mlx sweep's). */
-export function locateInConfig(file: string, path: readonly PathKey[], key?: string): Located {
+/** Where keys and values of a config file (or one of its bases) are written, for checks made after loading (mlx sweep's): the file is read once. */
+export function configLocator(file: string): (path: readonly PathKey[], key?: string) => Located {
   const layers = loadLayers(file, [], [])
-  if (layers) {
-    const {origins} = mergeLayers(layers)
+  const origins = layers ? mergeLayers(layers).origins : new Map<string, YamlSource>()
+  return (path, key) => {
     const full = key === undefined ? path : [...path, key]
     for (let depth = full.length; depth >= 0; depth--) {
       const origin = origins.get(pathKey(full.slice(0, depth)))
@@ -232,8 +232,8 @@ export function locateInConfig(file: string, path: readonly PathKey[], key?: str
           ? {source: origin.file, ...positionOf(origin, path, key)}
           : {source: origin.file, ...positionOf(origin, full.slice(0, depth))}
     }
+    return {source: file, line: 1, column: 1}
   }
-  return {source: file, line: 1, column: 1}
 }
 
 /**

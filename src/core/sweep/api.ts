@@ -45,7 +45,7 @@ export async function prepareSweep(
     runner,
     run: async () => {
       try {
-        const baseline = spec.method === 'grid' ? null : baselineParams(spec, base)
+        const baseline = baselineParams(spec, base)
         const sampler = await Sampler.start(python.choice, spec, [], baseline, baseline ? 0 : null)
         return await runner.run(sampler, {finished: [], open: []})
       } finally {
@@ -72,7 +72,7 @@ export async function prepareSweepResume(
       try {
         const state = await sweepState(store, definition.spec)
         const {spec} = definition
-        const baseline = spec.method === 'grid' ? null : baselineParams(spec, base)
+        const baseline = baselineParams(spec, base)
         const sampler = await Sampler.start(
           python.choice,
           spec,

@@ -7,6 +7,7 @@
  */
 import {flattenParams} from '../config/params.js'
 import type {RunRecord, Store} from '../store/store.js'
+import {formatBytes} from '../report/numbers.js'
 import {readDefinition} from './paths.js'
 import {mean, std, welchTTest} from './stats.js'
 
@@ -233,8 +234,6 @@ export function sweepTable(comparison: SweepComparison, width = 120): string[] {
     ...shownCost.map((key) => COST_HEADERS[key]),
     'status',
   ]
-  const bytes = (value: number | null) =>
-    value === null ? '-' : value >= 2 ** 30 ? `${(value / 2 ** 30).toFixed(1)}G` : `${(value / 2 ** 20).toFixed(1)}M`
   const rows = comparison.trials.map((row) => [
     row.rank === null ? '-' : `${row.rank}${row.best ? ' *' : row.pareto ? ' P' : ''}`,
     String(row.trial),
@@ -244,7 +243,9 @@ export function sweepTable(comparison: SweepComparison, width = 120): string[] {
     ),
     String(Math.max(0, ...row.objectives.map((o) => o.n))),
     ...shownCost.map((key) =>
-      key === 'cost/peak_memory_bytes' ? bytes(row.cost[key] ?? null) : formatValue(row.cost[key]),
+      key === 'cost/peak_memory_bytes' && row.cost[key] != null
+        ? formatBytes(Math.round(row.cost[key]))
+        : formatValue(row.cost[key]),
     ),
     row.status,
   ])

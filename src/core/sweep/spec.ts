@@ -8,7 +8,7 @@
 import {availableParallelism} from 'node:os'
 import {parse as parseYamlValue} from 'yaml'
 import {ConfigError, excerpt, type Diagnostic} from '../errors.js'
-import {checkConfig, locateInConfig, loadConfig} from '../config/load.js'
+import {checkConfig, configLocator, loadConfig} from '../config/load.js'
 import {flattenParams} from '../config/params.js'
 import type {ExperimentConfig} from '../config/schema.js'
 import {PRUNE_METHODS, type SweepDistribution} from '../config/sections.js'
@@ -71,7 +71,7 @@ export async function resolveSweep(options: SweepOptions): Promise<{spec: SweepS
   const section = config.sweep
   const {sweep: _sweep, ...base} = config
   const problems: Diagnostic[] = []
-  const at = (path: string[], key?: string) => locateInConfig(options.configFile, path, key)
+  const at = configLocator(options.configFile)
   const inSection = (field: string) =>
     section === undefined ? {source: options.configFile, line: 1, column: 1} : at(['sweep'], field)
 

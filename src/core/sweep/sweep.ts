@@ -518,8 +518,9 @@ export function lockSweep(store: Store, name: string): () => void {
   return () => rmSync(file, {force: true})
 }
 
-/** The config's own values of the swept params, when every one lies in the search space: the first trial. */
+/** The config's own values of the swept params, when every one lies in the search space: the first trial (a grid has none: it takes its own points). */
 export function baselineParams(spec: SweepSpec, base: ExperimentConfig): Params | null {
+  if (spec.method === 'grid') return null
   const flat = flattenParams(base as Record<string, unknown>)
   const params: Params = {}
   for (const [path, dimension] of Object.entries(spec.space)) {

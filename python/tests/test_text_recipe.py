@@ -4,6 +4,7 @@ topics, the vocabulary saved with checkpoints, exact resume, and bad data with i
 Configs are resolved by mlx itself (``mlx validate --json``); they need the TypeScript build."""
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,25 @@ def test_the_baseline_learns_separable_topics(tmp_path):
     metrics, _, _ = train(config(tmp_path, f"source: csv, path: {train_path}, val_path: {val_path}", epochs=15), tmp_path,
                           train={"epochs": 15, "log_every": 5})
     assert values(metrics, "val/acc")[-1] == 1.0
+
+
+@pytest.mark.parametrize("pooling", ["mean", "idf"])
+def test_the_bag_weights_tokens_by_their_idf_in_the_training_texts(tmp_path, pooling):
+    rows = examples() * 2
+    train_path = write_csv(tmp_path / "train.csv", rows)
+    val_path = write_csv(tmp_path / "val.csv", [("the team scored a goal", "sports"), ("warm bread", "food")])
+    cfg = config(tmp_path, f"source: csv, path: {train_path}, val_path: {val_path}", f"model.pooling={pooling}")
+    metrics, _, run_dir = train(cfg, tmp_path)
+    checkpoint = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=False)
+    weights, vocabulary = checkpoint["model"]["token_weights"], checkpoint["vocabulary"]
+    assert len(values(metrics, "val/f1")) == 3 and weights.shape == (len(vocabulary),)
+    if pooling == "mean":
+        assert torch.equal(weights, torch.ones(len(vocabulary)))
+        return
+    for word in ["the", "team", "chocolate"]:
+        document_frequency = sum(word in text.split() for text, _ in rows)
+        assert weights[vocabulary.index(word)].item() == pytest.approx(math.log((1 + len(rows)) / (1 + document_frequency)) + 1)
+    assert weights[vocabulary.index("the")] < weights[vocabulary.index("chocolate")]
 
 
 def test_jsonl_and_ag_news_layouts(tmp_path):

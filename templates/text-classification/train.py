@@ -10,7 +10,8 @@ The guide's method, top to bottom:
                 first data.tokenizer.max_length kept); a vocabulary built from the training texts only
                 (data.vocab.min_freq, data.vocab.max_size, <pad> and <unk>), saved with every checkpoint
   3. model      embedding_bag: token embeddings averaged by nn.EmbeddingBag over one flat batch
-                with offsets (no padding), then linear; textcnn: convolutions of several widths,
+                with offsets (no padding), plainly or weighted by each token's idf in the
+                training texts (model.pooling), then linear; textcnn: convolutions of several widths,
                 max-pooled; bilstm: a bidirectional LSTM over packed sequences, mean-pooled;
                 huggingface: a transformers model and its own tokenizer from a local folder
                 (model.hf_path, read from disk only), with a new classification head
@@ -230,15 +231,20 @@ def to_device(inputs: tuple) -> tuple:
 
 
 class BagOfEmbeddings(nn.Module):
-    """The guide's baseline: the mean of a text's token embeddings (EmbeddingBag, offsets batching), then linear."""
+    """The guide's baseline: a weighted mean of a text's token embeddings (EmbeddingBag, offsets batching), then
+    linear. The weights are a buffer saved with the model: all ones (a plain mean), or each token's idf."""
 
-    def __init__(self, vocabulary_size: int, dim: int, num_classes: int, dropout: float):
+    def __init__(self, vocabulary_size: int, dim: int, num_classes: int, dropout: float, token_weights: torch.Tensor):
         super().__init__()
-        self.embedding = nn.EmbeddingBag(vocabulary_size, dim, mode="mean")
+        self.embedding = nn.EmbeddingBag(vocabulary_size, dim, mode="sum")
+        self.register_buffer("token_weights", token_weights.float())
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, num_classes))
 
     def forward(self, flat: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        return self.head(self.embedding(flat, offsets))
+        weights = self.token_weights[flat]
+        # Each text's total weight, by the same offsets: a sum bag over the weights as one-wide embeddings.
+        totals = nn.functional.embedding_bag(flat, self.token_weights.unsqueeze(1), offsets, mode="sum")
+        return self.head(self.embedding(flat, offsets, per_sample_weights=weights) / totals)
 
 
 class TextCNN(nn.Module):
@@ -295,10 +301,21 @@ class PretrainedClassifier(nn.Module):
         return self.net(input_ids=padded, attention_mask=mask.long()).logits
 
 
+def inverse_document_frequency(encoded: list, size: int) -> torch.Tensor:
+    """log((1 + n) / (1 + df)) + 1 per token id over the n training texts, as scikit-learn's TfidfVectorizer: a
+    token in every text weighs 1, a rare one up to 1 + log(n). <unk> counts as one token."""
+    document_frequency = torch.zeros(size)
+    for ids, _ in encoded:
+        document_frequency[torch.tensor(sorted(set(ids)))] += 1
+    return torch.log((1 + len(encoded)) / (1 + document_frequency)) + 1
+
+
 def build_model() -> nn.Module:
     size, dim, dropout = len(vocabulary), model_cfg["embed_dim"], model_cfg["dropout"]
     if model_cfg["arch"] == "embedding_bag":
-        return BagOfEmbeddings(size, dim, len(classes), dropout)
+        token_weights = (inverse_document_frequency(train_set, size) if model_cfg["pooling"] == "idf"
+                         else torch.ones(size))
+        return BagOfEmbeddings(size, dim, len(classes), dropout, token_weights)
     if model_cfg["arch"] == "textcnn":
         return TextCNN(size, dim, len(classes), dropout, model_cfg["kernel_sizes"], model_cfg["filters"])
     if model_cfg["arch"] == "bilstm":

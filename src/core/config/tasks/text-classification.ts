@@ -112,6 +112,12 @@ export function schema({
               "embedding_bag: the guide's baseline, a mean of token embeddings (EmbeddingBag with offsets) then linear; textcnn: convolutions of several widths with max pooling; bilstm: a bidirectional LSTM, mean-pooled; huggingface: a transformers model and its tokenizer from a local folder (hf_path), with a new classification head.",
             ),
           embed_dim: z.int().min(1).default(64).describe('Width of the token embeddings.'),
+          pooling: z
+            .enum(['mean', 'idf'])
+            .default('mean')
+            .describe(
+              "embedding_bag: how a text's token embeddings are averaged. mean: each token alike; idf: each token weighted by its inverse document frequency in the training texts (log((1 + n) / (1 + df)) + 1, as scikit-learn's TfidfVectorizer), so words every topic uses count less.",
+            ),
           hidden: z.int().min(1).default(64).describe('bilstm: hidden units per direction.'),
           kernel_sizes: z
             .array(z.int().min(1))
@@ -139,6 +145,14 @@ export function schema({
           code: 'custom',
           path: ['model', 'hf_path'],
           message: 'model.arch huggingface needs hf_path: the folder of a model saved with save_pretrained',
+          input: undefined,
+        })
+      }
+      if (config.model.pooling !== 'mean' && config.model.arch !== 'embedding_bag') {
+        context.addIssue({
+          code: 'custom',
+          path: ['model', 'pooling'],
+          message: `model.pooling ${config.model.pooling} applies to model.arch embedding_bag only, not ${config.model.arch}`,
           input: undefined,
         })
       }

@@ -29,6 +29,11 @@ top to bottom. The pieces:
 - ``DataError``, ``read_csv_table``: a user's data files read with errors naming the file and
   row; bad data ends the script with exit status 2 and no traceback.
 - ``save_confusion_matrix``, ``save_predicted_vs_true``, ``pyplot``: analysis figures (PNG).
+- ``register_model``: your own script's model, for ``mlx export`` (export.py).
+- ``PaddedBiLSTM``: a bidirectional LSTM over padded sequences with the answers of a packed one, which
+  exported graphs can hold (layers.py).
+- ``validation_inputs``: how a recipe makes its model's inputs from validation examples, for ``mlx export``
+  (export.py: the model in ONNX, TorchScript and torch.export forms, each checked against eager and timed).
 - ``environment``: what this interpreter has (Python, torch, CUDA, GPUs), for env.json.
 """
 
@@ -40,6 +45,7 @@ _HOMES = {
     "DataError": "data",
     "DivergenceGuard": "monitor",
     "MetricsWriter": "metrics",
+    "PaddedBiLSTM": "layers",
     "Monitor": "monitor",
     "StopRequest": "signals",
     "TrainingLoop": "loop",
@@ -56,6 +62,7 @@ _HOMES = {
     "load_config": "config",
     "pyplot": "analysis",
     "read_csv_rows": "data",
+    "register_model": "export",
     "read_csv_table": "data",
     "holdout_split": "data",
     "restart_checkpoint": "distributed",
@@ -67,6 +74,7 @@ _HOMES = {
     "seed_everything": "seeding",
     "select_device": "device",
     "start_run": "loop",
+    "validation_inputs": "export",
 }
 
 

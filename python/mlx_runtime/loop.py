@@ -67,6 +67,8 @@ class Run:
     metrics: MetricsWriter
     stop: StopRequest
     autocast: Any  # train.amp's autocast, or a context that does nothing
+    # mlx export: the checkpoint's model is exported at loop.start() instead of trained (export.py).
+    export: Optional[Any] = None
 
     @property
     def device(self) -> torch.device:
@@ -81,8 +83,16 @@ def start_run(description: str) -> Run:
     parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--config", help="resolved config (JSON); default: $MLX_CONFIG_FILE")
     parser.add_argument("--resume", help="checkpoint to continue from (mlx resume passes the latest)")
+    parser.add_argument("--export", metavar="REQUEST", help="JSON: export --resume's model instead of training "
+                        "(mlx export)")
     args = parser.parse_args()
     cfg = load_config(args.config)
+    export = None
+    if args.export:
+        from .export import request_from_argv
+
+        export = request_from_argv(args.export)
+        cfg["launch"]["device"] = export.device
     train_cfg = cfg["train"]
     run_dir = Path(os.environ.get("MLX_RUN_DIR", "."))
     configure_determinism(train_cfg["deterministic"])
@@ -90,7 +100,9 @@ def start_run(description: str) -> Run:
     world = World(cfg["launch"]["device"])
     resume_path = restart_checkpoint(run_dir / "checkpoints", world, args.resume)
     resume_from = torch.load(resume_path, map_location="cpu", weights_only=False) if resume_path else None
-    metrics = MetricsWriter(enabled=world.is_main, tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
+    # An export writes nothing of the run's but export/ (and, at its end, its figures to metrics.jsonl).
+    metrics = MetricsWriter(enabled=world.is_main and export is None,
+                            tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
                             purge_step=resume_from["step"] + 1 if resume_from else None)
     if resume_from is None:
         metrics.describe_run(cfg, os.environ.get("MLX_RUN_ID"))
@@ -99,7 +111,7 @@ def start_run(description: str) -> Run:
     # nanoGPT's pattern: no autocast bookkeeping at all when it is off.
     autocast = (torch.autocast(world.device.type, dtype=torch.float16 if amp == "fp16" else torch.bfloat16) if amp
                 else nullcontext())
-    return Run(cfg, run_dir, world, generator, resume_path, resume_from, metrics, StopRequest(), autocast)
+    return Run(cfg, run_dir, world, generator, resume_path, resume_from, metrics, StopRequest(), autocast, export)
 
 
 class TrainingLoop:
@@ -118,7 +130,7 @@ class TrainingLoop:
                  batches_per_epoch: Optional[int] = None, steps_per_epoch: Optional[int] = None,
                  total_steps: Optional[int] = None, schedule_steps_per_epoch: Optional[int] = None,
                  shuffle: Optional[torch.Generator] = None, extra_state: Callable[[], dict] = dict,
-                 unit: str = "step"):
+                 unit: str = "step", example_inputs: Optional[Callable[[int, int], tuple]] = None):
         self.run, self.model, self.optimizer = run, model, optimizer
         self.world, self.metrics, self.cfg = run.world, run.metrics, run.cfg
         train_cfg = self.cfg["train"]
@@ -149,6 +161,7 @@ class TrainingLoop:
         self.parameters = list(model.parameters())
         self.log_every, self.eval_every = train_cfg["log_every"], train_cfg["eval_every"]
         self.shuffle, self.extra_state, self.unit = shuffle, extra_state, unit
+        self.example_inputs = example_inputs
 
         # Where training stands: epochs finished, optimiser steps taken, and batches of the next epoch
         # already trained (an interrupt can stop mid-epoch; that epoch's order comes back from the
@@ -175,8 +188,11 @@ class TrainingLoop:
                 "cost": {"train_seconds": self._train_seconds(), "samples": self.samples_seen}, **self.extra_state()}
 
     def start(self, **event_fields: Any) -> None:
-        """Restores the checkpoint the run goes on from, and logs the start (with ``event_fields``)."""
+        """Restores the checkpoint the run goes on from, and logs the start (with ``event_fields``). Under
+        ``mlx export``: exports the checkpoint's model instead, and ends the script."""
         resumed = self.run.resume_from
+        if self.run.export is not None:
+            self._export(resumed)
         if resumed:
             self.model.load_state_dict(resumed["model"])
             self.optimizer.load_state_dict(resumed["optimizer"])
@@ -208,6 +224,15 @@ class TrainingLoop:
         for warning in schedule_warnings(self.cfg["train"], batches, self.total_steps):
             self.metrics.warning(warning)
         self.window = self._empty_window()
+
+    def _export(self, checkpoint: Optional[dict]) -> None:
+        from .export import ExportUsageError, export_and_exit, main_usage_error
+
+        if checkpoint is None:
+            main_usage_error(ExportUsageError("mlx export needs a checkpoint (--resume)",
+                                              "mlx export RUN names the run's own"), self.run.export.out_dir)
+        export_and_exit(self.model, self.example_inputs, self.run.export, self.run.device, checkpoint["model"],
+                        checkpoint["step"])
 
     @property
     def interrupted(self) -> bool:

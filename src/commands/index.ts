@@ -8,6 +8,7 @@ export {MlxHelp} from '../help.js'
 import Compare from './compare.js'
 import Diff from './diff.js'
 import Doctor from './doctor.js'
+import Export from './export.js'
 import Gc from './gc.js'
 import Init from './init.js'
 import Logs from './logs.js'
@@ -34,6 +35,7 @@ export const COMMANDS = {
   compare: Compare,
   diff: Diff,
   doctor: Doctor,
+  export: Export,
   gc: Gc,
   init: Init,
   logs: Logs,

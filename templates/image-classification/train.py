@@ -66,6 +66,7 @@ from mlx_runtime import (
     pyplot,
     save_confusion_matrix,
     start_run,
+    validation_inputs,
 )
 
 run = start_run(__doc__)  # the config, seeds, this process among torchrun's, the checkpoint to go on from
@@ -414,7 +415,9 @@ def evaluate() -> dict:
 
 optimizer = build_optimizer(cfg["optim"], model.parameters())
 # The schedule (per step, epoch or evaluation), AMP's gradient scaler, early stopping, checkpoints.
-loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_loader))
+# mlx export checks its exported forms against this model on validation images.
+loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_loader),
+                    example_inputs=validation_inputs(val_set))
 
 # -----------------------------------------------------------------------------
 # 5. Training loop

@@ -164,12 +164,20 @@ def evaluate() -> dict:
             "perf/eval_time": time.perf_counter() - started}
 
 
+def validation_examples(count: int, first: int) -> tuple:
+    """mlx export's inputs: rows of the first validation batch (its dense and sparse features)."""
+    dense, sparse, _ = next(iter(val_batches))
+    rows = torch.arange(first, first + count) % dense.size(0)
+    return dense[rows], sparse[rows]
+
+
 # -----------------------------------------------------------------------------
 # 4. Optimiser and schedule
 
 optimizer = build_optimizer(cfg["optim"], model.parameters())
 # The schedule (per step, epoch or evaluation), AMP's gradient scaler, early stopping, checkpoints.
-loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_batches), shuffle=shuffle_generator)
+loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_batches), shuffle=shuffle_generator,
+                    example_inputs=validation_examples)
 
 # -----------------------------------------------------------------------------
 # 5. Training loop

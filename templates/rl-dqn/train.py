@@ -202,6 +202,12 @@ def updates_by(iteration: int) -> int:
 
 
 total_updates = updates_by(epochs * iterations_per_epoch)
+
+
+def visited_states(count: int, first: int) -> tuple:
+    """mlx export's inputs: observations the agent met (the replay buffer's), the Q-network's inputs in use."""
+    rows = (first + np.arange(count)) % max(1, buffer.size)
+    return (torch.from_numpy(buffer.observations[rows]),)
 # The schedule (per update, epoch or evaluation), AMP's gradient scaler, early stopping, checkpoints; a step
 # is an update, and the first epoch's are fewer (the warm-up).
 loop = TrainingLoop(run, raw_model, optimizer, steps_per_epoch=updates_by(iterations_per_epoch),
@@ -211,7 +217,7 @@ loop = TrainingLoop(run, raw_model, optimizer, steps_per_epoch=updates_by(iterat
                         observations=observations, episode_returns=episode_returns, episode_lengths=episode_lengths,
                         finished_returns=finished_returns, finished_lengths=finished_lengths,
                         return_curve=return_curve, random=random.bit_generator.state, window=window),
-                    unit="update")
+                    unit="update", example_inputs=visited_states)
 
 # -----------------------------------------------------------------------------
 # 5. Training loop

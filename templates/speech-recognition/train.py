@@ -43,10 +43,18 @@ import numpy as np
 import torch
 import torchaudio
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch.utils.data import DataLoader
 
-from mlx_runtime import DataError, TrainingLoop, build_optimizer, compile_model, pyplot, start_run
+from mlx_runtime import (
+    DataError,
+    PaddedBiLSTM,
+    TrainingLoop,
+    build_optimizer,
+    compile_model,
+    pyplot,
+    start_run,
+    validation_inputs,
+)
 from mlx_runtime.speech import build_demo, read_audio, read_manifest
 
 run = start_run(__doc__)  # the config, seeds, the device, the checkpoint to go on from, metrics
@@ -203,8 +211,8 @@ class AcousticModel(nn.Module):
         )
         frequencies = (n_mels + 3) // 4
         self.project = nn.Linear(channels * frequencies, hidden)
-        self.lstm = nn.LSTM(hidden, hidden, num_layers=layers, bidirectional=True, batch_first=True,
-                            dropout=dropout if layers > 1 else 0.0)
+        # nn.LSTM over packed sequences, in operations an exported graph can hold (mlx export).
+        self.lstm = PaddedBiLSTM(hidden, hidden, layers=layers, dropout=dropout)
         self.dropout = nn.Dropout(dropout)
         self.classify = nn.Linear(2 * hidden, classes)
 
@@ -218,8 +226,7 @@ class AcousticModel(nn.Module):
         x = self.conv(features)  # (N, C, F/4, T/4)
         x = self.project(x.flatten(1, 2).transpose(1, 2))  # (N, T/4, hidden)
         out_lengths = self.output_lengths(lengths)
-        packed = pack_padded_sequence(x, out_lengths.cpu(), batch_first=True, enforce_sorted=False)
-        x, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=x.size(1))
+        x = self.lstm(x, out_lengths)
         logits = self.classify(self.dropout(x))
         return logits.log_softmax(dim=-1).transpose(0, 1), out_lengths  # (T, N, C) for nn.CTCLoss
 
@@ -279,7 +286,9 @@ def evaluate() -> dict:
 optimizer = build_optimizer(cfg["optim"], model.parameters())
 # The schedule (per step, epoch or evaluation), AMP's gradient scaler, early stopping, checkpoints.
 loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_loader), shuffle=shuffle_generator,
-                    extra_state=lambda: {"alphabet": alphabet})
+                    extra_state=lambda: {"alphabet": alphabet},
+                    # mlx export checks on validation utterances: their padded features and lengths.
+                    example_inputs=validation_inputs(val_set, collate, inputs=lambda batch: batch[:2]))
 
 # -----------------------------------------------------------------------------
 # 5. Training loop

@@ -64,6 +64,7 @@ from mlx_runtime import (
     save_confusion_matrix,
     save_predicted_vs_true,
     start_run,
+    validation_inputs,
 )
 
 run = start_run(__doc__)  # the config, seeds, this process among torchrun's, the checkpoint to go on from
@@ -320,7 +321,8 @@ def evaluate() -> dict:
 optimizer = build_optimizer(cfg["optim"], model.parameters())
 # The schedule (per step, epoch or evaluation), AMP's gradient scaler, early stopping, checkpoints.
 loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_loader),
-                    extra_state=lambda: {"preprocessing": preprocessing})
+                    extra_state=lambda: {"preprocessing": preprocessing},
+                    example_inputs=validation_inputs(val_set))  # mlx export checks on validation rows
 
 # -----------------------------------------------------------------------------
 # 5. Training loop

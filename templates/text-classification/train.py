@@ -42,6 +42,7 @@ from torch.utils.data import DataLoader
 
 from mlx_runtime import (
     DataError,
+    PaddedBiLSTM,
     TrainingLoop,
     build_optimizer,
     check_columns,
@@ -52,6 +53,7 @@ from mlx_runtime import (
     read_csv_table,
     save_confusion_matrix,
     start_run,
+    validation_inputs,
 )
 
 run = start_run(__doc__)  # the config, seeds, the device, the checkpoint to go on from, metrics
@@ -221,9 +223,7 @@ val_loader = DataLoader(val_set, shuffle=False, **loader_options)
 
 
 def to_device(inputs: tuple) -> tuple:
-    # Lengths stay on the CPU: pack_padded_sequence wants them there.
-    return tuple(t if i == 1 and model_cfg["arch"] == "bilstm" else t.to(device, non_blocking=True)
-                 for i, t in enumerate(inputs))
+    return tuple(t.to(device, non_blocking=True) for t in inputs)
 
 
 # -----------------------------------------------------------------------------
@@ -267,18 +267,17 @@ class TextCNN(nn.Module):
 
 
 class BiLSTM(nn.Module):
-    """A bidirectional LSTM over the packed texts (padding never seen), its outputs averaged over each text."""
+    """A bidirectional LSTM over the texts (padding never seen: each read within its length, as if packed), its
+    outputs averaged over each text."""
 
     def __init__(self, vocabulary_size: int, dim: int, num_classes: int, dropout: float, hidden: int):
         super().__init__()
         self.embedding = nn.Embedding(vocabulary_size, dim, padding_idx=PAD)
-        self.lstm = nn.LSTM(dim, hidden, batch_first=True, bidirectional=True)
+        self.lstm = PaddedBiLSTM(dim, hidden)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * hidden, num_classes))
 
     def forward(self, padded: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        packed = nn.utils.rnn.pack_padded_sequence(self.embedding(padded), lengths, batch_first=True,
-                                                   enforce_sorted=False)
-        outputs, _ = nn.utils.rnn.pad_packed_sequence(self.lstm(packed)[0], batch_first=True)
+        outputs = self.lstm(self.embedding(padded), lengths)
         mean = outputs.sum(dim=1) / lengths.to(outputs.device).unsqueeze(1)
         return self.head(mean)
 
@@ -364,7 +363,9 @@ def evaluate() -> dict:
 optimizer = build_optimizer(cfg["optim"], model.parameters())
 # The schedule (per step, epoch or evaluation), AMP's gradient scaler, early stopping, checkpoints.
 loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_loader), shuffle=shuffle_generator,
-                    extra_state=lambda: {"vocabulary": vocabulary, "classes": classes})
+                    extra_state=lambda: {"vocabulary": vocabulary, "classes": classes},
+                    # mlx export checks on validation texts, collated as the loader does: (texts, labels).
+                    example_inputs=validation_inputs(val_set, collate, inputs=lambda batch: batch[0]))
 
 # -----------------------------------------------------------------------------
 # 6. Training loop

@@ -39,10 +39,10 @@ const SHORTER: Partial<Record<(typeof TASKS)[number], string[]>> = {
   'recsys-dlrm': ['data.rows=20000', 'data.val_rows=5000'],
 }
 
-describe('every recipe, from mlx init to a finished run', () => {
+describe('every recipe, from mlx init to a finished run, exported', () => {
   // The script template (your own script) has no epochs of mlx's: test/e2e/script.test.ts runs it.
   it.for(TASKS.filter((task) => task !== 'script'))(
-    '%s: init, then one short epoch of its default config',
+    '%s: init, then one short epoch of its default config, then mlx export of its checkpoint',
     async (task, context) => {
       // .ci/run installs Debian's fortunes package; elsewhere its absence skips this one case, saying so.
       if (task === 'text-classification' && !existsSync('/usr/share/games/fortunes/computers'))
@@ -70,6 +70,20 @@ describe('every recipe, from mlx init to a finished run', () => {
       for (const key of RECIPES[task].keyMetrics.filter((key) => key in record.metrics))
         expect(Number.isFinite(record.metrics[key].last), key).toBe(true)
       expect(existsSync(join(record.runDir, 'checkpoints', 'last.pt'))).toBe(true)
+
+      // Every format of every recipe holds parity on validation examples, and ONNX Runtime runs the
+      // graph on a batch of other rows and another size (test/e2e/export.test.ts: latency, show, compare).
+      const exported = await cli(['export', record.id, '--batch-size', '6', '--no-bench', '--json'], {cwd: project})
+      expect(exported.exitCode, exported.stdout + exported.stderr).toBe(0)
+      const {report} = JSON.parse(exported.stdout)
+      expect(report.unseen_batch_size).not.toBe(report.batch_size)
+      for (const format of ['onnx', 'torchscript', 'export']) {
+        const entry = report.formats[format]
+        expect(entry.ok, `${format}: ${JSON.stringify(entry)}`).toBe(true)
+        expect(entry.parity.unseen.ok).toBe(true)
+        expect(entry.max_abs).toBeLessThan(1e-3)
+        expect(existsSync(join(record.runDir, 'export', entry.file))).toBe(true)
+      }
     },
   )
 })

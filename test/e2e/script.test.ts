@@ -50,6 +50,21 @@ describe('mlx run on your own script', () => {
     expect(tested.stderr).toMatch(
       /16 of \d+ lines gave metrics: lr, perf\/ms_per_batch, train\/loss, train\/ppl, val\/loss, val\/ppl/,
     )
+
+    // mlx export: the script registers its model (mlx_runtime.register_model) and the file it saves; started
+    // again with $MLX_EXPORT, it exports that and ends there, training nothing (its metrics stay as they were).
+    const exported = await cli(['export', record.id, '--format', 'onnx,torchscript', '--batch-size', '4', '--json'], {
+      cwd: project,
+    })
+    expect(exported.exitCode, exported.stdout + exported.stderr).toBe(0)
+    const {report} = JSON.parse(exported.stdout)
+    expect(report.formats.onnx).toMatchObject({ok: true})
+    expect(report.formats.torchscript).toMatchObject({ok: true})
+    expect(report.inputs.map((input: {dynamic_dims: number[]}) => input.dynamic_dims)).toEqual([[1], [1], [1]])
+    const after = JSON.parse((await cli(['show', record.id, '--json'], {cwd: project})).stdout)
+    expect(after.metrics['val/loss'].count).toBe(2)
+    expect(after.metrics['cost/latency_ms_b1/onnx'].last).toBeGreaterThan(0)
+    expect(after.export.checkpoint).toBe('registered by the script')
   })
 
   it('key=value lines without patterns; a failing script ends failed with its own exit code', async () => {

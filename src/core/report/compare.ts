@@ -82,11 +82,16 @@ export function cellOf(summary: MetricSummary, goal: Goal | undefined): MetricCe
 }
 
 /** The default metric columns: the key metrics of the runs' recipes that any run has, then the primary metrics. */
+/** The forms mlx export times, in the order their latency columns come. */
+export const LATENCY_FORMS = ['eager', 'onnx', 'torchscript', 'export'] as const
+
 export function defaultMetricKeys(runs: readonly RunRecord[], summaries: Map<string, MetricSummary[]>): string[] {
   const present = new Set([...summaries.values()].flat().map((s) => s.key))
   const wanted = new Set<string>()
   for (const run of runs) wanted.add(run.primaryMetric)
   for (const run of runs) for (const key of RECIPES[run.task as Task]?.keyMetrics ?? []) wanted.add(key)
+  // What serving costs, where mlx export measured it: latency at batch 1 per form.
+  for (const form of LATENCY_FORMS) wanted.add(`cost/latency_ms_b1/${form}`)
   return [...wanted].filter((key) => present.has(key))
 }
 

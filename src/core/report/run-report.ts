@@ -85,9 +85,22 @@ export interface ShowResult extends RunReport {
   artifacts: Artifact[]
   /** The recipe's analysis of the last attempt, when it ran: the validation confusion matrix. */
   confusionMatrix: {labels: string[]; matrix: number[][]} | null
+  /** The latest `mlx export` of this attempt's model: each format's parity verdict. */
+  export: ExportVerdict | null
   /** Events that explain how the run ended (early_stop, interrupted, diverged), latest first. */
   endings: Array<{event: string} & Record<string, unknown>>
   log: {stdout: string[]; stderr: string[]}
+}
+
+export interface ExportVerdict {
+  at: string
+  checkpoint: string
+  step: number
+  tolerance: number
+  formats: Record<
+    string,
+    {ok: boolean; max_abs: number | string | null; worst_output: string | null; error: string | null}
+  >
 }
 
 /** The run `ref` names, shown with the last `logLines` lines of each log. */
@@ -95,6 +108,7 @@ export function showRun(store: Store, ref: string, logLines: number): ShowResult
   const run = store.resolveRun(ref)
   const events = store.events(run.id, true)
   const matrix = events.findLast((event) => event.event === 'confusion_matrix')?.data
+  const exported = events.findLast((event) => event.event === 'export')
   // Metric names are whatever the script logged (`__proto__` too): gathered in a Map.
   const curves = new Map<string, Array<[number, number | null]>>()
   for (const row of store.metrics(run.id)) {
@@ -109,6 +123,15 @@ export function showRun(store: Store, ref: string, logLines: number): ShowResult
     environment: readJsonFile(join(run.runDir, 'env.json')),
     artifacts: listArtifacts(run.runDir),
     confusionMatrix: matrix ? {labels: matrix.labels as string[], matrix: matrix.matrix as number[][]} : null,
+    export: exported
+      ? {
+          at: new Date(exported.t * 1000).toISOString(),
+          checkpoint: String(exported.data.checkpoint),
+          step: Number(exported.data.step),
+          tolerance: Number(exported.data.tolerance),
+          formats: exported.data.formats as ExportVerdict['formats'],
+        }
+      : null,
     endings: events
       .filter((event) => ['early_stop', 'interrupted', 'diverged'].includes(event.event))
       .reverse()
@@ -182,6 +205,20 @@ export function describeRun(r: ShowResult, root: string, charts: readonly string
     matrix.forEach((row, i) =>
       out.push(`  ${labels[i]!.padStart(width)} ${row.map((n) => String(n).padStart(width)).join(' ')}`),
     )
+  }
+  if (r.export) {
+    out.push(
+      '',
+      `export of ${r.export.checkpoint} (step ${r.export.step}), ${r.export.at}, tolerance ${r.export.tolerance}`,
+    )
+    for (const [name, verdict] of Object.entries(r.export.formats))
+      out.push(
+        `  ${name.padEnd(12)} ${
+          verdict.error
+            ? `failed to export: ${verdict.error.split('\n')[0]}`
+            : `${verdict.ok ? 'parity ok' : `DIFFERS (largest in ${verdict.worst_output ?? '?'})`}, max abs ${formatNumber(Number(verdict.max_abs))}`
+        }`,
+      )
   }
   out.push('', 'artifacts')
   for (const artifact of r.artifacts) out.push(`  ${artifact.path} (${artifact.bytes} bytes)`)

@@ -1,7 +1,9 @@
 """A word-level language model trainer of the usual kind (after pytorch/examples' word_language_model):
 an LSTM over a text corpus, truncated backpropagation through time, SGD with gradient clipping, the
 learning rate divided by 4 whenever the validation loss stops improving. It knows nothing of mlx: it
-prints its progress as text, and `task: script` reads the metrics from those lines.
+prints its progress as text, and `task: script` reads the metrics from those lines. One optional line,
+where mlx_runtime is importable, registers its model for `mlx export` (which then checks the exported
+forms against it on validation text, and times them).
 
     python word_language_model.py --data DIR      # DIR holds train.txt and valid.txt
     python word_language_model.py                 # a corpus from a small grammar, made here (offline)
@@ -90,6 +92,21 @@ class RNNModel(nn.Module):
 
 
 model = RNNModel(len(vocabulary), args.emsize, args.nhid)
+
+
+def validation_windows(count: int, first: int):
+    """The model's inputs for `count` windows of validation text from the `first`: tokens and a fresh state."""
+    tokens = tokenize(valid_text)
+    starts = [(first + i) * args.bptt % (len(tokens) - args.bptt) for i in range(count)]
+    return torch.stack([tokens[s:s + args.bptt] for s in starts], dim=1), model.init_hidden(count)
+
+
+try:
+    from mlx_runtime import register_model  # under mlx export: exports the model saved below, then ends here
+except ImportError:  # run without mlx
+    register_model = None
+if register_model is not None:
+    register_model(model, validation_windows, checkpoint=args.save)
 criterion = nn.CrossEntropyLoss()
 
 

@@ -28,7 +28,8 @@ top to bottom. The pieces:
   ``schedule_warnings``: values of ``train`` that the data makes pointless, to log as warnings.
 - ``DataError``, ``read_csv_table``: a user's data files read with errors naming the file and
   row; bad data ends the script with exit status 2 and no traceback.
-- ``save_confusion_matrix``, ``save_predicted_vs_true``, ``pyplot``: analysis figures (PNG).
+- ``save_confusion_matrix``, ``save_predicted_vs_true``, ``pyplot``: analysis figures (PNG);
+  ``save_predictions``: the validation predictions ``mlx card`` computes its intervals from (card.py).
 - ``register_model``: your own script's model, for ``mlx export`` (export.py).
 - ``PaddedBiLSTM``: a bidirectional LSTM over padded sequences with the answers of a packed one, which
   exported graphs can hold (layers.py).
@@ -70,6 +71,7 @@ _HOMES = {
     "rng_states": "checkpoints",
     "save_confusion_matrix": "analysis",
     "save_predicted_vs_true": "analysis",
+    "save_predictions": "analysis",
     "schedule_warnings": "optim",
     "seed_everything": "seeding",
     "select_device": "device",

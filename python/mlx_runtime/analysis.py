@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -46,3 +47,11 @@ def save_predicted_vs_true(true: np.ndarray, predicted: np.ndarray, path: Path, 
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def save_predictions(path: Path, targets, predictions, classes: Optional[Sequence[str]] = None) -> None:
+    """The validation set's true values and the final model's predictions (class indices, with the ``classes``
+    they stand for; or values, for a regression): what ``mlx card`` computes its intervals and per-class results
+    from (``python -m mlx_runtime.card``)."""
+    np.savez(path, targets=np.asarray(targets), predictions=np.asarray(predictions),
+             classes=np.asarray(list(classes) if classes is not None else [], dtype=str))

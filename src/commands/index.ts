@@ -5,6 +5,7 @@
  */
 export {execute} from '@oclif/core'
 export {MlxHelp} from '../help.js'
+import Card from './card.js'
 import Compare from './compare.js'
 import Diff from './diff.js'
 import Doctor from './doctor.js'
@@ -32,6 +33,7 @@ import TensorBoard from './tensorboard.js'
 import Validate from './validate.js'
 
 export const COMMANDS = {
+  card: Card,
   compare: Compare,
   diff: Diff,
   doctor: Doctor,

@@ -65,6 +65,7 @@ from mlx_runtime import (
     holdout_split,
     pyplot,
     save_confusion_matrix,
+    save_predictions,
     start_run,
     validation_inputs,
 )
@@ -422,7 +423,7 @@ loop = TrainingLoop(run, raw_model, optimizer, batches_per_epoch=len(train_loade
 # -----------------------------------------------------------------------------
 # 5. Training loop
 
-loop.start()
+loop.start(train_images=len(train_idx), val_images=len(val_idx))
 for epoch in loop.epochs():
     # Each rank trains on its own part of a shuffle drawn from (seed, epoch): a resumed run draws the same.
     train_sampler.set_epoch(epoch)
@@ -479,5 +480,6 @@ if train_cfg["artifacts"]:
     _, labels, predictions, images = predict(val_loader, keep_images=True)
     if world.is_main:
         save_analysis(labels, predictions, images)
+        save_predictions(run_dir / "predictions.npz", labels, predictions, class_names)  # mlx card's intervals
 
 loop.close()

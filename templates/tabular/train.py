@@ -63,6 +63,7 @@ from mlx_runtime import (
     read_csv_table,
     save_confusion_matrix,
     save_predicted_vs_true,
+    save_predictions,
     start_run,
     validation_inputs,
 )
@@ -358,11 +359,13 @@ if train_cfg["artifacts"] and world.is_main:
         classes = preprocessing["classes"]
         matrix = confusion_matrix(targets, predictions, labels=list(range(len(classes))))
         save_confusion_matrix(matrix, classes, run_dir / "confusion_matrix.png")
+        save_predictions(run_dir / "predictions.npz", targets, predictions, classes)  # mlx card's intervals
         per_class = f1_score(targets, predictions, labels=list(range(len(classes))), average=None, zero_division=0)
         metrics.event("confusion_matrix", labels=classes, matrix=matrix.tolist(), step=loop.step,
                       per_class_f1=dict(zip(classes, per_class.tolist())), artifacts=["confusion_matrix.png"])
     else:
         save_predicted_vs_true(targets, predictions, run_dir / "predicted_vs_true.png", preprocessing["target"])
+        save_predictions(run_dir / "predictions.npz", targets, predictions)  # mlx card's intervals
         metrics.event("predictions", step=loop.step, artifacts=["predicted_vs_true.png"])
 
 loop.close()

@@ -52,6 +52,7 @@ from mlx_runtime import (
     read_csv_rows,
     read_csv_table,
     save_confusion_matrix,
+    save_predictions,
     start_run,
     validation_inputs,
 )
@@ -392,6 +393,7 @@ if train_cfg["artifacts"]:
     _, targets, predictions = predict(val_loader)
     matrix = confusion_matrix(targets, predictions, labels=list(range(len(classes))))
     save_confusion_matrix(matrix, classes, run_dir / "confusion_matrix.png")
+    save_predictions(run_dir / "predictions.npz", targets, predictions, classes)  # mlx card's intervals
     per_class = f1_score(targets, predictions, labels=list(range(len(classes))), average=None, zero_division=0)
     metrics.event("confusion_matrix", labels=classes, matrix=matrix.tolist(), step=loop.step,
                   per_class_f1=dict(zip(classes, per_class.tolist())), artifacts=["confusion_matrix.png"])

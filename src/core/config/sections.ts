@@ -478,11 +478,29 @@ export const Sweep = z
   })
   .describe('A search over this config: mlx sweep runs it (mlx run ignores it).')
 
+const cardText = (about: string) => z.string().min(1).max(20_000).optional().describe(about)
+
+/** What `mlx card` cannot know from the run: a model card's sections that people write (Mitchell et al., 2019). */
+export const Card = z
+  .strictObject({
+    overview: cardText('What the model is, in a sentence or two.'),
+    intended_use: cardText('Primary intended uses and users.'),
+    out_of_scope: cardText('Uses the model was not made for, or should not be put to.'),
+    factors: cardText('Groups, instruments or conditions its performance may vary with.'),
+    limitations: cardText('Known limitations.'),
+    ethical_considerations: cardText('Risks and harms, and what was done about them.'),
+    caveats: cardText('Caveats and recommendations.'),
+    authors: cardText('Who made it, and whom to ask.'),
+    license: cardText('Under what terms it may be used.'),
+  })
+  .describe("A model card's sections only people can write: mlx card fills them in (mlx run ignores it).")
+
 export const about = {
   description: z.string().max(10_000).default('').describe('Free text about the experiment, kept with each run.'),
   tags: z.array(z.string().min(1).max(100)).default([]).describe('Labels for finding runs.'),
   seed: z.int().min(0).default(0).describe('Seeds Python, NumPy and PyTorch; also fixes the train/val split.'),
   sweep: Sweep.optional(),
+  card: Card.optional(),
 }
 
 export const trainingSections = {

@@ -143,14 +143,23 @@ export function showRun(store: Store, ref: string, logLines: number): ShowResult
   }
 }
 
-/** `mlx show` as text: the record, then a line chart of each metric in `charts` the run has. */
-export function describeRun(r: ShowResult, root: string, charts: readonly string[]): string {
+/** What env.json says of the run's machine: its fields, its git state, its GPUs by name ("none"). */
+export function environmentFacts(r: Pick<ShowResult, 'environment'>): {
+  env: Record<string, unknown>
+  git: {commit?: string | null; dirty?: boolean | null}
+  gpus: string
+} {
   const env = r.environment ?? {}
-  const git = (env.git ?? {}) as {commit?: string | null; dirty?: boolean | null}
   const gpus =
     Array.isArray(env.gpus) && env.gpus.length > 0
       ? (env.gpus as Array<{name: string}>).map((g) => g.name).join(', ')
       : 'none'
+  return {env, git: (env.git ?? {}) as {commit?: string | null; dirty?: boolean | null}, gpus}
+}
+
+/** `mlx show` as text: the record, then a line chart of each metric in `charts` the run has. */
+export function describeRun(r: ShowResult, root: string, charts: readonly string[]): string {
+  const {env, git, gpus} = environmentFacts(r)
   const out = [
     `${r.name} (${r.id}) · ${r.task} · ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`,
     `started ${r.startedAt}${r.endedAt ? ` · ended ${r.endedAt}` : ''} · ${relative(root, r.runDir) || r.runDir}`,

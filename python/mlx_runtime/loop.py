@@ -49,6 +49,7 @@ from .distributed import World, restart_checkpoint
 from .metrics import MetricsWriter
 from .monitor import DivergenceGuard, Monitor
 from .optim import build_scheduler, clip_gradients, schedule_warnings
+from .profiling import NoProfiler, format_summary, step_profiler, write_summary
 from .seeding import configure_determinism, seed_everything
 from .signals import StopRequest
 
@@ -162,6 +163,7 @@ class TrainingLoop:
         self.log_every, self.eval_every = train_cfg["log_every"], train_cfg["eval_every"]
         self.shuffle, self.extra_state, self.unit = shuffle, extra_state, unit
         self.example_inputs = example_inputs
+        self.profiler = NoProfiler()  # mlx profile: torch.profiler over a few steps (start)
 
         # Where training stands: epochs finished, optimiser steps taken, and batches of the next epoch
         # already trained (an interrupt can stop mid-epoch; that epoch's order comes back from the
@@ -223,6 +225,8 @@ class TrainingLoop:
         batches = self.batches_per_epoch if self.batches_per_epoch is not None else self.steps_per_epoch
         for warning in schedule_warnings(self.cfg["train"], batches, self.total_steps):
             self.metrics.warning(warning)
+        self.profiler = step_profiler(os.environ.get("MLX_PROFILE"), self.run.run_dir / "profile", self.run.device,
+                                      self.world.rank, self.cfg["data"], self.cfg["train"])
         self.window = self._empty_window()
 
     def _export(self, checkpoint: Optional[dict]) -> None:
@@ -256,9 +260,11 @@ class TrainingLoop:
         optimiser step that reaches the step limit or that follows an interrupt."""
         batches = self.batches_per_epoch
         data_start = time.perf_counter()
+        self.profiler.phase("data")
         for index, batch in enumerate(loader):
             if index < self.batches_done:
                 continue  # resuming mid-epoch: these batches were trained before the interrupt
+            self.profiler.phase("forward")
             self.window["data_time"] += time.perf_counter() - data_start
             self.batch_index = index
             # The last accumulation window of an epoch may be short: average over the batches it has.
@@ -268,6 +274,7 @@ class TrainingLoop:
             if self.window_ends and (self.step >= self.total_steps or self.interrupted):
                 return
             data_start = time.perf_counter()
+            self.profiler.phase("data")
 
     def accumulating(self, model: torch.nn.Module):
         """Around the forward and backward passes: inside an accumulation window, the wrapped ``model``
@@ -285,6 +292,7 @@ class TrainingLoop:
             self.checkpoints.stop_diverged(self.state(), loss_value, self.step, unit=self.unit,
                                            reason=self.divergence.reason)
         # Each batch adds its share of the window's mean; a window of one batch skips the division.
+        self.profiler.phase("backward")
         self.scaler.scale(loss if self.window_batches == 1 else loss / self.window_batches).backward()
         self.window["loss"] += loss_value * samples
         self.window["samples"] += samples
@@ -295,6 +303,7 @@ class TrainingLoop:
         """One optimiser step from the gradients backpropagated: unscaled, clipped to
         ``train.grad_clip``, the schedule moved on. Returns the gradient norm (when measured) and the
         learning rate the step used."""
+        self.profiler.phase("optimizer")
         self.scaler.unscale_(self.optimizer)
         grad_norm = clip_gradients(self.parameters, self.max_grad_norm, measure=measure_norm)
         step_lr = self.optimizer.param_groups[0]["lr"]  # before the schedule moves it
@@ -304,6 +313,7 @@ class TrainingLoop:
         self.step += 1
         if self.schedule_interval == "step":
             self.scheduler.step()
+        self.profiler.step()
         return grad_norm, step_lr
 
     def optimizer_step(self) -> bool:
@@ -377,7 +387,13 @@ class TrainingLoop:
     def finish(self) -> None:
         """After the last epoch: the last checkpoint, enough to resume or to reload the model for analysis
         or export (saved before any analysis, whose pass over the data draws random numbers a resumed
-        run must not see). Interrupted: that checkpoint, an ``interrupted`` event, and exit 130."""
+        run must not see). Interrupted: that checkpoint, an ``interrupted`` event, and exit 130. Under mlx profile,
+        the profile's summary first."""
+        profiled = self.profiler.close()
+        if profiled is not None and self.world.is_main:
+            write_summary(profiled, self.run.run_dir / "profile")
+            print(format_summary(profiled), flush=True)
+            self.metrics.event("profile", **profiled)
         self._log_cost()
         if self.interrupted:
             self.checkpoints.save("last.pt", self.state(), step=self.step)

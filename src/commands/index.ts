@@ -15,6 +15,7 @@ import Init from './init.js'
 import Logs from './logs.js'
 import Note from './note.js'
 import Plot from './plot.js'
+import Profile from './profile.js'
 import Rename from './rename.js'
 import Resume from './resume.js'
 import Run from './run.js'
@@ -43,6 +44,7 @@ export const COMMANDS = {
   logs: Logs,
   note: Note,
   plot: Plot,
+  profile: Profile,
   rename: Rename,
   resume: Resume,
   run: Run,

@@ -26,6 +26,7 @@ export function runRecord(fields: Partial<RunRecord> & Pick<RunRecord, 'id'>): R
     jobId: null,
     follower: null,
     trial: null,
+    kind: 'train',
     ...fields,
   }
 }

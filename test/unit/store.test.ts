@@ -202,7 +202,7 @@ describe('the index follows the run directories', () => {
     expect(store.getRun('eeee555555')?.runDir).toBe(join(copy, 'runs', 'eeee555555'))
   })
 
-  it('migration 5 rebuilds the runs table for sweeps without losing a metric, param or event of the runs before', async () => {
+  it('migrations 5 and 6: the runs table rebuilt for sweeps without losing a metric, param or event of the runs before; run kinds', async () => {
     const {default: Database} = await import('better-sqlite3')
     const {MIGRATIONS} = await import('../../src/core/store/migrations.js')
     const dir = join(tempDir(), '.mlx')
@@ -253,6 +253,26 @@ describe('the index follows the run directories', () => {
     const file = JSON.parse(readFileSync(join(store.runDir('abcd000002'), 'run.json'), 'utf8'))
     expect(file).toMatchObject({status: 'pruned', trial: {sweep: 's', number: 3, seed: 1, fold: null}})
     expect(store.sweepNames()).toEqual(['s'])
+    // Runs before migration 6 train; a profile run (mlx profile) says so in the index and in run.json, which rebuilds it.
+    expect(store.getRun('abcd000001')?.kind).toBe('train')
+    store.createRun(
+      {
+        id: 'abcd000003',
+        name: 'p',
+        task: 'tabular',
+        host: 'h',
+        config: {},
+        primaryMetric: 'val/acc',
+        primaryGoal: 'max',
+        kind: 'profile',
+      },
+      7,
+    )
+    expect(store.getRun('abcd000003')?.kind).toBe('profile')
+    const {readRunDirectory} = await import('../../src/core/store/run-file.js')
+    writeFileSync(join(store.runDir('abcd000003'), 'config.json'), '{}')
+    const recovered = readRunDirectory(store.runDir('abcd000003'), 'abcd000003')
+    expect('run' in recovered && recovered.run.kind).toBe('profile')
   })
 
   it('writes every change of a run to its run.json, atomically', async () => {

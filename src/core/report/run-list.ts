@@ -1,5 +1,5 @@
 /** `mlx runs`: runs newest first, each with its primary metric (best, else last). */
-import type {RunNote, RunStatus, Store} from '../store/store.js'
+import type {RunKind, RunNote, RunStatus, Store} from '../store/store.js'
 import {durationOf} from './compare.js'
 import {distinguishingWidth, NAME_KEEP_WIDTH, type Table} from './format.js'
 import {formatBytes, formatDuration, formatNumber} from './numbers.js'
@@ -9,6 +9,8 @@ export interface RunListEntry {
   id: string
   name: string
   task: string
+  /** train, or profile (mlx profile: a few steps under torch.profiler). */
+  kind: RunKind
   status: RunStatus
   startedAt: string
   durationSeconds: number | null
@@ -39,6 +41,7 @@ export function listRuns(store: Store, filter: NonNullable<Parameters<Store['lis
       id: run.id,
       name: run.name,
       task: run.task,
+      kind: run.kind,
       status: run.status,
       startedAt: new Date(run.createdAt * 1000).toISOString(),
       durationSeconds: durationOf(run),
@@ -76,7 +79,7 @@ export function runListTable(entries: readonly RunListEntry[]): {table: Table; l
       leftOutHint: 'see all with: mlx runs ... | less -S, or mlx runs --json',
       rows: entries.map((e) => [
         {text: e.id},
-        {text: e.name},
+        {text: e.kind === 'train' ? e.name : `${e.name} (${e.kind})`},
         {text: e.status, status: e.status},
         {text: started(e.startedAt)},
         {text: formatDuration(e.durationSeconds), align: 'right'},

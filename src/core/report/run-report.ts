@@ -15,6 +15,8 @@ export interface RunReport {
   id: string
   name: string
   task: string
+  /** train, or profile (mlx profile). */
+  kind: RunRecord['kind']
   status: RunStatus
   exitCode: number | null
   signal: string | null
@@ -53,6 +55,7 @@ export function runReport(
     id: run.id,
     name: run.name,
     task: run.task,
+    kind: run.kind,
     status: run.status,
     exitCode: run.exitCode,
     signal: run.signal,
@@ -161,7 +164,7 @@ export function environmentFacts(r: Pick<ShowResult, 'environment'>): {
 export function describeRun(r: ShowResult, root: string, charts: readonly string[]): string {
   const {env, git, gpus} = environmentFacts(r)
   const out = [
-    `${r.name} (${r.id}) · ${r.task} · ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`,
+    `${r.name} (${r.id}) · ${r.task}${r.kind === 'train' ? '' : ` · ${r.kind}`} · ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`,
     `started ${r.startedAt}${r.endedAt ? ` · ended ${r.endedAt}` : ''} · ${relative(root, r.runDir) || r.runDir}`,
     ...(r.launch.launcher === 'local'
       ? []

@@ -9,7 +9,7 @@ import type {ExperimentConfig} from '../config/schema.js'
 import {mlxVersion, runtimeDir} from '../project/paths.js'
 import type {Project} from '../project/project.js'
 import {renderScript} from '../recipes/registry.js'
-import type {RunRecord, Store, TrialTag} from '../store/store.js'
+import type {RunKind, RunRecord, Store, TrialTag} from '../store/store.js'
 import {captureGit, writeProvenance, type Provenance} from './provenance.js'
 
 export function newRunId(): string {
@@ -43,6 +43,7 @@ export function createRun(
   config: ExperimentConfig,
   provenance: Omit<Provenance, 'git'>,
   trial: TrialTag | null = null,
+  kind: RunKind = 'train',
 ): RunRecord {
   const id = newRunId()
   const runDir = store.runDir(id)
@@ -60,6 +61,7 @@ export function createRun(
       primaryMetric: config.metrics.primary,
       primaryGoal: config.metrics.goal,
       trial,
+      kind,
     },
     createdAt,
   )

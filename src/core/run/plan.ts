@@ -9,7 +9,7 @@ import type {LauncherName} from '../launch/launcher.js'
 import {directivePathProblem} from '../launch/slurm.js'
 import type {Project} from '../project/project.js'
 import {checkPython, choosePython, countGpus, type PythonChoice, type QuickCheck} from '../project/python.js'
-import type {RunRecord, Store, TrialTag} from '../store/store.js'
+import type {RunKind, RunRecord, Store, TrialTag} from '../store/store.js'
 import type {EarlyCheck} from './quick-check.js'
 import {overriddenParams, sha256, type Provenance} from './provenance.js'
 
@@ -41,6 +41,8 @@ export interface PreparedRun extends PreparedLaunch {
   provenance: Omit<Provenance, 'git'>
   /** The sweep trial the run is, when a sweep makes it. */
   trial?: TrialTag
+  /** What the run is for (default: train). */
+  kind?: RunKind
 }
 
 /** The processes a run starts: one (local), or torchrun's `nprocPerNode` on each of `nodes`. */

@@ -33,7 +33,7 @@ export async function startRun(
   return launchRun(
     project,
     store,
-    createRun(project, store, config, prepared.provenance, prepared.trial ?? null),
+    createRun(project, store, config, prepared.provenance, prepared.trial ?? null, prepared.kind),
     prepared,
     [],
     observer,

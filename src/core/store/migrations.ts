@@ -167,4 +167,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_brief ON runs (created_at, seq, id, name, task, status, ended_at, primary_metric, primary_goal, tags_json, notes_json);
   CREATE INDEX runs_sweep ON runs (sweep, trial) WHERE sweep IS NOT NULL;
   `,
+  `
+  -- what a run is for: 'train' (mlx run, resume, sweep) or 'profile' (mlx profile: a few steps under torch.profiler)
+  ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'train';
+  `,
 ]

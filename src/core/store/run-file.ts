@@ -7,7 +7,7 @@ import {renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {readRegularFile} from '../files.js'
 import {mlxVersion} from '../project/paths.js'
-import {RUN_STATUSES} from './status.js'
+import {RUN_KINDS, RUN_STATUSES} from './status.js'
 import type {RecoveredRun, RunRecord} from './store.js'
 
 export const RUN_FILE = 'run.json'
@@ -86,6 +86,7 @@ export function readRunDirectory(runDir: string, id: string): {run: RecoveredRun
       ),
       null,
     ),
+    kind: field('kind', (value) => (RUN_KINDS as readonly unknown[]).includes(value), 'train'),
     config: config.value,
   }
   if (problems.length > 0) return {problem: `${RUN_FILE} has no valid ${problems.join(', ')}`}

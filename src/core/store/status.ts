@@ -14,3 +14,7 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   'interrupted',
   'pruned',
 ]
+
+/** What a run is for: training (mlx run, resume, sweep), or a profile of a few steps (mlx profile). */
+export const RUN_KINDS = ['train', 'profile'] as const
+export type RunKind = (typeof RUN_KINDS)[number]

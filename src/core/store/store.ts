@@ -24,9 +24,9 @@ import {parseMetricsLine, type EventRecord, type MetricsRecord} from '../metrics
 import type {TailLine} from '../metrics/tail.js'
 import {flattenParams} from '../config/params.js'
 import {writeRunFile} from './run-file.js'
-import {RUN_STATUSES, type RunStatus} from './status.js'
+import {RUN_STATUSES, type RunKind, type RunStatus} from './status.js'
 
-export {RUN_STATUSES, type RunStatus}
+export {RUN_STATUSES, type RunKind, type RunStatus}
 
 export interface IngestCounters {
   /** Lines read from metrics.jsonl so far (good and bad). */
@@ -88,6 +88,7 @@ export interface RunRecord extends RunBrief {
   follower: RunFollower | null
   /** The sweep trial this run is (mlx sweep), else null. */
   trial: TrialTag | null
+  kind: RunKind
 }
 
 /** A sweep's run: its sweep, its trial (one configuration), and the seed and fold it repeats that configuration with. */
@@ -119,6 +120,7 @@ export interface NewRun {
   primaryMetric: string
   primaryGoal: 'min' | 'max' | null
   trial?: TrialTag | null
+  kind?: RunKind
 }
 
 /** A run as its run.json recorded it: what the index needs to hold it again (store/rebuild.ts). */
@@ -201,6 +203,7 @@ interface RunRow {
   trial: number | null
   trial_seed: number | null
   trial_fold: number | null
+  kind: RunKind
 }
 
 export class Store {
@@ -255,8 +258,8 @@ export class Store {
       this.db
         .prepare(
           `INSERT INTO runs (id, name, task, status, created_at, host, run_dir, config_json, primary_metric, primary_goal, tags_json, follower_pid, follower_host,
-             sweep, trial, trial_seed, trial_fold)
-           VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             sweep, trial, trial_seed, trial_fold, kind)
+           VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           run.id,
@@ -272,6 +275,7 @@ export class Store {
           process.pid,
           hostname(),
           ...trialColumns(run.trial ?? null),
+          run.kind ?? 'train',
         )
       this.writeParams(run.id, run.config)
     })()
@@ -289,8 +293,8 @@ export class Store {
         const inserted = this.db
           .prepare(
             `INSERT OR IGNORE INTO runs (id, name, task, status, created_at, ended_at, exit_code, signal, pid, host, run_dir, config_json, primary_metric, primary_goal, error,
-             tags_json, notes_json, launcher, world_size, nodes, job_id, stop_requested_at, sweep, trial, trial_seed, trial_fold)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             tags_json, notes_json, launcher, world_size, nodes, job_id, stop_requested_at, sweep, trial, trial_seed, trial_fold, kind)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             run.id,
@@ -316,6 +320,7 @@ export class Store {
             run.jobId,
             run.stopRequestedAt,
             ...trialColumns(run.trial),
+            run.kind ?? 'train',
           )
         if (inserted.changes === 0) return false
         this.writeParams(run.id, run.config)
@@ -879,6 +884,7 @@ export class Store {
         row.sweep === null || row.trial === null
           ? null
           : {sweep: row.sweep, number: row.trial, seed: row.trial_seed, fold: row.trial_fold},
+      kind: row.kind,
     }
   }
 }

@@ -4,7 +4,7 @@
 # are kept as they were measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all=(validate compare-10k startup ingest json-output recipe-quality parity parity-resnet18 parity-instructions sweep sweep-text)
+all=(validate compare-10k startup ingest json-output recipe-quality parity parity-resnet18 parity-instructions sweep sweep-text diagnostics)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${all[@]}")
 for name in "${names[@]}"; do
@@ -20,6 +20,7 @@ for name in "${names[@]}"; do
     parity-instructions) command=(.venv/bin/python bench/parity_instructions.py) ;;
     sweep) command=(node bench/sweep.mjs) ;;
     sweep-text) command=(node bench/sweep-text.mjs) ;;
+    diagnostics) command=(node bench/diagnostics.mjs) ;;
     *) echo "bench/run.sh: no benchmark named $name (there are: ${all[*]})" >&2; exit 2 ;;
   esac
   out=$(mktemp)

@@ -29,7 +29,9 @@ top to bottom. The pieces:
 - ``DataError``, ``read_csv_table``: a user's data files read with errors naming the file and
   row; bad data ends the script with exit status 2 and no traceback.
 - ``save_confusion_matrix``, ``save_predicted_vs_true``, ``pyplot``: analysis figures (PNG);
-  ``save_predictions``: the validation predictions ``mlx card`` computes its intervals from (card.py).
+  ``save_predictions``: the validation predictions ``mlx card`` computes its intervals from (card.py);
+  ``save_embedding``, ``save_worst_samples``: the ``analysis:`` section's embedding map and worst samples
+  (diagnostics.py, with the gradient histograms the loop writes).
 - ``register_model``: your own script's model, for ``mlx export`` (export.py).
 - ``PaddedBiLSTM``: a bidirectional LSTM over padded sequences with the answers of a packed one, which
   exported graphs can hold (layers.py).
@@ -71,7 +73,9 @@ _HOMES = {
     "rng_states": "checkpoints",
     "save_confusion_matrix": "analysis",
     "save_predicted_vs_true": "analysis",
+    "save_embedding": "diagnostics",
     "save_predictions": "analysis",
+    "save_worst_samples": "diagnostics",
     "schedule_warnings": "optim",
     "seed_everything": "seeding",
     "select_device": "device",

@@ -344,8 +344,10 @@ def run_export(model: torch.nn.Module, example_inputs: Optional[ExampleInputs], 
     out_dir = Path(request.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if example_inputs is None:
-        raise ExportUsageError("this script does not say how to make its model's inputs",
-                               "pass example_inputs=validation_inputs(...) to TrainingLoop (docs/export.md)")
+        raise ExportUsageError("this run's script does not say how to make its model's inputs (a run made before "
+                               "mlx export existed, or a recipe of your own without example_inputs)",
+                               "mlx run --from RUN trains it again with today's script; a recipe of your own passes "
+                               "example_inputs=validation_inputs(...) to TrainingLoop (docs/export.md)")
     model.eval()
     size = max(1, request.batch_size)
     example = on_device(tuple(example_inputs(size, 0)), device)

@@ -45,6 +45,7 @@ import torch
 from .checkpoints import CheckpointKeeper, restore_rng_states, rng_states
 from .config import load_config
 from .device import explain_out_of_memory
+from .diagnostics import ANALYSIS_OFF, GradientWatch
 from .distributed import World, restart_checkpoint
 from .metrics import MetricsWriter
 from .monitor import DivergenceGuard, Monitor
@@ -102,8 +103,10 @@ def start_run(description: str) -> Run:
     resume_path = restart_checkpoint(run_dir / "checkpoints", world, args.resume)
     resume_from = torch.load(resume_path, map_location="cpu", weights_only=False) if resume_path else None
     # An export writes nothing of the run's but export/ (and, at its end, its figures to metrics.jsonl).
+    # Histograms (analysis.histograms_every) have nowhere to go but TensorBoard: they turn it on.
+    tensorboard = train_cfg["tensorboard"] or cfg.get("analysis", ANALYSIS_OFF)["histograms_every"] is not None
     metrics = MetricsWriter(enabled=world.is_main and export is None,
-                            tensorboard_dir=run_dir if train_cfg["tensorboard"] else None,
+                            tensorboard_dir=run_dir if tensorboard else None,
                             purge_step=resume_from["step"] + 1 if resume_from else None)
     if resume_from is None:
         metrics.describe_run(cfg, os.environ.get("MLX_RUN_ID"))
@@ -164,6 +167,9 @@ class TrainingLoop:
         self.shuffle, self.extra_state, self.unit = shuffle, extra_state, unit
         self.example_inputs = example_inputs
         self.profiler = NoProfiler()  # mlx profile: torch.profiler over a few steps (start)
+        # analysis.histograms_every: weight and gradient histograms, per-layer gradient norms and their warnings.
+        self.gradients = GradientWatch(model, self.cfg.get("analysis", ANALYSIS_OFF), self.metrics,
+                                       enabled=self.world.is_main)
 
         # Where training stands: epochs finished, optimiser steps taken, and batches of the next epoch
         # already trained (an interrupt can stop mid-epoch; that epoch's order comes back from the
@@ -305,6 +311,7 @@ class TrainingLoop:
         learning rate the step used."""
         self.profiler.phase("optimizer")
         self.scaler.unscale_(self.optimizer)
+        self.gradients.after_backward(self.step + 1)
         grad_norm = clip_gradients(self.parameters, self.max_grad_norm, measure=measure_norm)
         step_lr = self.optimizer.param_groups[0]["lr"]  # before the schedule moves it
         self.scaler.step(self.optimizer)

@@ -215,6 +215,21 @@ class MetricsWriter:
             self._tensorboard.write(tb_summaries.session_end(tb_summaries.END_STATUS[name], record["t"]), step,
                                     record["t"])
 
+    def histogram(self, tag: str, values: Any, step: int) -> None:
+        """A histogram of ``values`` (a tensor or array) to TensorBoard only (metrics.jsonl holds numbers)."""
+        if self._tensorboard is None:
+            return
+        import numpy as np
+        from torch.utils.tensorboard.summary import histogram
+
+        array = values.detach().float().cpu().numpy() if hasattr(values, "detach") else np.asarray(values)
+        self._tensorboard.write(histogram(tag, array, bins=64), int(step), time.time())
+
+    def tensorboard_scalars(self, values: Mapping[str, Any], step: int) -> None:
+        """Scalars for TensorBoard only: too many (a norm per layer) to index as the run's metrics."""
+        if self._tensorboard is not None and values:
+            self._tensorboard.write({name: _number(value) for name, value in values.items()}, int(step), time.time())
+
     def warning(self, message: str, **fields: Any) -> None:
         """Something the person who runs this should know (a config value the data makes pointless): a
         ``warning`` event, which mlx shows with the run, and a line on stderr."""

@@ -20,11 +20,12 @@ END_STATUS = {"end": api_pb2.STATUS_SUCCESS, "interrupted": api_pb2.STATUS_UNKNO
 
 
 def flat_params(config: Mapping[str, Any], prefix: str = "") -> dict:
-    """The config as dotted keys (name, task and tags left out), as mlx's params: lists as their JSON text,
+    """The config as dotted keys (name, task, tags, and the sweep and card sections left out), as mlx's params:
+    lists as their JSON text,
     None as the text "null" (HParams holds numbers, booleans and text only)."""
     flat = {}
     for key, value in config.items():
-        if not prefix and key in ("name", "task", "tags"):
+        if not prefix and key in ("name", "task", "tags", "sweep", "card"):
             continue
         path = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, Mapping):

@@ -154,3 +154,10 @@ def test_unknown_formats_and_missing_packages_are_usage_errors(monkeypatch):
     with pytest.raises(ExportUsageError, match="onnxruntime") as raised:
         ExportRequest.from_json(json.dumps({"out_dir": "x", "formats": ["onnx"]}))
     assert "make setup" in raised.value.hint
+
+
+def test_a_script_without_example_inputs_is_told_what_to_do(tmp_path):
+    request = ExportRequest(out_dir=str(tmp_path / "export"), formats=["torchscript"])
+    with pytest.raises(ExportUsageError, match="made before mlx export existed") as raised:
+        run_export(Small(), None, request, torch.device("cpu"), step=0)
+    assert "mlx run --from RUN" in raised.value.hint

@@ -65,6 +65,7 @@ from mlx_runtime import (
     holdout_split,
     pyplot,
     save_confusion_matrix,
+    save_embedding,
     save_predictions,
     start_run,
     validation_inputs,
@@ -481,5 +482,8 @@ if train_cfg["artifacts"]:
     if world.is_main:
         save_analysis(labels, predictions, images)
         save_predictions(run_dir / "predictions.npz", labels, predictions, class_names)  # mlx card's intervals
+        # analysis.embeddings: the validation images' penultimate features, mapped to 2-D.
+        save_embedding(raw_model, loop.example_inputs, len(val_set), labels.numpy(), class_names, run_dir,
+                       cfg["analysis"], metrics, loop.step, cfg["seed"], device)
 
 loop.close()

@@ -52,6 +52,7 @@ from mlx_runtime import (
     build_optimizer,
     compile_model,
     pyplot,
+    save_worst_samples,
     start_run,
     validation_inputs,
 )
@@ -339,6 +340,10 @@ if train_cfg["artifacts"]:
     _, references, hypotheses = predict(val_loader)
     wrong = [(r, h) for r, h in zip(references, hypotheses) if r != h]
     save_alignment(0, run_dir / "alignment.png")
+    # analysis.worst_samples: the utterances with the highest character error rate, with both transcripts.
+    errors = sorted(((jiwer.cer(r, h), r, h) for r, h in zip(references, hypotheses)), key=lambda row: -row[0])
+    save_worst_samples([(f"{cer:.3f}", r, h) for cer, r, h in errors], ["cer", "reference", "hypothesis"], run_dir,
+                       metrics, loop.step, "utterances by CER", cfg["analysis"]["worst_samples"])
     metrics.event("transcripts", step=loop.step, correct=len(references) - len(wrong), total=len(references),
                   examples=[{"reference": r, "hypothesis": h} for r, h in (wrong or list(zip(references, hypotheses)))[:20]],
                   artifacts=["alignment.png"])

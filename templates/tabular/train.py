@@ -62,6 +62,7 @@ from mlx_runtime import (
     holdout_split,
     read_csv_table,
     save_confusion_matrix,
+    save_embedding,
     save_predicted_vs_true,
     save_predictions,
     start_run,
@@ -360,6 +361,8 @@ if train_cfg["artifacts"] and world.is_main:
         matrix = confusion_matrix(targets, predictions, labels=list(range(len(classes))))
         save_confusion_matrix(matrix, classes, run_dir / "confusion_matrix.png")
         save_predictions(run_dir / "predictions.npz", targets, predictions, classes)  # mlx card's intervals
+        save_embedding(raw_model, loop.example_inputs, len(val_set), targets, classes, run_dir, cfg["analysis"],
+                       metrics, loop.step, cfg["seed"], device)  # analysis.embeddings
         per_class = f1_score(targets, predictions, labels=list(range(len(classes))), average=None, zero_division=0)
         metrics.event("confusion_matrix", labels=classes, matrix=matrix.tolist(), step=loop.step,
                       per_class_f1=dict(zip(classes, per_class.tolist())), artifacts=["confusion_matrix.png"])

@@ -52,7 +52,9 @@ from mlx_runtime import (
     read_csv_rows,
     read_csv_table,
     save_confusion_matrix,
+    save_embedding,
     save_predictions,
+    save_worst_samples,
     start_run,
     validation_inputs,
 )
@@ -394,6 +396,13 @@ if train_cfg["artifacts"]:
     matrix = confusion_matrix(targets, predictions, labels=list(range(len(classes))))
     save_confusion_matrix(matrix, classes, run_dir / "confusion_matrix.png")
     save_predictions(run_dir / "predictions.npz", targets, predictions, classes)  # mlx card's intervals
+    save_embedding(raw_model, loop.example_inputs, len(val_set), targets, classes, run_dir, cfg["analysis"], metrics,
+                   loop.step, cfg["seed"], device)  # analysis.embeddings
+    # analysis.worst_samples: the misclassified texts, in validation order, with both labels.
+    wrong = [i for i in range(len(targets)) if targets[i] != predictions[i]]
+    save_worst_samples([(classes[targets[i]], classes[predictions[i]], val_examples[i][0]) for i in wrong],
+                       ["true", "predicted", "text"], run_dir, metrics, loop.step, "misclassified texts",
+                       cfg["analysis"]["worst_samples"])
     per_class = f1_score(targets, predictions, labels=list(range(len(classes))), average=None, zero_division=0)
     metrics.event("confusion_matrix", labels=classes, matrix=matrix.tolist(), step=loop.step,
                   per_class_f1=dict(zip(classes, per_class.tolist())), artifacts=["confusion_matrix.png"])

@@ -2,7 +2,7 @@
  * Every recipe as a new user meets it: `mlx init --template X` in an empty folder, then
  * `mlx run configs/X.yaml`, one short epoch, offline, with real PyTorch.
  */
-import {existsSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {TASKS} from '../../src/core/config/schema.js'
@@ -70,6 +70,11 @@ describe('every recipe, from mlx init to a finished run, exported', () => {
       for (const key of RECIPES[task].keyMetrics.filter((key) => key in record.metrics))
         expect(Number.isFinite(record.metrics[key].last), key).toBe(true)
       expect(existsSync(join(record.runDir, 'checkpoints', 'last.pt'))).toBe(true)
+      // analysis.worst_samples (on by default): misclassified texts, the utterances with the highest CER.
+      if (task === 'text-classification' || task === 'speech-recognition')
+        expect(readFileSync(join(record.runDir, 'worst_samples.tsv'), 'utf8')).toMatch(
+          task === 'text-classification' ? /^true\tpredicted\ttext\n/ : /^cer\treference\thypothesis\n[01]\.\d{3}\t/,
+        )
 
       // Every format of every recipe holds parity on validation examples, and ONNX Runtime runs the
       // graph on a batch of other rows and another size (test/e2e/export.test.ts: latency, show, compare).

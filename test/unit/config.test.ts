@@ -318,7 +318,7 @@ describe('hostile input: every problem a diagnostic with its position, nothing p
 
   it('a __proto__ key, in a file or a --set, is an unknown key at its position; no object gains a property', () => {
     expect(problems('name: x\ntask: image-classification\n__proto__:\n  polluted: 1\n')).toEqual([
-      'c.yaml:3:1: __proto__: unknown key "__proto__" (known keys: extends, name, task, description, tags, seed, sweep, card, data, model, loss, metrics, optim, scheduler, train, launch)',
+      'c.yaml:3:1: __proto__: unknown key "__proto__" (known keys: extends, name, task, description, tags, seed, sweep, card, data, model, loss, metrics, optim, scheduler, train, launch, analysis)',
     ])
     expect(problems(`${MINIMAL}optim2: {__proto__: {lr: 1}}\n`)[0]).toMatch(
       /^c\.yaml:7:1: optim2: unknown key "optim2"/,

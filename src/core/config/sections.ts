@@ -503,11 +503,62 @@ export const about = {
   card: Card.optional(),
 }
 
+/** Training diagnostics: off by default where they cost time (docs/analysis.md). */
+export const Analysis = z
+  .strictObject({
+    histograms_every: z
+      .int()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        "Every N optimiser steps: histograms of every weight and gradient and each layer's gradient norm, to TensorBoard (turns it on), with a warning when a norm vanishes or explodes. null: off.",
+      ),
+    vanishing_grad_norm: z
+      .number()
+      .min(0)
+      .default(1e-7)
+      .describe("A layer's gradient norm below this, when histograms are written, is warned of as vanishing."),
+    exploding_grad_norm: z
+      .number()
+      .positive()
+      .default(1e3)
+      .describe(
+        "A layer's gradient norm above this (or not finite), when histograms are written, is warned of as exploding.",
+      ),
+    embeddings: z
+      .boolean()
+      .default(false)
+      .describe(
+        "At the end: a 2-D map of the validation set's penultimate features (the input of the model's last linear layer), coloured by class, as embedding.png and TensorBoard projector data. Image, tabular and text recipes.",
+      ),
+    embedding_method: z
+      .enum(['auto', 'tsne', 'umap'])
+      .default('auto')
+      .describe("auto: UMAP where umap-learn is installed, else scikit-learn's t-SNE."),
+    embedding_points: z
+      .int()
+      .min(10)
+      .max(20_000)
+      .default(1000)
+      .describe('At most this many validation examples in the map (an even, seeded sample).'),
+    worst_samples: z
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(20)
+      .describe(
+        'At the end: the N worst validation samples, beyond images: misclassified texts with their predicted and true labels (text), the utterances with the highest CER with their transcripts (speech). 0: none.',
+      ),
+  })
+  .describe('Training diagnostics: histograms, gradient norms, embeddings, worst samples.')
+
 export const trainingSections = {
   optim: Optim.prefault({}),
   scheduler: Scheduler.prefault({}),
   train: Train.prefault({}),
   launch: Launch.prefault({}),
+  analysis: Analysis.prefault({}),
 }
 
 export const loaderFields = {

@@ -126,7 +126,7 @@ describe('store', () => {
     expect(store.ingestOffset('cccc333333')).toBe(100)
   })
 
-  it('resolves runs by id, unique prefix and name', async () => {
+  it('resolves runs by id, then name, then unique prefix', async () => {
     const store = await freshStore()
     newRun(store, 'abc1000000', 'first', 1)
     newRun(store, 'abc2000000', 'second', 2)
@@ -152,6 +152,15 @@ describe('store', () => {
     expect(() => store.resolveRun('abc')).toThrow(/ambiguous: abc2000000, abc1000000/)
     expect(() => store.resolveRun('zzz')).toThrow(UserError)
     expect(() => store.resolveRun('%')).toThrow(/no run matches/)
+    // A name wins over another run's id that merely starts with it (mlx rm a removed the run whose id began with a).
+    newRun(store, 'a0b1c2d3e4', 'fails', 20)
+    newRun(store, 'dddd000000', 'a', 21)
+    notices.length = 0
+    expect(store.resolveRun('a', 'unique').id).toBe('dddd000000')
+    expect(notices).toEqual([
+      'mlx: "a" is a run\'s name and the start of the id of a0b1c2d3e4, abc2000000, abc1000000: taking the name',
+    ])
+    expect(store.resolveRun('a0b').name).toBe('fails')
   })
 
   it('lists newest first, filtered by status, name glob and tags', async () => {

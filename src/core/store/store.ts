@@ -639,7 +639,8 @@ export class Store {
   notice: (line: string) => void = () => {}
 
   /**
-   * A run by id, unique id prefix, or name. A name several runs share (every run of a config gets
+   * A run by id, name, or unique id prefix, in that order (a name is what a person typed on purpose; a
+   * prefix may match a random id by chance). A name several runs share (every run of a config gets
    * its name) means the newest of them, and the store says which (`notice`); with `names: 'unique'`
    * (for what cannot be undone) it is refused, the runs listed.
    */
@@ -653,16 +654,17 @@ export class Store {
         : (this.db
             .prepare("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY created_at DESC")
             .all(`${escapeLike(ref)}%`) as RunRow[])
-    if (byPrefix.length === 1) return this.toRecord(byPrefix[0]!)
-    if (byPrefix.length > 1) {
-      throw new UserError(
-        `run prefix ${JSON.stringify(excerpt(ref))} is ambiguous: ${byPrefix.map((r) => r.id).join(', ')}`,
-        'type more characters of the id',
-      )
-    }
+    // A name before an id prefix: `mlx rm a` means the run named a, not another whose random id starts with a.
     const byName = this.db
       .prepare(`SELECT * FROM runs WHERE name = ? ORDER BY created_at DESC LIMIT ${NAMESAKES_LISTED + 1}`)
       .all(ref) as RunRow[]
+    if (byName.length > 0 && byPrefix.length > 0)
+      this.notice(
+        `mlx: ${JSON.stringify(excerpt(ref))} is a run's name and the start of the id of ${byPrefix
+          .slice(0, 3)
+          .map((r) => r.id)
+          .join(', ')}${byPrefix.length > 3 ? ` and ${byPrefix.length - 3} more` : ''}: taking the name`,
+      )
     if (byName.length === 1) return this.toRecord(byName[0]!)
     if (byName.length > 1) {
       const count = this.db.prepare('SELECT COUNT(*) FROM runs WHERE name = ?').pluck().get(ref) as number
@@ -675,6 +677,13 @@ export class Store {
         )
       this.notice(`mlx: ${JSON.stringify(excerpt(ref))} names ${count} runs; taking the newest, ${byName[0]!.id}`)
       return this.toRecord(byName[0]!)
+    }
+    if (byPrefix.length === 1) return this.toRecord(byPrefix[0]!)
+    if (byPrefix.length > 1) {
+      throw new UserError(
+        `run prefix ${JSON.stringify(excerpt(ref))} is ambiguous: ${byPrefix.map((r) => r.id).join(', ')}`,
+        'type more characters of the id',
+      )
     }
     throw new UserError(
       `no run matches ${JSON.stringify(excerpt(ref))}`,

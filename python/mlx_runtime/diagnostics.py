@@ -19,6 +19,8 @@ from typing import Any, Callable, Optional
 import numpy as np
 import torch
 
+from .export import on_device
+
 # The analysis section with everything off (a config from before the section existed).
 ANALYSIS_OFF = {"histograms_every": None, "vanishing_grad_norm": 1e-7, "exploding_grad_norm": 1e3,
                 "embeddings": False, "embedding_method": "auto", "embedding_points": 1000, "worst_samples": 0}
@@ -75,7 +77,7 @@ def penultimate_features(model: torch.nn.Module, example_inputs: Callable[[int, 
     try:
         for first in range(0, count, batch):
             inputs = example_inputs(min(batch, count - first), first)
-            model(*[t.to(device) if isinstance(t, torch.Tensor) else t for t in inputs])
+            model(*on_device(tuple(inputs), device))
     finally:
         hook.remove()
         model.train(was_training)

@@ -32,7 +32,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 import torch
 
@@ -93,7 +93,7 @@ def register_model(model: torch.nn.Module, example_inputs: ExampleInputs, checkp
     text = os.environ.get("MLX_EXPORT")
     if not text:
         return model
-    request = request_from_argv(text)
+    request = request_from_json(text)
     state = None
     if checkpoint is not None and Path(checkpoint).is_file():
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
@@ -106,7 +106,7 @@ def register_model(model: torch.nn.Module, example_inputs: ExampleInputs, checkp
 
 
 def export_and_exit(model: torch.nn.Module, example_inputs: Optional[ExampleInputs], request: ExportRequest,
-                    device: torch.device, state: Optional[dict], step: int):
+                    device: torch.device, state: Optional[dict], step: int) -> NoReturn:
     """The model with ``state`` loaded (none: as it is), exported, checked and timed; the script ends with the
     verdict's exit status (2: what was asked cannot be done here)."""
     try:
@@ -146,12 +146,12 @@ def validation_inputs(dataset, collate: Optional[Callable] = None,
 # -- what an exported form answers, and how it differs from eager ------------------------------------------
 
 
-def flat_outputs(value) -> list:
-    """A model's outputs as a list of tensors (a tensor, or tuples and lists of them)."""
+def flat_tensors(value) -> list:
+    """A model's inputs or outputs as a list of tensors (a tensor, or tuples and lists of them)."""
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, (tuple, list)):
-        return [tensor for item in value for tensor in flat_outputs(item)]
+        return [tensor for item in value for tensor in flat_tensors(item)]
     raise TypeError(f"a model output of type {type(value).__name__}: mlx export compares tensors")
 
 
@@ -216,7 +216,7 @@ def dynamic_shapes(dims):
 
 
 def flat_dims(dims) -> list:
-    """The dims structure in the order of ``flat_outputs`` over the inputs."""
+    """The dims structure in the order of ``flat_tensors`` over the inputs."""
     if isinstance(dims, set):
         return [dims]
     if isinstance(dims, tuple):
@@ -261,7 +261,7 @@ def export_onnx(model, example: tuple, varying: tuple, path: Path, input_names: 
     graph_inputs = [item.name for item in session.get_inputs()]
 
     def run(*inputs):
-        feed = {name: tensor.detach().cpu().numpy() for name, tensor in zip(graph_inputs, flat_outputs(inputs))}
+        feed = {name: tensor.detach().cpu().numpy() for name, tensor in zip(graph_inputs, flat_tensors(inputs))}
         return [torch.from_numpy(array) for array in session.run(None, feed)]
 
     return run, {**details, "providers": session.get_providers()}
@@ -290,7 +290,7 @@ def export_program(model, example: tuple, varying: tuple, path: Path, input_name
 
 
 def next_device(example: tuple) -> torch.device:
-    return next((t.device for t in flat_outputs(example)), torch.device("cpu"))
+    return next((t.device for t in flat_tensors(example)), torch.device("cpu"))
 
 
 EXPORTERS = {"onnx": export_onnx, "torchscript": export_torchscript, "export": export_program}
@@ -361,9 +361,9 @@ def run_export(model: torch.nn.Module, example_inputs: Optional[ExampleInputs], 
     if request.dynamic_batch:
         dims = merged_dims(dims, batch_dims)
     single = on_device(tuple(example_inputs(1, 0)), device)
-    input_names = [f"input_{i}" for i in range(len(flat_outputs(example)))]
+    input_names = [f"input_{i}" for i in range(len(flat_tensors(example)))]
     with torch.no_grad():
-        eager_example, eager_unseen = flat_outputs(model(*example)), flat_outputs(model(*unseen))
+        eager_example, eager_unseen = flat_tensors(model(*example)), flat_tensors(model(*unseen))
     output_names = [f"output_{i}" for i in range(len(eager_example))]
     threads = torch.get_num_threads()
 
@@ -372,7 +372,7 @@ def run_export(model: torch.nn.Module, example_inputs: Optional[ExampleInputs], 
         "tolerance": request.tolerance, "batch_size": size, "unseen_batch_size": other_size,
         "dynamic_batch": request.dynamic_batch,
         "inputs": [{"name": name, "shape": list(t.shape), "dtype": str(t.dtype).removeprefix("torch."),
-                    "dynamic_dims": sorted(d)} for name, t, d in zip(input_names, flat_outputs(example),
+                    "dynamic_dims": sorted(d)} for name, t, d in zip(input_names, flat_tensors(example),
                                                                      flat_dims(dims))],
         "outputs": output_names, "formats": {},
     }
@@ -397,7 +397,7 @@ def run_export(model: torch.nn.Module, example_inputs: Optional[ExampleInputs], 
         for label, batch, eager in (("example", example, eager_example), ("unseen", unseen, eager_unseen)):
             try:
                 with torch.no_grad():
-                    checks[label] = differences(eager, flat_outputs(call(*batch)), output_names, request.tolerance)
+                    checks[label] = differences(eager, flat_tensors(call(*batch)), output_names, request.tolerance)
             except Exception as error:  # an exported form that cannot run on a batch is a failure
                 checks[label] = {"ok": False, "max_abs": math.inf, "max_rel": math.inf, "worst_output": None,
                                  "problem": failure_summary(error)}
@@ -410,7 +410,7 @@ def run_export(model: torch.nn.Module, example_inputs: Optional[ExampleInputs], 
         forms[name] = call
 
     if request.bench:
-        report["latency"] = bench_forms(forms, single, example, size, batch_dims, request, threads, report)
+        report["latency"] = bench_forms(forms, single, example, size, batch_dims, request, threads)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     record_metrics(report, step, metrics_path)
     print_summary(report)
@@ -418,14 +418,11 @@ def run_export(model: torch.nn.Module, example_inputs: Optional[ExampleInputs], 
 
 
 def bench_forms(forms: dict, single: tuple, example: tuple, size: int, batch_dims: tuple, request: ExportRequest,
-                threads: int, report: dict) -> dict:
-    """Each working form timed at batch 1 (where its graph takes one row) and at the batch size."""
+                threads: int) -> dict:
+    """Each form that exported (and eager) timed at batch 1 (where its graph takes one row) and at the batch size."""
     results: dict[str, dict] = {}
     fixed_batch = not request.dynamic_batch and any(flat_dims(batch_dims))
     for name, call in forms.items():
-        entry = report["formats"].get(name)
-        if entry is not None and not entry.get("ok", False) and "parity" not in entry:
-            continue  # it did not export
         timing: dict[str, Any] = {}
         with torch.no_grad():
             if fixed_batch and name != "eager":
@@ -479,7 +476,7 @@ def print_summary(report: dict) -> None:
               + (f"; {problems[0]}" if problems else ""), flush=True)
 
 
-def main_usage_error(error: ExportUsageError, out_dir: Optional[str]) -> None:
+def main_usage_error(error: ExportUsageError, out_dir: Optional[str]) -> NoReturn:
     """Exit 2 with the message and the hint (and in report.json, for mlx to show)."""
     if out_dir:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
@@ -488,10 +485,10 @@ def main_usage_error(error: ExportUsageError, out_dir: Optional[str]) -> None:
     raise SystemExit(2)
 
 
-def request_from_argv(text: str) -> ExportRequest:
+def request_from_json(text: str) -> ExportRequest:
+    """mlx's request (``--export``, or ``$MLX_EXPORT`` for a script); one that cannot be met ends with exit 2."""
     try:
         return ExportRequest.from_json(text)
     except ExportUsageError as error:
         main_usage_error(error, json.loads(text).get("out_dir"))
-    raise AssertionError("unreachable")
 

@@ -91,9 +91,9 @@ def start_run(description: str) -> Run:
     cfg = load_config(args.config)
     export = None
     if args.export:
-        from .export import request_from_argv
+        from .export import request_from_json
 
-        export = request_from_argv(args.export)
+        export = request_from_json(args.export)
         cfg["launch"]["device"] = export.device
     train_cfg = cfg["train"]
     run_dir = Path(os.environ.get("MLX_RUN_DIR", "."))

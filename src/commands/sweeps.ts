@@ -8,9 +8,10 @@ export default class Sweeps extends MlxCommand {
 
   async run(): Promise<SweepListing[]> {
     await this.parse(Sweeps)
-    const [{withRuns}, {listSweeps, formatValue}] = await Promise.all([
+    const [{withRuns}, {listSweeps, formatValue}, {alignedLines}] = await Promise.all([
       import('../core/store/with-runs.js'),
       import('../core/sweep/report.js'),
+      import('../core/report/format.js'),
     ])
     const sweeps = await withRuns(({store}) => listSweeps(store))
     if (this.jsonEnabled()) return sweeps
@@ -30,14 +31,7 @@ export default class Sweeps extends MlxCommand {
       sweep.durationSeconds === null ? '-' : `${Math.round(sweep.durationSeconds)}s`,
     ])
     const headers = ['name', 'method', 'done', 'pruned', 'failed', 'running', 'best', 'started', 'duration']
-    const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i]!.length)))
-    for (const row of [headers, ...rows])
-      this.log(
-        row
-          .map((cell, i) => cell.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
+    for (const line of alignedLines([headers, ...rows])) this.log(line)
     return sweeps
   }
 }

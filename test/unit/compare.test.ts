@@ -8,6 +8,7 @@ import {
   comparisonTable,
   distinguishingWidth,
   paramHeaders,
+  alignedLines,
 } from '../../src/core/report/format.js'
 import {formatDuration, formatNumber} from '../../src/core/report/numbers.js'
 import type {RunRecord} from '../../src/core/store/store.js'
@@ -255,5 +256,20 @@ describe('uniquePrefixLength', () => {
     expect(uniquePrefixLength(['b71c000002'], all)).toBe(10)
     expect(uniquePrefixLength(['3fa9c2ab01'], ['3fa9c2ab01', 'ffff000000'])).toBe(4)
     expect(uniquePrefixLength([], all)).toBe(4)
+  })
+})
+
+describe('alignedLines', () => {
+  it('pads to the widest cell in terminal cells (wide characters count two), numbers on the right, ends trimmed', () => {
+    expect(
+      alignedLines(
+        [
+          ['name', 'ms'],
+          ['数字', '1.5'],
+          ['a', '10.25'],
+        ],
+        (column) => column === 1,
+      ),
+    ).toEqual(['name     ms', '数字    1.5', 'a     10.25'])
   })
 })

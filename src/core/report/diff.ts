@@ -3,6 +3,7 @@ import {isTimingMetric, metricGoal, readingOrder} from '../metrics/goal.js'
 import {flattenParams} from '../config/params.js'
 import type {MetricSummary, RunRecord} from '../store/store.js'
 import {cellOf} from './compare.js'
+import {alignedLines} from './format.js'
 import {formatNumber, formatParam} from './numbers.js'
 
 export interface RunDiff {
@@ -71,13 +72,5 @@ export function describeDiff(diff: RunDiff): string {
     const name = `${metric.timing ? '  ' : ''}${metric.key} ${metric.aggregate}`
     rows.push([name, formatNumber(metric.a), formatNumber(metric.b), change])
   }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => [...row[column]!].length)))
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')
+  return alignedLines(rows).join('\n')
 }

@@ -52,6 +52,26 @@ export function displayWidth(text: string): number {
   return stringWidth(text)
 }
 
+/**
+ * Rows of plain text as aligned columns two spaces apart, for the small tables printed whole (no fitting to
+ * the terminal): a column `rightAligned` names is padded on the left (numbers); each line's end is trimmed.
+ */
+export function alignedLines(
+  rows: ReadonlyArray<readonly string[]>,
+  rightAligned: (column: number) => boolean = () => false,
+): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => displayWidth(row[column] ?? ''))))
+  return rows.map((row) =>
+    row
+      .map((cell, column) => {
+        const padding = ' '.repeat(widths[column]! - displayWidth(cell))
+        return rightAligned(column) ? padding + cell : cell + padding
+      })
+      .join('  ')
+      .trimEnd(),
+  )
+}
+
 /** `text` cut to `width` cells, ending in an ellipsis when it was cut. */
 export function truncate(text: string, width: number): string {
   if (displayWidth(text) <= width) return text

@@ -11,9 +11,11 @@ import {join} from 'node:path'
 import {loadConfig} from '../config/load.js'
 import {ExitCode, MlxError, ReportedFailure, UserError, excerpt} from '../errors.js'
 import type {Project} from '../project/project.js'
-import {checkPython, choosePython, runtimeEnv} from '../project/python.js'
+import {checkPython, choosePython} from '../project/python.js'
+import {scriptCommand, trainerCommand, trainerEnv} from './process.js'
 import type {RunRecord, Store} from '../store/store.js'
 import {ingestAvailable} from '../store/ingest.js'
+import {alignedLines} from '../report/format.js'
 import {formatNumber} from '../report/numbers.js'
 
 export const EXPORT_FORMATS = ['onnx', 'torchscript', 'export'] as const
@@ -149,38 +151,14 @@ export async function prepareExport(
     device: options.device,
     step: Math.max(0, ...(store.summaries([run.id]).get(run.id) ?? []).map((summary) => summary.lastStep)),
   }
-  const env = {
-    ...runtimeEnv(),
-    MLX_RUN_ID: run.id,
-    MLX_RUN_DIR: run.runDir,
-    MLX_METRICS_FILE: join(run.runDir, 'metrics.jsonl'),
-  }
+  const env = trainerEnv(run, config)
   if (config.task === 'script') {
-    // The script as the run started it (without the capture of its printed lines, which would log them again).
-    const program = config.script.interpreter === 'python' ? [python.command, config.script.path] : [config.script.path]
-    return {
-      run,
-      command: program[0]!,
-      args: [...program.slice(1), ...config.script.args.map((arg) => arg.replaceAll('{run_dir}', run.runDir))],
-      env: {...env, MLX_EXPORT: JSON.stringify(request)},
-      checkpoint,
-    }
+    // The script as the run started it, without the capture of its printed lines (which would log them again).
+    const {command, args} = scriptCommand(run.runDir, config, python)
+    return {run, command, args, env: {...env, MLX_EXPORT: JSON.stringify(request)}, checkpoint}
   }
-  return {
-    run,
-    command: python.command,
-    args: [
-      join(run.runDir, 'train.py'),
-      '--config',
-      join(run.runDir, 'config.json'),
-      '--resume',
-      join(run.runDir, checkpoint!),
-      '--export',
-      JSON.stringify(request),
-    ],
-    env,
-    checkpoint,
-  }
+  const exportArgs = ['--resume', join(run.runDir, checkpoint!), '--export', JSON.stringify(request)]
+  return {run, ...trainerCommand(run.runDir, config, python, exportArgs), env, checkpoint}
 }
 
 function chooseCheckpoint(run: RunRecord, choice: CheckpointChoice | undefined): string {
@@ -276,13 +254,7 @@ export function exportTable(result: ExportResult): string {
       timing ? formatNumber(Math.round(timing.throughput_per_s)) : '',
     ])
   }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
-  const lines = rows.map((row) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join('  ')
-      .trimEnd(),
-  )
+  const lines = alignedLines(rows)
   const dynamic = report.inputs
     .filter((input) => input.dynamic_dims.length > 0)
     .map((input) => `${input.name} dims ${input.dynamic_dims.join(',')}`)

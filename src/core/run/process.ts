@@ -190,12 +190,23 @@ export function trainerCommand(
       command: python.command,
       args: [join(runDir, 'train.py'), '--config', join(runDir, 'config.json'), ...extraArgs],
     }
-  const program = config.script.interpreter === 'python' ? [python.command, config.script.path] : [config.script.path]
-  const args = config.script.args.map((arg) => arg.replaceAll('{run_dir}', runDir))
+  const script = scriptCommand(runDir, config, python)
   return {
     command: python.command,
-    args: ['-m', 'mlx_runtime.capture', join(runDir, 'config.json'), '--', ...program, ...args],
+    args: ['-m', 'mlx_runtime.capture', join(runDir, 'config.json'), '--', script.command, ...script.args],
   }
+}
+
+/** A user's script (`task: script`) as its config starts it, `{run_dir}` in its arguments made the run's directory. */
+export function scriptCommand(
+  runDir: string,
+  config: Extract<ExperimentConfig, {task: 'script'}>,
+  python: PythonChoice,
+): {command: string; args: string[]} {
+  const args = config.script.args.map((arg) => arg.replaceAll('{run_dir}', runDir))
+  return config.script.interpreter === 'python'
+    ? {command: python.command, args: [config.script.path, ...args]}
+    : {command: config.script.path, args}
 }
 
 /** What the trainer finds in its environment: where its run directory, metrics file and config are. */

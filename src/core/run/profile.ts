@@ -4,6 +4,7 @@
  * operators, the split of a step into its phases, hints) comes back as the run's `profile` event.
  */
 import {join, relative} from 'node:path'
+import {alignedLines} from '../report/format.js'
 import type {Store} from '../store/store.js'
 
 /** The profiler's schedule: steps skipped, then warm-up steps, then `active` recorded steps. */
@@ -65,12 +66,7 @@ export function profileText(summary: ProfileSummary, runDir: string, root: strin
       ...(cuda ? [op.self_device_ms.toFixed(3), percent(op.device_share)] : []),
     ]),
   ]
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
-  const table = rows.map((row) =>
-    row
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
-      .join('  '),
-  )
+  const table = alignedLines(rows, (column) => column > 0)
   const folder = relative(root, join(runDir, 'profile')) || join(runDir, 'profile')
   return [
     `profile of ${summary.steps.recorded} steps (after ${summary.steps.wait} skipped and ${summary.steps.warmup} warming up) on ${summary.device}, ${summary.threads} thread(s): ${summary.step_ms.toFixed(2)} ms a step, ${Math.round(summary.operator_calls_per_step)} operator calls a step`,

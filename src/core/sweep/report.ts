@@ -7,6 +7,7 @@
  */
 import {flattenParams} from '../config/params.js'
 import type {RunRecord, Store} from '../store/store.js'
+import {alignedLines} from '../report/format.js'
 import {formatBytes} from '../report/numbers.js'
 import {readDefinition} from './paths.js'
 import {mean, std, welchTTest} from './stats.js'
@@ -249,14 +250,9 @@ export function sweepTable(comparison: SweepComparison, width = 120): string[] {
     ),
     row.status,
   ])
-  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i]!.length)))
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i < 2 || i >= headers.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join('  ')
-      .trimEnd()
-      .slice(0, Math.max(width, 40))
-  const lines = [line(headers), ...rows.map(line)]
+  const lines = alignedLines([headers, ...rows], (i) => i >= 2 && i < headers.length - 1).map((line) =>
+    line.slice(0, Math.max(width, 40)),
+  )
   const {counts} = comparison
   lines.push(
     '',
